@@ -1,0 +1,1 @@
+"""`python -m tutorial_replay`: replays the house-price tutorial; runs notebooks and scripts under the emulator."""

@@ -1,0 +1,1 @@
+CREATE TABLE `{project}.{dataset}.{table}` (tensor ARRAY<FLOAT64>)
