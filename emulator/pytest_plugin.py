@@ -1,0 +1,255 @@
+"""pytest fixtures for code that uses Wallaroo and BigQuery: a fresh emulator per test.
+
+Registered through the ``pytest11`` entry point ``wallaroo_emulator``, so a project that installs
+``wallaroo-emulator`` gets these fixtures without any conftest wiring (docs/pytest-plugin.md):
+
+* ``emulator`` — a fresh, entered :class:`~emulator.Emulator` per test;
+* ``emulator_clock`` — its virtual clock;
+* ``emulator_workdir`` — a per-test folder where seeds write their files;
+* ``bigquery_client`` — a real ``google.cloud.bigquery.Client`` served by the emulator;
+* ``wallaroo_client`` — ``wallaroo.Client()`` under the emulator;
+* ``apply_seed`` — apply a seed file or dict to the test's emulator;
+* ``upload_orchestration_from_folder`` — zip a folder deterministically and upload it.
+
+Markers: ``wallaroo_sdk(profile)``, ``emulator_start(instant)``, ``emulator_seed(path_or_dict)``,
+``bigquery_project(project)``. Options: ``--wallaroo-sdk``, ``--emulator-start``.
+Precedence for the SDK profile and start instant: marker, then the ``emulator_seed`` seed, then
+the command-line option, then the emulator's default (``2023.2``, 2023-05-10T21:00:00Z).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import zipfile
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from emulator.clock import Clock
+    from emulator.emulator import Emulator
+
+_MARKERS = (
+    "wallaroo_sdk(profile): SDK profile of the `emulator` fixture: 2023.2 or 2026.1",
+    "emulator_start(instant): ISO instant the `emulator` fixture's clock starts at",
+    "emulator_seed(seed, workdir=None): seed file path or dict the `emulator` fixture is built from and "
+    "seeded with (files go to `emulator_workdir` unless workdir is given)",
+    "bigquery_project(project): project of the `bigquery_client` fixture",
+)
+
+_state = {"pinned": False}
+
+#: Fixed timestamp of every entry in zips built by ``upload_orchestration_from_folder``.
+ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+_SKIP_NAMES = {"__pycache__", ".DS_Store", ".ipynb_checkpoints", ".git"}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("wallaroo_emulator", "wallaroo-emulator fixtures")
+    group.addoption(
+        "--wallaroo-sdk",
+        dest="wallaroo_sdk",
+        default=None,
+        help="SDK profile of the `emulator` fixture (2023.2 or 2026.1; default 2023.2)",
+    )
+    group.addoption(
+        "--emulator-start",
+        dest="emulator_start",
+        default=None,
+        help="ISO instant the `emulator` fixture's clock starts at (default 2023-05-10T21:00:00Z)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in _MARKERS:
+        config.addinivalue_line("markers", line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _state["pinned"]:
+        from emulator.clock import release_time_patches
+
+        release_time_patches()
+        _state["pinned"] = False
+
+
+def _pin_time_patches() -> None:
+    """Install the process-wide time patches once (first emulator of the session), keeping them."""
+    if not _state["pinned"]:
+        from emulator.clock import keep_time_patches
+
+        keep_time_patches()
+        _state["pinned"] = True
+
+
+def _marker_arg(request: pytest.FixtureRequest, name: str) -> Any:
+    marker = request.node.get_closest_marker(name)
+    if marker is None:
+        return None
+    if not marker.args:
+        raise pytest.UsageError(f"@pytest.mark.{name} needs an argument")
+    return marker.args[0]
+
+
+def _option(config: pytest.Config, name: str) -> Any:
+    try:
+        return config.getoption(name)
+    except (ValueError, AttributeError):  # plugin registered after option parsing
+        return None
+
+
+@pytest.fixture
+def emulator_workdir(tmp_path: Path) -> Path:
+    """Function scope, ``pathlib.Path``: ``tmp_path / "work"``, where seeds write key files and files.
+
+    The current directory is not changed; use ``monkeypatch.chdir(emulator_workdir)`` for code
+    that opens relative paths.
+    """
+    path = tmp_path / "work"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest, emulator_workdir: Path) -> Iterator[Emulator]:
+    """Function scope, :class:`emulator.Emulator`: a fresh emulator, entered for the test, closed after.
+
+    Defaults: SDK ``2023.2``, start 2023-05-10T21:00:00Z, id seed 0. Honours the markers
+    ``wallaroo_sdk``, ``emulator_start`` and ``emulator_seed`` and the options ``--wallaroo-sdk``
+    and ``--emulator-start``.
+    """
+    from emulator.emulator import Emulator
+
+    _pin_time_patches()
+    seed_marker = request.node.get_closest_marker("emulator_seed")
+    seed = None
+    kwargs: dict[str, Any] = {}
+    if seed_marker is not None:
+        from tutorial_replay.seed import load_seed
+
+        if not seed_marker.args:
+            raise pytest.UsageError("@pytest.mark.emulator_seed needs a seed file path or dict")
+        source = seed_marker.args[0]
+        here = Path(str(request.node.path)).parent
+        if isinstance(source, Mapping):
+            seed = load_seed(source, base_dir=here)
+        else:
+            seed = load_seed(here / source)
+        kwargs = seed.emulator_kwargs()
+    for key, marker, option in (
+        ("sdk", "wallaroo_sdk", "wallaroo_sdk"),
+        ("start", "emulator_start", "emulator_start"),
+    ):
+        value = _marker_arg(request, marker)
+        if value is None and key not in kwargs:
+            value = _option(request.config, option)
+        if value is not None:
+            kwargs[key] = value
+    emu = Emulator(**kwargs)
+    try:
+        if seed is not None:
+            seed.apply(emu, seed_marker.kwargs.get("workdir", emulator_workdir))  # type: ignore[union-attr]
+        with emu:
+            yield emu
+    finally:
+        emu.close()
+
+
+@pytest.fixture
+def emulator_clock(emulator: Emulator) -> Clock:
+    """Function scope, :class:`emulator.clock.Clock`: the test emulator's virtual clock."""
+    return emulator.clock
+
+
+@pytest.fixture
+def bigquery_client(request: pytest.FixtureRequest, emulator: Emulator) -> Any:
+    """Function scope, ``google.cloud.bigquery.Client``: a real client served by the emulator.
+
+    Project: the ``bigquery_project`` marker, else the emulator's project (the seed's
+    ``project``, default ``wallaroo-emulator``). Anonymous credentials.
+    """
+    return emulator.bigquery_client(project=_marker_arg(request, "bigquery_project"))
+
+
+@pytest.fixture
+def wallaroo_client(emulator: Emulator) -> Any:
+    """Function scope, ``wallaroo.Client``: ``wallaroo.Client()`` of the emulated platform."""
+    import wallaroo
+
+    return wallaroo.Client()
+
+
+@pytest.fixture
+def apply_seed(emulator: Emulator, emulator_workdir: Path) -> Callable[..., Any]:
+    """Function scope, ``(seed, workdir=None) -> tutorial_replay.seed.Seed``.
+
+    Applies a seed (file path or dict) to the test's emulator: creates its BigQuery datasets and
+    tables and writes its key files and files into ``workdir`` (default ``emulator_workdir``).
+    Relative row files of a dict seed are looked up from the current directory. The seed's
+    ``start``, ``sdk`` and ``seed`` cannot change a running emulator and are ignored here; use
+    the ``emulator_seed`` marker for them.
+    """
+    from tutorial_replay.seed import apply_seed as _apply
+    from tutorial_replay.seed import load_seed
+
+    def apply(seed: Any, workdir: str | os.PathLike[str] | None = None) -> Any:
+        return _apply(load_seed(seed), emulator, emulator_workdir if workdir is None else workdir)
+
+    return apply
+
+
+def zip_folder(folder: str | os.PathLike[str]) -> bytes:
+    """A zip of ``folder``'s files (relative names, sorted, fixed timestamps and modes): same folder, same bytes.
+
+    Skips ``__pycache__``, ``.git``, ``.ipynb_checkpoints``, ``.DS_Store`` and ``*.pyc``.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise NotADirectoryError(f"not a folder: {root}")
+    files = []
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root)
+        if any(part in _SKIP_NAMES for part in rel.parts) or path.suffix == ".pyc" or not path.is_file():
+            continue
+        files.append((rel.as_posix(), path))
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, path in files:
+            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            info.create_system = 3
+            archive.writestr(info, path.read_bytes())
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def upload_orchestration_from_folder(emulator: Emulator) -> Callable[..., Any]:
+    """Function scope, ``(folder, name=None, file_name=None, client=None) -> Orchestration``.
+
+    Zips ``folder`` with :func:`zip_folder` and uploads it with
+    ``client.upload_orchestration(bytes_buffer=..., name=..., file_name=...)``; ``name`` defaults
+    to the folder's name, ``file_name`` to ``<name>.zip`` and ``client`` to a new
+    ``wallaroo.Client()``.
+    """
+
+    def upload(
+        folder: str | os.PathLike[str],
+        name: str | None = None,
+        file_name: str | None = None,
+        client: Any = None,
+    ) -> Any:
+        data = zip_folder(folder)
+        label = name or Path(folder).resolve().name
+        if client is None:
+            import wallaroo
+
+            client = wallaroo.Client()
+        return client.upload_orchestration(
+            bytes_buffer=data, name=label, file_name=file_name or f"{label}.zip"
+        )
+
+    return upload
