@@ -285,10 +285,28 @@ def _virtual_sleep(seconds: float) -> None:
         _REAL_SLEEP(seconds)
 
 
+#: Extension modules whose import breaks while freezegun's classes are in place (their C
+#: initialisation checks datetime types; freezegun issue #464 and kin). They are imported before
+#: the patches go on, once per process.
+PRELOAD_BEFORE_PATCHING = ("numpy", "pandas", "pyarrow")
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD_BEFORE_PATCHING:
+        try:
+            importlib.import_module(name)
+        except ImportError:  # pragma: no cover - optional at this level
+            pass
+
+
 def _install() -> None:
     global _freezer
     import freezegun
     from freezegun import api
+
+    _preload()
 
     # This module keeps references to the real classes, so the module walk must skip it.
     freezer = freezegun.freeze_time(_REAL_DATETIME(2000, 1, 1), tick=False, ignore=[__name__])

@@ -197,7 +197,8 @@ class RequestsInterception:
             body = body.encode("utf-8")
         elif not isinstance(body, bytes | bytearray):
             body = b"".join(_chunks(body))
-        response = self.router.dispatch(prepared.method, prepared.url, dict(prepared.headers), bytes(body))
+        headers = {str(k): (v.decode('latin-1') if isinstance(v, bytes) else str(v)) for k, v in prepared.headers.items()}
+        response = self.router.dispatch(prepared.method, prepared.url, headers, bytes(body))
         return response.status, response.headers, response.body
 
 

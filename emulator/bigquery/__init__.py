@@ -1,0 +1,1 @@
+"""BigQuery stand-in: DuckDB catalog and jobs (backend), GoogleSQL translation, REST adapter."""

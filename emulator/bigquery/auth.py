@@ -1,0 +1,181 @@
+"""Google credentials for the emulator: service-account keys and the OAuth token endpoint.
+
+:func:`mint_service_account_key` builds a key dict in the format Google issues (a real RSA key
+in PKCS#8 PEM), which ``service_account.Credentials.from_service_account_info`` accepts
+unchanged; it is what users store in Wallaroo connections. The emulator answers the token
+exchange at the key's ``token_uri`` (Google's default, intercepted while an emulator is active)
+with ``{"access_token", "expires_in": 3600, "token_type": "Bearer"}``. Signatures are not
+verified: the emulator checks the grant's shape, not its cryptography.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import json
+import random
+from typing import Any
+from urllib.parse import parse_qs
+
+from emulator.transport import Request, Response
+
+TOKEN_URI = "https://oauth2.googleapis.com/token"
+_JWT_GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
+
+
+def mint_service_account_key(
+    project: str,
+    *,
+    extra: dict[str, Any] | None = None,
+    client_email: str | None = None,
+    seed: int | None = 0,
+) -> dict[str, Any]:
+    """A service-account key dict for ``project`` with a real 2048-bit RSA key.
+
+    With a ``seed`` the key is derived deterministically from (seed, project, client_email), so
+    the same arguments give byte-identical keys; ``seed=None`` draws a fresh random key.
+    ``extra`` keys (e.g. ``dataset``, ``table``) are merged in, as Wallaroo connections store them.
+    """
+    email = client_email or f"wallaroo-emulator@{project}.iam.gserviceaccount.com"
+    pem, key_id = _key_material(seed, project, email)
+    info: dict[str, Any] = {
+        "type": "service_account",
+        "project_id": project,
+        "private_key_id": key_id,
+        "private_key": pem,
+        "client_email": email,
+        "client_id": str(int(hashlib.sha256(email.encode()).hexdigest()[:20], 16)),
+        "auth_uri": "https://accounts.google.com/o/oauth2/auth",
+        "token_uri": TOKEN_URI,
+        "auth_provider_x509_cert_url": "https://www.googleapis.com/oauth2/v1/certs",
+        "client_x509_cert_url": "https://www.googleapis.com/robot/v1/metadata/x509/"
+        + email.replace("@", "%40"),
+        "universe_domain": "googleapis.com",
+    }
+    if extra:
+        info.update(extra)
+    return info
+
+
+@functools.lru_cache(maxsize=64)
+def _key_material(seed: int | None, project: str, email: str) -> tuple[str, str]:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if seed is None:
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    else:
+        digest = hashlib.sha256(f"{seed}|{project}|{email}".encode()).digest()
+        key = _deterministic_rsa(random.Random(int.from_bytes(digest, "big")))
+    pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    ).decode()
+    public_der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return pem, hashlib.sha1(public_der).hexdigest()
+
+
+def _deterministic_rsa(rng: random.Random) -> Any:
+    """An RSA-2048 key whose primes come from ``rng`` (Miller-Rabin with seeded witnesses)."""
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    e = 65537
+    while True:
+        p = _prime(rng, 1024)
+        q = _prime(rng, 1024)
+        if p == q:
+            continue
+        phi = (p - 1) * (q - 1)
+        if phi % e == 0:
+            continue
+        n = p * q
+        if n.bit_length() != 2048:
+            continue
+        d = pow(e, -1, phi)
+        if q > p:
+            p, q = q, p
+        numbers = rsa.RSAPrivateNumbers(
+            p=p, q=q, d=d, dmp1=d % (p - 1), dmq1=d % (q - 1), iqmp=pow(q, -1, p),
+            public_numbers=rsa.RSAPublicNumbers(e, n),
+        )
+        return numbers.private_key()
+
+
+def _small_primes(limit: int) -> list[int]:
+    sieve = bytearray([1]) * limit
+    sieve[0:2] = b"\x00\x00"
+    for i in range(2, int(limit**0.5) + 1):
+        if sieve[i]:
+            sieve[i * i :: i] = bytearray(len(sieve[i * i :: i]))
+    return [i for i in range(3, limit) if sieve[i]]
+
+
+_SMALL_PRIMES = _small_primes(50_000)
+_SMALL_PRODUCT = 1
+for _p in _SMALL_PRIMES:
+    _SMALL_PRODUCT *= _p
+
+
+def _prime(rng: random.Random, bits: int) -> int:
+    """A random prime: trial division by one gcd, a base-2 Fermat filter, then Miller-Rabin."""
+    import math
+
+    while True:
+        candidate = rng.getrandbits(bits) | (1 << (bits - 1)) | (1 << (bits - 2)) | 1
+        if math.gcd(candidate, _SMALL_PRODUCT) != 1:
+            continue
+        if pow(2, candidate - 1, candidate) != 1:
+            continue
+        if _miller_rabin(candidate, rng, 12):
+            return candidate
+
+
+def _miller_rabin(n: int, rng: random.Random, rounds: int) -> bool:
+    d, r = n - 1, 0
+    while d % 2 == 0:
+        d //= 2
+        r += 1
+    for _ in range(rounds):
+        a = rng.randrange(2, n - 2)
+        x = pow(a, d, n)
+        if x in (1, n - 1):
+            continue
+        for _ in range(r - 1):
+            x = pow(x, 2, n)
+            if x == n - 1:
+                break
+        else:
+            return False
+    return True
+
+
+def token_endpoint(request: Request) -> Response:
+    """``POST <token_uri>``: answer a JWT-bearer (or refresh-token) grant with an access token."""
+    form = parse_qs(request.body.decode("utf-8", "replace"))
+    grant = (form.get("grant_type") or [""])[0]
+    if grant == _JWT_GRANT:
+        assertion = (form.get("assertion") or [""])[0]
+        claims = _jwt_claims(assertion)
+        if claims is None:
+            return Response.json({"error": "invalid_grant", "error_description": "Invalid JWT Signature."}, 400)
+        subject = str(claims.get("iss", "service-account"))
+    elif grant == "refresh_token":
+        subject = "user"
+    else:
+        return Response.json({"error": "unsupported_grant_type", "error_description": f"Invalid grant_type: {grant}"}, 400)
+    token = "ya29.emulator." + hashlib.sha256(subject.encode()).hexdigest()[:32]
+    return Response.json({"access_token": token, "expires_in": 3599, "token_type": "Bearer"})
+
+
+def _jwt_claims(assertion: str) -> dict[str, Any] | None:
+    parts = assertion.split(".")
+    if len(parts) != 3:
+        return None
+    try:
+        payload = parts[1] + "=" * (-len(parts[1]) % 4)
+        claims = json.loads(base64.urlsafe_b64decode(payload))
+    except (ValueError, TypeError):
+        return None
+    return claims if isinstance(claims, dict) and "iss" in claims else None

@@ -1,0 +1,75 @@
+"""BigQuery errors raised by the backend, mapped once by the REST adapter to BigQuery's envelope.
+
+Each carries the HTTP status, the ``reason`` BigQuery puts in ``errors[].reason`` (the real
+client maps it to ``NotFound``, ``BadRequest``, ``Conflict``, ``Forbidden``...) and a message
+following BigQuery's own patterns (``Not found: Table p:d.t``, ``Already Exists: Dataset p:d``).
+"""
+
+from __future__ import annotations
+
+
+class BigQueryError(Exception):
+    """Base class: ``status`` (HTTP), ``reason`` (BigQuery error reason), ``message``."""
+
+    status = 400
+    reason = "invalid"
+    grpc_status = "INVALID_ARGUMENT"
+
+    def __init__(self, message: str, *, location: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.location = location
+
+    def to_error(self) -> dict[str, str]:
+        error = {"message": self.message, "domain": "global", "reason": self.reason}
+        if self.location:
+            error["location"] = self.location
+            error["locationType"] = "other"
+        return error
+
+
+class Invalid(BigQueryError):
+    status, reason, grpc_status = 400, "invalid", "INVALID_ARGUMENT"
+
+
+class InvalidQuery(BigQueryError):
+    status, reason, grpc_status = 400, "invalidQuery", "INVALID_ARGUMENT"
+
+    def __init__(self, message: str, *, location: str | None = "query") -> None:
+        super().__init__(message, location=location)
+
+
+class NotFound(BigQueryError):
+    status, reason, grpc_status = 404, "notFound", "NOT_FOUND"
+
+
+class Duplicate(BigQueryError):
+    status, reason, grpc_status = 409, "duplicate", "ALREADY_EXISTS"
+
+
+class AccessDenied(BigQueryError):
+    status, reason, grpc_status = 403, "accessDenied", "PERMISSION_DENIED"
+
+
+class ResourcesExceeded(BigQueryError):
+    status, reason, grpc_status = 400, "resourcesExceeded", "INVALID_ARGUMENT"
+
+
+class PayloadTooLarge(BigQueryError):
+    """BigQuery answers oversized requests with 413 ``Request Entity Too Large`` (reason invalid)."""
+
+    status, reason, grpc_status = 413, "invalid", "INVALID_ARGUMENT"
+
+
+class Stopped(BigQueryError):
+    """Not raised: the reason BigQuery gives rows held back because other rows of a request failed."""
+
+    status, reason = 400, "stopped"
+
+
+def table_not_found(project: str, dataset: str, table: str) -> NotFound:
+    return NotFound(f"Not found: Table {project}:{dataset}.{table}")
+
+
+def dataset_not_found(project: str, dataset: str) -> NotFound:
+    return NotFound(f"Not found: Dataset {project}:{dataset}")

@@ -1,0 +1,256 @@
+"""BigQuery schemas and their mapping onto DuckDB and Arrow types.
+
+Stored schemas use BigQuery's legacy type names as ``tables.get`` reports them (``INTEGER``,
+``FLOAT``, ``BOOLEAN``, ``RECORD``); both spellings are accepted on input.
+
+Mapping (BigQuery → DuckDB): INT64 → BIGINT, FLOAT64 → DOUBLE, NUMERIC → DECIMAL(38,9),
+BIGNUMERIC → DECIMAL(38,9) (DuckDB decimals stop at 38 digits: values beyond NUMERIC's range are
+refused, a documented gap), BOOL → BOOLEAN, STRING → VARCHAR, BYTES → BLOB, DATE → DATE,
+TIME → TIME, DATETIME → TIMESTAMP, TIMESTAMP → TIMESTAMPTZ (session time zone UTC), JSON → JSON,
+GEOGRAPHY → VARCHAR (WKT text; no spatial functions), INTERVAL → INTERVAL,
+RECORD/STRUCT → STRUCT, REPEATED → LIST.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from emulator.bigquery.errors import Invalid
+
+_CANONICAL = {
+    "INT64": "INTEGER", "INTEGER": "INTEGER", "INT": "INTEGER", "SMALLINT": "INTEGER",
+    "BIGINT": "INTEGER", "TINYINT": "INTEGER", "BYTEINT": "INTEGER",
+    "FLOAT64": "FLOAT", "FLOAT": "FLOAT",
+    "NUMERIC": "NUMERIC", "DECIMAL": "NUMERIC",
+    "BIGNUMERIC": "BIGNUMERIC", "BIGDECIMAL": "BIGNUMERIC",
+    "BOOL": "BOOLEAN", "BOOLEAN": "BOOLEAN",
+    "STRING": "STRING", "BYTES": "BYTES", "DATE": "DATE", "TIME": "TIME",
+    "DATETIME": "DATETIME", "TIMESTAMP": "TIMESTAMP", "JSON": "JSON",
+    "GEOGRAPHY": "GEOGRAPHY", "INTERVAL": "INTERVAL",
+    "RECORD": "RECORD", "STRUCT": "RECORD",
+    "RANGE": "RANGE",
+}
+
+_MODES = ("NULLABLE", "REQUIRED", "REPEATED")
+
+_SCALAR_DUCKDB = {
+    "INTEGER": "BIGINT", "FLOAT": "DOUBLE", "NUMERIC": "DECIMAL(38,9)", "BIGNUMERIC": "DECIMAL(38,9)",
+    "BOOLEAN": "BOOLEAN", "STRING": "VARCHAR", "BYTES": "BLOB", "DATE": "DATE", "TIME": "TIME",
+    "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMPTZ", "JSON": "JSON", "GEOGRAPHY": "VARCHAR",
+    "INTERVAL": "INTERVAL",
+}
+
+
+def canonical_type(name: str) -> str:
+    """BigQuery's legacy spelling of a type name, or :class:`Invalid` for an unknown one."""
+    key = str(name).upper().strip()
+    try:
+        return _CANONICAL[key]
+    except KeyError:
+        raise Invalid(f"Invalid value for type: {name} is not a valid value") from None
+
+
+def normalise_schema(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """Validate REST schema fields and return them with canonical types and explicit modes."""
+    if not fields:
+        return []
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for raw in fields:
+        if not isinstance(raw, dict) or not raw.get("name"):
+            raise Invalid("Invalid field: every schema field needs a name")
+        name = str(raw["name"])
+        if name.lower() in seen:
+            raise Invalid(f"Field {name} already exists in schema")
+        seen.add(name.lower())
+        ftype = canonical_type(raw.get("type", "STRING"))
+        mode = str(raw.get("mode") or "NULLABLE").upper()
+        if mode not in _MODES:
+            raise Invalid(f"Invalid value for mode: {raw.get('mode')} is not a valid value")
+        field: dict[str, Any] = {"name": name, "type": ftype, "mode": mode}
+        if ftype == "RECORD":
+            sub = raw.get("fields")
+            if not sub:
+                raise Invalid(f"Field {name} is type RECORD but has no schema")
+            field["fields"] = normalise_schema(sub)
+        if raw.get("description"):
+            field["description"] = raw["description"]
+        if ftype == "RANGE" and raw.get("rangeElementType"):
+            field["rangeElementType"] = raw["rangeElementType"]
+        out.append(field)
+    return out
+
+
+def quote_ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def field_duckdb_type(field: dict[str, Any]) -> str:
+    """DuckDB column type for a (normalised) schema field."""
+    ftype = field["type"]
+    if ftype == "RECORD":
+        inner = ", ".join(f"{quote_ident(f['name'])} {field_duckdb_type(f)}" for f in field["fields"])
+        base = f"STRUCT({inner})"
+    elif ftype == "RANGE":
+        element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
+        elem = _SCALAR_DUCKDB[element]
+        base = f'STRUCT("start" {elem}, "end" {elem})'
+    else:
+        base = _SCALAR_DUCKDB[ftype]
+    return f"{base}[]" if field.get("mode") == "REPEATED" else base
+
+
+def table_ddl_columns(schema: list[dict[str, Any]]) -> str:
+    """Column list for ``CREATE TABLE``: REQUIRED fields become NOT NULL."""
+    parts = []
+    for field in schema:
+        col = f"{quote_ident(field['name'])} {field_duckdb_type(field)}"
+        if field.get("mode") == "REQUIRED":
+            col += " NOT NULL"
+        parts.append(col)
+    return ", ".join(parts)
+
+
+def arrow_type(field: dict[str, Any]) -> Any:
+    """The Arrow type DuckDB uses for a field (what our stored tables hold)."""
+    import pyarrow as pa
+
+    ftype = field["type"]
+    if ftype == "RECORD":
+        base = pa.struct([pa.field(f["name"], arrow_type(f)) for f in field["fields"]])
+    else:
+        base = {
+            "INTEGER": pa.int64(), "FLOAT": pa.float64(), "NUMERIC": pa.decimal128(38, 9),
+            "BIGNUMERIC": pa.decimal128(38, 9), "BOOLEAN": pa.bool_(), "STRING": pa.string(),
+            "BYTES": pa.binary(), "DATE": pa.date32(), "TIME": pa.time64("us"),
+            "DATETIME": pa.timestamp("us"), "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+            "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.month_day_nano_interval(),
+        }.get(ftype, pa.string())
+    return pa.list_(base) if field.get("mode") == "REPEATED" else base
+
+
+def arrow_schema(schema: list[dict[str, Any]]) -> Any:
+    import pyarrow as pa
+
+    return pa.schema([pa.field(f["name"], arrow_type(f)) for f in schema])
+
+
+def field_from_duckdb(name: str, dtype: Any) -> dict[str, Any]:
+    """A schema field for a DuckDB result column (``DuckDBPyType``)."""
+    type_id = dtype.id
+    if type_id == "list" or type_id == "array":
+        child = dtype.child
+        inner = field_from_duckdb(name, child)
+        if inner["mode"] == "REPEATED":  # BigQuery has no ARRAY<ARRAY>; keep the outer level
+            inner["mode"] = "REPEATED"
+        else:
+            inner["mode"] = "REPEATED"
+        return inner
+    if type_id == "struct":
+        children = [field_from_duckdb(str(cname), ctype) for cname, ctype in dtype.children]
+        return {"name": name, "type": "RECORD", "mode": "NULLABLE", "fields": children}
+    return {"name": name, "type": scalar_from_duckdb(dtype), "mode": "NULLABLE"}
+
+
+def scalar_from_duckdb(dtype: Any) -> str:
+    text = str(dtype).upper()
+    type_id = dtype.id
+    if text == "JSON":
+        return "JSON"
+    if type_id in ("bigint", "integer", "smallint", "tinyint", "hugeint", "ubigint", "uinteger",
+                   "usmallint", "utinyint", "uhugeint"):
+        return "INTEGER"
+    if type_id in ("double", "float"):
+        return "FLOAT"
+    if type_id == "decimal":
+        return "NUMERIC"
+    if type_id == "boolean":
+        return "BOOLEAN"
+    if type_id == "blob":
+        return "BYTES"
+    if type_id == "date":
+        return "DATE"
+    if type_id in ("time", "time with time zone"):
+        return "TIME"
+    if type_id in ("timestamp", "timestamp_ns", "timestamp_ms", "timestamp_s"):
+        return "DATETIME"
+    if type_id == "timestamp with time zone":
+        return "TIMESTAMP"
+    if type_id == "interval":
+        return "INTERVAL"
+    return "STRING"
+
+
+def needs_cast(dtype: Any) -> str | None:
+    """DuckDB type to cast a result column to so it carries BigQuery's type, or None."""
+    type_id = dtype.id
+    if type_id in ("hugeint", "ubigint", "uhugeint", "integer", "smallint", "tinyint", "uinteger",
+                   "usmallint", "utinyint"):
+        return "BIGINT"
+    if type_id == "float":
+        return "DOUBLE"
+    if type_id == "decimal":
+        text = str(dtype).upper()
+        return None if text == "DECIMAL(38,9)" else "DECIMAL(38,9)"
+    if type_id in ("timestamp_ns", "timestamp_ms", "timestamp_s"):
+        return "TIMESTAMP"
+    if type_id == "uuid":
+        return "VARCHAR"
+    if type_id in ("list", "array"):
+        inner = needs_cast(dtype.child)
+        if inner is not None:
+            return f"{inner}[]"
+        return "" if type_id == "array" else None
+    if type_id == "struct":
+        changed = False
+        parts = []
+        for cname, ctype in dtype.children:
+            cast = needs_cast(ctype)
+            if cast:
+                changed = True
+            parts.append(f"{quote_ident(str(cname))} {cast or ctype}")
+        return f"STRUCT({', '.join(parts)})" if changed else None
+    return None
+
+
+def schema_from_arrow(arrow: Any) -> list[dict[str, Any]]:
+    """Autodetected schema for an Arrow schema (load jobs with autodetect, new tables)."""
+    import pyarrow as pa
+
+    def convert(name: str, typ: Any) -> dict[str, Any]:
+        if pa.types.is_list(typ) or pa.types.is_large_list(typ) or pa.types.is_fixed_size_list(typ):
+            inner = convert(name, typ.value_type)
+            inner["mode"] = "REPEATED"
+            return inner
+        if pa.types.is_struct(typ):
+            return {"name": name, "type": "RECORD", "mode": "NULLABLE",
+                    "fields": [convert(typ.field(i).name, typ.field(i).type) for i in range(typ.num_fields)]}
+        if pa.types.is_boolean(typ):
+            t = "BOOLEAN"
+        elif pa.types.is_integer(typ):
+            t = "INTEGER"
+        elif pa.types.is_floating(typ):
+            t = "FLOAT"
+        elif pa.types.is_decimal(typ):
+            t = "NUMERIC" if typ.precision <= 38 and typ.scale <= 9 else "BIGNUMERIC"
+        elif pa.types.is_timestamp(typ):
+            t = "TIMESTAMP" if typ.tz is not None else "DATETIME"
+        elif pa.types.is_date(typ):
+            t = "DATE"
+        elif pa.types.is_time(typ):
+            t = "TIME"
+        elif pa.types.is_binary(typ) or pa.types.is_large_binary(typ):
+            t = "BYTES"
+        else:
+            t = "STRING"
+        return {"name": name, "type": t, "mode": "NULLABLE"}
+
+    return [convert(f.name, f.type) for f in arrow]
+
+
+def find_field(schema: list[dict[str, Any]], name: str) -> dict[str, Any] | None:
+    lowered = name.lower()
+    for field in schema:
+        if field["name"].lower() == lowered:
+            return field
+    return None

@@ -1,0 +1,357 @@
+"""BigQuery's JSON wire formats: f/v result rows, insertAll/NDJSON values, query parameters.
+
+Result rows are encoded inside DuckDB (one ``json_object`` expression per row, built from the
+BigQuery schema), which is an order of magnitude faster than a Python per-cell encoder. Cells
+follow BigQuery: scalars are strings, NULL is ``{"v": null}``, a NULL array is ``[]``, RECORDs
+are ``{"f": [...]}``, TIMESTAMP is int64 epoch microseconds when the client asks for
+``formatOptions.useInt64Timestamp`` and float seconds in scientific notation otherwise.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import decimal
+import json
+import math
+import re
+from typing import Any
+
+from emulator.bigquery.types import canonical_type, quote_ident
+
+
+# ------------------------------------------------------------------------------------------
+# Result rows (DuckDB → f/v JSON)
+# ------------------------------------------------------------------------------------------
+def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
+    if ftype in ("INTEGER", "STRING", "JSON", "GEOGRAPHY", "DATE"):
+        return f"CAST({expr} AS VARCHAR)"
+    if ftype == "FLOAT":
+        return (f"CASE WHEN isnan({expr}) THEN 'NaN' WHEN {expr} = 'inf'::DOUBLE THEN 'Infinity' "
+                f"WHEN {expr} = '-inf'::DOUBLE THEN '-Infinity' ELSE CAST({expr} AS VARCHAR) END")
+    if ftype in ("NUMERIC", "BIGNUMERIC"):
+        return f"regexp_replace(regexp_replace(CAST({expr} AS VARCHAR), '(\\.[0-9]*?)0+$', '\\1'), '\\.$', '')"
+    if ftype == "BOOLEAN":
+        return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
+    if ftype == "BYTES":
+        return f"to_base64({expr})"
+    if ftype == "TIME":
+        return f"strftime(DATE '1970-01-01' + {expr}, '%H:%M:%S.%f')"
+    if ftype == "DATETIME":
+        return f"strftime({expr}, '%Y-%m-%dT%H:%M:%S.%f')"
+    if ftype == "TIMESTAMP":
+        if int64_ts:
+            return f"CAST(epoch_us({expr}) AS VARCHAR)"
+        return f"printf('%.6E', epoch_us({expr}) / 1000000.0)"
+    if ftype == "INTERVAL":
+        return (f"printf('%d-%d %d %d:%d:%d', datepart('year', {expr}), datepart('month', {expr}), "
+                f"datepart('day', {expr}), datepart('hour', {expr}), datepart('minute', {expr}), "
+                f"datepart('second', {expr}))")
+    return f"CAST({expr} AS VARCHAR)"
+
+
+def _value_expr(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
+    """SQL expression (VARCHAR or JSON) for the ``v`` of one non-repeated value."""
+    if field["type"] == "RECORD":
+        cells = []
+        for sub in field["fields"]:
+            sub_expr = f"{expr}.{quote_ident(sub['name'])}"
+            if sub.get("mode") == "REPEATED":
+                cells.append(f"json_object('v', {_repeated_expr(sub_expr, sub, int64_ts, depth + 1)})")
+            else:
+                cells.append(f"json_object('v', {_value_expr(sub_expr, sub, int64_ts, depth + 1)})")
+        parts = ", ".join(cells)
+        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE json_object('f', json_array({parts})) END"
+    return _scalar_expr(expr, field["type"], int64_ts)
+
+
+def _repeated_expr(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
+    var = f"x{depth}"
+    element = {**field, "mode": "NULLABLE"}
+    inner = _value_expr(var, element, int64_ts, depth + 1)
+    return f"coalesce(list_transform({expr}, lambda {var}: json_object('v', {inner})), []::JSON[])"
+
+
+def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool = True) -> str:
+    """SQL selecting one f/v JSON text per row of ``relation`` whose columns follow ``schema``."""
+    cells = []
+    for field in schema:
+        col = quote_ident(field["name"])
+        if field.get("mode") == "REPEATED":
+            value = _repeated_expr(col, field, int64_ts, 0)
+        else:
+            value = _value_expr(col, field, int64_ts, 0)
+        cells.append(f"json_object('v', {value})")
+    if not cells:
+        return f"SELECT '{{\"f\":[]}}' FROM {relation}"
+    return f"SELECT CAST(json_object('f', json_array({', '.join(cells)})) AS VARCHAR) FROM {relation}"
+
+
+# ------------------------------------------------------------------------------------------
+# Incoming JSON values (insertAll rows, NDJSON loads) → Python values for Arrow
+# ------------------------------------------------------------------------------------------
+class ValueError_(Exception):
+    """A cell that cannot be converted; ``message`` follows BigQuery's insertAll wording."""
+
+    def __init__(self, location: str, message: str) -> None:
+        super().__init__(message)
+        self.location = location
+        self.message = message
+
+
+_INT_RE = re.compile(r"^[+-]?\d+$")
+_DATETIME_RE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$"
+)
+_TS_RE = re.compile(
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
+    r"\s*(Z|UTC|[+-]\d{1,2}(?::?\d{2})?)?$",
+    re.IGNORECASE,
+)
+_TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
+_NUMERIC_MAX = decimal.Decimal("99999999999999999999999999999.999999999")
+_UTC = dt.UTC
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+
+
+def _micro(frac: str | None) -> int:
+    if not frac:
+        return 0
+    return int((frac + "000000")[:6])
+
+
+def _bad(location: str, what: str, value: Any) -> ValueError_:
+    return ValueError_(location, f"Cannot convert value to {what} (bad value): {_show(value)}")
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
+    """Convert one JSON value to the Python value stored for ``field`` (not repeated)."""
+    ftype = field["type"]
+    if value is None:
+        return None
+    if ftype == "INTEGER":
+        if isinstance(value, bool):
+            raise _bad(location, "integer", value)
+        if isinstance(value, int):
+            result = value
+        elif isinstance(value, float) and value.is_integer():
+            result = int(value)
+        elif isinstance(value, str) and _INT_RE.match(value.strip()):
+            result = int(value.strip())
+        else:
+            raise _bad(location, "integer", value)
+        if not -(2**63) <= result < 2**63:
+            raise ValueError_(location, f"Value out of range for INT64: {value}")
+        return result
+    if ftype == "FLOAT":
+        if isinstance(value, bool):
+            raise _bad(location, "floating point", value)
+        if isinstance(value, int | float):
+            return float(value)
+        if isinstance(value, str):
+            text = value.strip()
+            special = {"nan": math.nan, "infinity": math.inf, "-infinity": -math.inf, "inf": math.inf,
+                       "-inf": -math.inf}
+            if text.lower() in special:
+                return special[text.lower()]
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        raise _bad(location, "floating point", value)
+    if ftype in ("NUMERIC", "BIGNUMERIC"):
+        if isinstance(value, bool):
+            raise _bad(location, "numeric", value)
+        try:
+            number = decimal.Decimal(str(value).strip()) if not isinstance(value, float) else decimal.Decimal(repr(value))
+        except decimal.InvalidOperation:
+            raise _bad(location, "numeric", value) from None
+        if not number.is_finite() or abs(number) > _NUMERIC_MAX:
+            raise ValueError_(location, f"Invalid NUMERIC value: {_show(value)}")
+        return number.quantize(decimal.Decimal("0.000000001"), rounding=decimal.ROUND_HALF_EVEN)
+    if ftype == "BOOLEAN":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in ("true", "false", "1", "0"):
+            return value.strip().lower() in ("true", "1")
+        if isinstance(value, int) and value in (0, 1):
+            return bool(value)
+        raise _bad(location, "boolean", value)
+    if ftype in ("STRING", "GEOGRAPHY"):
+        if isinstance(value, dict | list):
+            raise ValueError_(location, f"This field: {field['name']} is not a record.") if isinstance(
+                value, dict) else ValueError_(location, f"Array specified for non-repeated field: {field['name']}.")
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+    if ftype == "JSON":
+        if isinstance(value, str):
+            try:
+                parsed = json.loads(value)
+            except ValueError:
+                raise ValueError_(location, f"Invalid JSON value: {value}") from None
+            return json.dumps(parsed, separators=(",", ":"))
+        return json.dumps(value, separators=(",", ":"))
+    if ftype == "BYTES":
+        if not isinstance(value, str):
+            raise _bad(location, "bytes", value)
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError):
+            try:
+                return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+            except (binascii.Error, ValueError):
+                raise ValueError_(location, f"Could not decode base64 string to bytes. Field: {field['name']}; Value: {value}") from None
+    if ftype == "DATE":
+        if isinstance(value, str):
+            match = _DATETIME_RE.match(value.strip())
+            if match and match.group(4) is None:
+                try:
+                    return dt.date(int(match.group(1)), int(match.group(2)), int(match.group(3)))
+                except ValueError:
+                    pass
+        raise ValueError_(location, f"Invalid date: '{_show(value)}'")
+    if ftype == "TIME":
+        if isinstance(value, str):
+            match = _TIME_RE.match(value.strip())
+            if match:
+                try:
+                    return dt.time(int(match.group(1)), int(match.group(2)), int(match.group(3) or 0),
+                                   _micro(match.group(4)))
+                except ValueError:
+                    pass
+        raise ValueError_(location, f"Invalid time string \"{_show(value)}\"")
+    if ftype == "DATETIME":
+        if isinstance(value, str):
+            match = _DATETIME_RE.match(value.strip())
+            if match:
+                try:
+                    return dt.datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)),
+                                       int(match.group(4) or 0), int(match.group(5) or 0),
+                                       int(match.group(6) or 0), _micro(match.group(7)))
+                except ValueError:
+                    pass
+        raise ValueError_(location, f"Invalid datetime string \"{_show(value)}\"")
+    if ftype == "TIMESTAMP":
+        return _timestamp(value, location)
+    if ftype == "RECORD":
+        if not isinstance(value, dict):
+            raise ValueError_(location, f"This field: {field['name']} is not a record.")
+        return convert_record(value, field["fields"], location, ignore_unknown=False)
+    if ftype == "INTERVAL":
+        return value
+    return value
+
+
+def _timestamp(value: Any, location: str) -> dt.datetime:
+    if isinstance(value, bool):
+        raise ValueError_(location, f"Invalid timestamp: '{_show(value)}'")
+    if isinstance(value, int | float):
+        seconds = float(value)
+        return _EPOCH + dt.timedelta(microseconds=round(seconds * 1_000_000))
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            return _EPOCH + dt.timedelta(microseconds=round(float(text) * 1_000_000))
+        except ValueError:
+            pass
+        match = _TS_RE.match(text)
+        if match:
+            try:
+                naive = dt.datetime(int(match.group(1)), int(match.group(2)), int(match.group(3)),
+                                    int(match.group(4) or 0), int(match.group(5) or 0),
+                                    int(match.group(6) or 0), _micro(match.group(7)))
+            except ValueError:
+                raise ValueError_(location, f"Invalid timestamp: '{text}'") from None
+            zone = match.group(8)
+            offset = dt.timedelta(0)
+            if zone and zone.upper() not in ("Z", "UTC"):
+                sign = -1 if zone[0] == "-" else 1
+                digits = zone[1:].replace(":", "")
+                hours = int(digits[:-2] or 0) if len(digits) > 2 else int(digits)
+                minutes = int(digits[-2:]) if len(digits) > 2 else 0
+                offset = sign * dt.timedelta(hours=hours, minutes=minutes)
+            return (naive - offset).replace(tzinfo=_UTC)
+    raise ValueError_(location, f"Invalid timestamp: '{_show(value)}'")
+
+
+def convert_field(value: Any, field: dict[str, Any], location: str) -> Any:
+    if field.get("mode") == "REPEATED":
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            raise ValueError_(location, f"Expected array for repeated field: {field['name']}.")
+        element = {**field, "mode": "NULLABLE"}
+        out = []
+        for item in value:
+            if item is None:
+                raise ValueError_(location, f"Array specified for repeated field {field['name']} contains a null element.")
+            out.append(convert_value(item, element, location))
+        return out
+    if isinstance(value, list) and field["type"] != "JSON":
+        raise ValueError_(location, f"Array specified for non-repeated field: {field['name']}.")
+    converted = convert_value(value, field, location)
+    if converted is None and field.get("mode") == "REQUIRED":
+        raise ValueError_(location, f"Missing required field: {field['name']}.")
+    return converted
+
+
+def convert_record(
+    row: dict[str, Any], schema: list[dict[str, Any]], prefix: str = "", *, ignore_unknown: bool = False
+) -> dict[str, Any]:
+    """Convert one JSON object to stored values; raise :class:`ValueError_` on the first bad cell."""
+    by_name = {f["name"].lower(): f for f in schema}
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        field = by_name.get(str(key).lower())
+        location = f"{prefix}.{key}" if prefix else str(key)
+        if field is None:
+            if ignore_unknown:
+                continue
+            raise ValueError_(location, "no such field.")
+        out[field["name"]] = convert_field(value, field, location)
+    for field in schema:
+        if field["name"] not in out:
+            if field.get("mode") == "REQUIRED":
+                location = f"{prefix}.{field['name']}" if prefix else field["name"]
+                raise ValueError_(location, f"Missing required field: {field['name']}.")
+            out[field["name"]] = [] if field.get("mode") == "REPEATED" else None
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# Query parameters (REST → DuckDB bind values)
+# ------------------------------------------------------------------------------------------
+def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: str = "") -> Any:
+    """Python value for a REST query parameter (``parameterType`` + ``parameterValue``)."""
+    from emulator.bigquery.errors import Invalid
+
+    if pvalue is None:
+        return None
+    kind = canonical_type(ptype.get("type", "STRING")) if ptype.get("type") not in ("ARRAY",) else "ARRAY"
+    if kind == "ARRAY":
+        values = pvalue.get("arrayValues")
+        if values is None:
+            return [] if "value" not in pvalue else None
+        return [parameter_value(ptype.get("arrayType") or {}, v, name) for v in values]
+    if kind == "RECORD":
+        struct_values = pvalue.get("structValues") or {}
+        out = {}
+        for member in ptype.get("structTypes") or []:
+            out[member.get("name")] = parameter_value(member.get("type") or {}, struct_values.get(member.get("name")), name)
+        return out
+    raw = pvalue.get("value")
+    if raw is None:
+        return None
+    field = {"name": name or "parameter", "type": kind, "mode": "NULLABLE"}
+    try:
+        return convert_value(raw, field, name)
+    except ValueError_ as exc:
+        raise Invalid(f"Invalid query parameter value for {name or 'positional parameter'}: {exc.message}") from None
