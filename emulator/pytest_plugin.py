@@ -19,9 +19,7 @@ the command-line option, then the emulator's default (``2023.2``, 2023-05-10T21:
 
 from __future__ import annotations
 
-import io
 import os
-import zipfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,10 +39,6 @@ _MARKERS = (
 )
 
 _state = {"pinned": False}
-
-#: Fixed timestamp of every entry in zips built by ``upload_orchestration_from_folder``.
-ZIP_DATE_TIME = (1980, 1, 1, 0, 0, 0)
-_SKIP_NAMES = {"__pycache__", ".DS_Store", ".ipynb_checkpoints", ".git"}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -201,36 +195,12 @@ def apply_seed(emulator: Emulator, emulator_workdir: Path) -> Callable[..., Any]
     return apply
 
 
-def zip_folder(folder: str | os.PathLike[str]) -> bytes:
-    """A zip of ``folder``'s files (relative names, sorted, fixed timestamps and modes): same folder, same bytes.
-
-    Skips ``__pycache__``, ``.git``, ``.ipynb_checkpoints``, ``.DS_Store`` and ``*.pyc``.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise NotADirectoryError(f"not a folder: {root}")
-    files = []
-    for path in sorted(root.rglob("*")):
-        rel = path.relative_to(root)
-        if any(part in _SKIP_NAMES for part in rel.parts) or path.suffix == ".pyc" or not path.is_file():
-            continue
-        files.append((rel.as_posix(), path))
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for name, path in files:
-            info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            info.create_system = 3
-            archive.writestr(info, path.read_bytes())
-    return buffer.getvalue()
-
-
 @pytest.fixture
 def upload_orchestration_from_folder(emulator: Emulator) -> Callable[..., Any]:
     """Function scope, ``(folder, name=None, file_name=None, client=None) -> Orchestration``.
 
-    Zips ``folder`` with :func:`zip_folder` and uploads it with
+    Zips ``folder`` with :func:`tutorial_replay.zipfolder.zip_folder` (sorted names, fixed
+    timestamps: same folder, same bytes) and uploads it with
     ``client.upload_orchestration(bytes_buffer=..., name=..., file_name=...)``; ``name`` defaults
     to the folder's name, ``file_name`` to ``<name>.zip`` and ``client`` to a new
     ``wallaroo.Client()``.
@@ -242,6 +212,8 @@ def upload_orchestration_from_folder(emulator: Emulator) -> Callable[..., Any]:
         file_name: str | None = None,
         client: Any = None,
     ) -> Any:
+        from tutorial_replay.zipfolder import zip_folder
+
         data = zip_folder(folder)
         label = name or Path(folder).resolve().name
         if client is None:

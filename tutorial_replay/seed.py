@@ -448,18 +448,33 @@ def apply_seed(
             path.write_text(entry["text"], encoding="utf-8")
         else:
             origin = (ASSETS_DIR / entry["asset"]) if "asset" in entry else (s.base_dir / entry["source"])
-            if not origin.is_file():
+            if origin.is_dir():
+                if path.suffix == ".zip":
+                    from tutorial_replay.zipfolder import zip_folder
+
+                    path.write_bytes(zip_folder(origin))
+                else:
+                    shutil.copytree(origin, path, dirs_exist_ok=True)
+            elif origin.is_file():
+                if origin.resolve() != path.resolve():
+                    shutil.copyfile(origin, path)
+            else:
                 raise SeedError([f"file {entry['path']}: {origin} does not exist"], s.source)
-            if origin.resolve() != path.resolve():
-                shutil.copyfile(origin, path)
         say(f"file {entry['path']}")
     return s
+
+
+def resolve_row_file(spec: str, base_dir: Path) -> Path:
+    """A row file named in a seed: ``asset:data/x.df.json`` (shipped assets) or relative to the seed."""
+    if spec.startswith("asset:"):
+        return ASSETS_DIR / spec[len("asset:") :]
+    return base_dir / spec
 
 
 def _apply_table(backend: Any, s: Seed, project: str, dataset: str, entry: Mapping[str, Any]) -> int:
     table = entry["table"]
     rows_spec = entry.get("rows")
-    row_path = (s.base_dir / rows_spec) if isinstance(rows_spec, str) else None
+    row_path = resolve_row_file(rows_spec, s.base_dir) if isinstance(rows_spec, str) else None
     fmt = entry.get("format")
     if "ddl" in entry:
         backend.query(entry["ddl"], project=project, dataset=dataset)
