@@ -124,6 +124,8 @@ class BigQueryBackend:
         self._insert_ids: dict[tuple[str, str, str], dict[str, int]] = {}
         self.jobs: dict[tuple[str, str], Job] = {}
         self.user_email = "emulator@wallaroo-emulator.iam.gserviceaccount.com"
+        if database is not None:
+            self._open()  # a persistent catalog is read at once: its metadata must be there
 
     # ------------------------------------------------------------------------------------
     # DuckDB connection and catalogs
@@ -669,7 +671,7 @@ class BigQueryBackend:
             exists = self._exec(
                 "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?"
                 " UNION ALL SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND schema_name = ? "
-                "AND view_name = ?", [project, dataset, table, project, dataset, table]).fetchall()
+                "AND view_name = ?", [project, dataset, table, project, dataset, table])
             if not any(row[0] for row in exists):
                 del self._tables[key]
 

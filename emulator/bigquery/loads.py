@@ -84,10 +84,13 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
         delimiter = "\t"
     quote = config.get("quote", '"') or '"'
     null_marker = config.get("nullMarker")
-    read = pacsv.ReadOptions(skip_rows=skip, autogenerate_column_names=schema is not None or skip == 0,
-                             column_names=[f["name"] for f in schema] if schema else None)
-    if schema is None and (skip > 0 or config.get("autodetect")):
+    if schema is not None:
+        read = pacsv.ReadOptions(skip_rows=skip, column_names=[f["name"] for f in schema])
+    elif skip > 0 or config.get("autodetect"):
+        # autodetect reads the header row for column names
         read = pacsv.ReadOptions(skip_rows=max(skip - 1, 0))
+    else:
+        read = pacsv.ReadOptions(autogenerate_column_names=True)
     convert = pacsv.ConvertOptions(
         column_types={f["name"]: _csv_type(f) for f in schema if f["mode"] != "REPEATED"} if schema else None,
         null_values=[null_marker] if null_marker is not None else [""],

@@ -9,11 +9,9 @@ Deterministic failures never get a 5xx (the client would retry them for minutes)
 
 from __future__ import annotations
 
-import io
 import json
+import re
 from collections.abc import Callable
-from email.parser import BytesParser
-from email.policy import HTTP
 from typing import Any
 
 from emulator.bigquery.auth import token_endpoint
@@ -585,15 +583,31 @@ def _json_with_rows(head: dict[str, Any], rows_text: str | None) -> Response:
 
 
 def _parse_multipart(request: Request) -> tuple[dict[str, Any], bytes]:
+    """Split a ``multipart/related`` upload into its JSON metadata and its media bytes.
+
+    Done by hand on bytes: the media part is binary (Parquet, Avro) and must not be touched.
+    """
     content_type = request.content_type
     if "multipart" not in content_type:
         raise Invalid("Upload request must be multipart/related")
-    message = BytesParser(policy=HTTP).parse(
-        io.BytesIO(b"Content-Type: " + content_type.encode() + b"\r\n\r\n" + request.body)
-    )
-    parts = list(message.iter_parts())
+    match = re.search(r'boundary="?([^";]+)"?', content_type)
+    if not match:
+        raise Invalid("Multipart upload without a boundary")
+    delimiter = b"--" + match.group(1).encode("latin-1")
+    chunks = request.body.split(delimiter)
+    parts = []
+    for chunk in chunks[1:]:
+        if chunk.startswith(b"--"):
+            break
+        chunk = chunk[2:] if chunk.startswith(b"\r\n") else chunk.lstrip(b"\n")
+        head, sep, payload = chunk.partition(b"\r\n\r\n")
+        if not sep:
+            head, sep, payload = chunk.partition(b"\n\n")
+        if payload.endswith(b"\r\n"):
+            payload = payload[:-2]
+        elif payload.endswith(b"\n"):
+            payload = payload[:-1]
+        parts.append(payload)
     if len(parts) != 2:
         raise Invalid("Multipart upload must have a metadata part and a media part")
-    metadata = json.loads(parts[0].get_payload(decode=True) or b"{}")
-    data = parts[1].get_payload(decode=True) or b""
-    return metadata, data
+    return json.loads(parts[0] or b"{}"), parts[1]
