@@ -47,6 +47,7 @@ DEFAULT_CELL_BUDGET = 6 * 3600.0
 _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)|^\s*\w+\s*=\s*[!%]")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]{4,}")
 _PY_CELL_MARK = re.compile(r"^# ?%%")
+_MISSING = object()
 
 
 @dataclass
@@ -192,12 +193,16 @@ def _ipython_available() -> Iterator[None]:
         import IPython.display  # noqa: F401
     except ImportError:
         added = _standin_ipython()
+        previous = {name: sys.modules.get(name, _MISSING) for name in added}
         sys.modules.update(added)
         try:
             yield
         finally:
-            for name in added:
-                sys.modules.pop(name, None)
+            for name, module in previous.items():
+                if module is _MISSING:
+                    sys.modules.pop(name, None)
+                else:
+                    sys.modules[name] = module  # type: ignore[assignment]
         return
     yield
 
@@ -387,9 +392,13 @@ def render_transcript(result: RunResult) -> str:
     lines = [f"# transcript: {result.path.name}"]
     for cell in result.cells:
         lines.append("")
+        if cell.status == "not run":
+            lines.append(f"## cell {cell.number} [not run]")
+            lines.append("### source")
+            lines.extend(cell.source.rstrip("\n").splitlines())
+            continue
         lines.append(
-            f"## cell {cell.number} [{cell.status}] start {cell.started or '-'} "
-            f"virtual {_format_delta(cell.virtual_seconds)}"
+            f"## cell {cell.number} [{cell.status}] start {cell.started} virtual {_format_delta(cell.virtual_seconds)}"
         )
         lines.append("### source")
         lines.extend(cell.source.rstrip("\n").splitlines())
