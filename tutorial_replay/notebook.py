@@ -48,6 +48,7 @@ _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)|^\s*\w+\s*=\s*[!%]")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]{4,}")
 _PY_CELL_MARK = re.compile(r"^# ?%%")
 _MISSING = object()
+_CARETS = re.compile(r"^\s+[~^]+\s*$")
 
 
 @dataclass
@@ -408,5 +409,6 @@ def render_transcript(result: RunResult) -> str:
         if cell.error:
             lines.append("### error")
             lines.extend(cell.error.rstrip("\n").splitlines())
-    text = "\n".join(lines) + "\n"
+    # caret lines under traceback source lines vary between Python versions: left out
+    text = "\n".join(ln for ln in lines if not _CARETS.match(ln)) + "\n"
     return _ADDRESS.sub(" at 0x…", text)
