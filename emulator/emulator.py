@@ -137,6 +137,9 @@ class Emulator:
                 self.router.serve_host(env_host, "bigquery")
             self._interception.start()
             self._restores.append(self._interception.stop)
+            from emulator.bigquery.storage_api import hide_storage_api
+
+            self._restores.append(hide_storage_api())
             if self._wallaroo_activation is not None:
                 self._restores.append(self._wallaroo_activation.activate(self))
         except BaseException:
