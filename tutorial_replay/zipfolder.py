@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import zipfile
 from pathlib import Path
 
@@ -31,7 +32,7 @@ def zip_folder(folder: str | os.PathLike[str]) -> bytes:
         for name, path in files:
             info = zipfile.ZipInfo(name, date_time=ZIP_DATE_TIME)
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
+            info.external_attr = (stat.S_IFREG | 0o644) << 16
             info.create_system = 3
             archive.writestr(info, path.read_bytes())
     return buffer.getvalue()
