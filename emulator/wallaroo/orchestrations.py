@@ -36,6 +36,7 @@ import stat
 import tempfile
 import weakref
 import zipfile
+import zlib
 from dataclasses import dataclass, field
 from importlib import metadata as _metadata
 from pathlib import Path
@@ -273,17 +274,20 @@ def extract_archive(
             dest.mkdir(parents=True, exist_ok=True)
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
-        with archive.open(info) as src, open(dest, "wb") as out:
-            while True:
-                chunk = src.read(1 << 16)
-                if not chunk:
-                    break
-                written += len(chunk)
-                if written > limits.max_expanded_bytes:
-                    raise OrchestrationRefused(
-                        f"orchestration archive expands to more than {limits.max_expanded_bytes} bytes"
-                    )
-                out.write(chunk)
+        try:
+            with archive.open(info) as src, open(dest, "wb") as out:
+                while True:
+                    chunk = src.read(1 << 16)
+                    if not chunk:
+                        break
+                    written += len(chunk)
+                    if written > limits.max_expanded_bytes:
+                        raise OrchestrationRefused(
+                            f"orchestration archive expands to more than {limits.max_expanded_bytes} bytes"
+                        )
+                    out.write(chunk)
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise OrchestrationRefused(f"orchestration archive is corrupt ({info.filename}): {exc}") from None
 
 
 # ------------------------------------------------------------------------------------------

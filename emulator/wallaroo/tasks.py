@@ -11,9 +11,11 @@ Lifecycle (``ArbexStatus`` values):
   croniter) strictly after its creation. Every instant the clock passes fires, in order, with
   the clock set to that instant: **catch-up is complete** (advancing the clock by a week runs a
   week of runs), because the emulated platform was up during that virtual time; Kubernetes'
-  ``startingDeadlineSeconds``/100-missed-schedules rule is not emulated. The next instant is
-  armed *before* a run executes, so a run that sleeps past the next instant sees that run
-  start inside its sleep (concurrent runs, as a CronJob's default ``concurrencyPolicy: Allow``).
+  ``startingDeadlineSeconds``/100-missed-schedules rule is not emulated. Runs of *other* tasks
+  that fall due while a run sleeps start inside that sleep, at their instant (concurrent runs).
+  An instant of a task whose *own* previous run is still executing is skipped and recorded in
+  ``TaskRecord.skipped`` (as a CronJob with ``concurrencyPolicy: Forbid``): in-process runs can
+  only nest, and a schedule overlapping itself would nest without end.
 * ``kill()`` makes the task ``pending_kill`` (still ``killed: False``) and cancels its future
   launches and runs; :attr:`TaskTimings.kill_seconds` later it is ``killed: True`` and leaves
   ``list(killed=False)``. Its status then reads ``killed`` in the newest profile and stays
@@ -119,6 +121,7 @@ class TaskRecord:
     updated_at: _dt.datetime
     killed: bool = False
     runs: list[TaskRunRecord] = field(default_factory=list)
+    skipped: list[_dt.datetime] = field(default_factory=list)
     timers: list[Timer] = field(default_factory=list, repr=False)
 
     @property
@@ -219,6 +222,7 @@ class TaskStore:
         self.timings = timings or TaskTimings()
         self._tasks: dict[str, TaskRecord] = {}
         self._runs: dict[str, TaskRunRecord] = {}
+        self._executing: set[str] = set()
 
     @property
     def newest(self) -> bool:
@@ -328,6 +332,9 @@ class TaskStore:
             return
         self._arm(task, schedule)
         self._mark_started(task)
+        if task.id in self._executing:
+            task.skipped.append(self.clock.now())
+            return
         self._execute(task)
 
     def _execute(self, task: TaskRecord) -> TaskRunRecord:
@@ -342,8 +349,12 @@ class TaskStore:
             orch_id=orch.id, orch_sha=orch.sha, owner_id=orch.owner_id, debug=task.debug,
         )
         assert orch.extracted is not None
-        outcome = runner.execute(orch.extracted, context, clock=self.clock, log_lines=run.logs,
-                                 profile=self.profile, timeout=task.timeout)
+        self._executing.add(task.id)
+        try:
+            outcome = runner.execute(orch.extracted, context, clock=self.clock, log_lines=run.logs,
+                                     profile=self.profile, timeout=task.timeout)
+        finally:
+            self._executing.discard(task.id)
         run.status = outcome.status
         run.error = outcome.error
         run.updated_at = self.clock.now()

@@ -1,0 +1,74 @@
+"""Entering and leaving an emulator, for the Wallaroo side.
+
+* :func:`create_backend` builds the platform backend (cheap: no onnxruntime, no pandas).
+* :func:`activate` maps ``wallaroo`` and every ``wallaroo.<submodule>`` onto
+  ``emulator.wallaroo.sdk`` (submodules are discovered with :mod:`pkgutil`, so a new module
+  ``sdk/x.py`` becomes ``wallaroo.x`` with no change here), hides whatever ``wallaroo*``
+  modules were loaded (the real SDK, if installed), sets the environment the newest profile's
+  bare ``wallaroo.Client()`` needs, and returns a callable that restores all of it exactly.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+from collections.abc import Callable
+from typing import Any
+
+_SDK_PACKAGE = "emulator.wallaroo.sdk"
+
+
+def create_backend(emu: Any) -> Any:
+    from emulator.wallaroo.backend import WallarooBackend
+
+    return WallarooBackend(emu.clock, emu.ids, profile=emu.sdk)
+
+
+def sdk_modules() -> dict[str, Any]:
+    """``{"wallaroo": sdk package, "wallaroo.client": ..., ...}`` for every facade module."""
+    package = importlib.import_module(_SDK_PACKAGE)
+    mapping = {"wallaroo": package}
+    for info in pkgutil.walk_packages(package.__path__, prefix=_SDK_PACKAGE + "."):
+        module = importlib.import_module(info.name)
+        mapping["wallaroo" + info.name[len(_SDK_PACKAGE):]] = module
+    return mapping
+
+
+def _is_wallaroo(name: str) -> bool:
+    return name == "wallaroo" or name.startswith("wallaroo.")
+
+
+def environment_for(emu: Any) -> dict[str, str]:
+    """Environment variables set while active (only those not already set by the user)."""
+    if emu.sdk == "2023.2":
+        return {}
+    from emulator.emulator import WALLAROO_EMULATOR_URL
+
+    return {"WALLAROO_URL": WALLAROO_EMULATOR_URL, "WALLAROO_SDK_AUTH_TYPE": "sso"}
+
+
+def activate(emu: Any) -> Callable[[], None]:
+    mapping = sdk_modules()
+    saved_modules = {name: module for name, module in sys.modules.items() if _is_wallaroo(name)}
+    for name in saved_modules:
+        del sys.modules[name]
+    sys.modules.update(mapping)
+    saved_env: dict[str, str | None] = {}
+    for key, val in environment_for(emu).items():
+        if key not in os.environ:
+            saved_env[key] = None
+            os.environ[key] = val
+
+    def restore() -> None:
+        for name in [n for n in sys.modules if _is_wallaroo(n)]:
+            del sys.modules[name]
+        sys.modules.update(saved_modules)
+        for key, old in saved_env.items():
+            if old is None:
+                os.environ.pop(key, None)
+            else:  # pragma: no cover - we only ever set absent variables
+                os.environ[key] = old
+
+    return restore

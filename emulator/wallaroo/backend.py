@@ -1,0 +1,674 @@
+"""The emulated Wallaroo platform: plain Python state and behaviour, no SDK classes, no HTTP.
+
+One :class:`WallarooBackend` per :class:`emulator.Emulator` (``emu.wallaroo``). Everything is
+keyed by the platform's own identifiers, drawn from ``emu.ids``; every timestamp comes from
+``emu.clock``. The ``wallaroo`` facade (``emulator.wallaroo.sdk``) and, later, the REST adapter
+call this API; tests may call it directly.
+
+Records (dataclasses, read them freely, change them only through the methods):
+:class:`User`, :class:`WorkspaceRecord`, :class:`ModelRecord`, :class:`ModelVersionRecord`,
+:class:`ModelConfigRecord`, :class:`PipelineRecord`, :class:`PipelineVersionRecord`,
+:class:`DeploymentRecord`, :class:`ConnectionRecord`, :class:`LogBatch`.
+
+API (all raise :mod:`emulator.wallaroo.errors` exceptions):
+
+* users: ``user(email=None, user_id=None) -> User`` (created on first use).
+* workspaces: ``create_workspace(name, owner) -> WorkspaceRecord`` (AlreadyExists),
+  ``workspace(id)``, ``workspace_by_name(name) -> WorkspaceRecord | None``,
+  ``list_workspaces(user=None)``, ``default_workspace(user)`` (``<email>_ws``, created on demand),
+  ``workspaces`` (dict id → record).
+* models: ``upload_model(workspace_id, name, data, file_name, framework, owner, ...) ->
+  ModelVersionRecord`` (sha256 of the bytes; ONNX validated by loading it),
+  ``model_version(id)``, ``model_versions_by_name(name, workspace_id=None)``,
+  ``configure_model(version_id, **options) -> ModelConfigRecord``,
+  ``register_model_callable(model, func, input_names=None)`` (tests: run a non-ONNX model).
+* pipelines: ``create_pipeline(workspace_id, name, owner) -> PipelineRecord`` (an existing name
+  in the workspace gets one more, empty version), ``pipeline(id)``,
+  ``pipelines_by_name(name, workspace_id=None)`` (newest first), ``pipeline_in_workspace(ws, name)``,
+  ``list_pipelines(workspace_id=None)``, ``create_pipeline_version(pipeline_id, steps) -> PipelineVersionRecord``
+  (steps: list of lists of model-version ids, one inner list per ModelInference step).
+* deployments: ``deploy(pipeline_id, version_id=None, engine_config=None) -> DeploymentRecord``
+  (status ``Starting``, ``Running`` after :data:`DEPLOY_SECONDS` of virtual time),
+  ``undeploy(pipeline_id)`` (gone after :data:`UNDEPLOY_SECONDS`), ``deployment_for(pipeline_id)``,
+  ``deployment_status(pipeline_id) -> dict`` (the status document of reference §3; NotFound
+  when there is no deployment), ``list_deployments()``.
+* inference: ``infer(pipeline_id, data, anomaly_column) -> DataFrame | pa.Table``
+  (``data`` a DataFrame or a pa.Table; logs on success only), ``logs(pipeline_id, start=None,
+  end=None, limit=None, valid=None) -> list[LogBatch]`` slices.
+* connections: ``create_connection(name, type, details) -> ConnectionRecord`` (AlreadyExists),
+  ``connection_by_name(name)`` / ``connection(id)`` (NotFound), ``list_connections(workspace_id=None)``,
+  ``add_connection_to_workspace(workspace_id, name) -> link id``, ``remove_connection_from_workspace``,
+  ``delete_connection(name)``; ``ConnectionRecord.workspace_ids`` lists the linked workspaces.
+* placeholders filled by the orchestration part: ``orchestrations`` and ``tasks`` (``None`` here).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from emulator.wallaroo.errors import (
+    AlreadyExists,
+    InferenceFailed,
+    InvalidRequest,
+    ModelUploadFailed,
+    NotEmulated,
+    NotFound,
+)
+
+#: Virtual seconds a deployment spends in ``Starting`` before it is ``Running`` *(guess: the
+#: notebooks show deploys of a small ONNX model taking a few seconds to a minute)*.
+DEPLOY_SECONDS = 5.0
+#: Virtual seconds before an undeployed pipeline's deployment is gone (status answers 404).
+UNDEPLOY_SECONDS = 2.0
+
+_DNS_NAME = re.compile(r"^[A-Za-z0-9-]+$")
+
+
+def dns_compliant(name: str) -> bool:
+    """ASCII alphanumerics and dash only (the SDK's ``require_dns_compliance``)."""
+    return bool(name) and bool(_DNS_NAME.match(name))
+
+
+@dataclass
+class User:
+    id: str | None
+    email: str
+
+
+@dataclass
+class WorkspaceRecord:
+    id: int
+    name: str
+    created_at: datetime
+    created_by: str | None
+    archived: bool = False
+    users: list[str] = field(default_factory=list)  # emails
+    model_ids: list[int] = field(default_factory=list)  # ModelRecord ids
+    pipeline_ids: list[int] = field(default_factory=list)
+
+
+@dataclass
+class ModelConfigRecord:
+    id: int
+    model_version_id: int
+    runtime: str
+    tensor_fields: list[str] | None = None
+    filter_threshold: float | None = None
+    input_schema: str | None = None
+    output_schema: str | None = None
+    batch_config: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "model_version_id": self.model_version_id, "runtime": self.runtime,
+            "filter_threshold": self.filter_threshold, "tensor_fields": self.tensor_fields,
+            "input_schema": self.input_schema, "output_schema": self.output_schema,
+            "batch_config": self.batch_config, **self.extra,
+        }
+
+
+@dataclass
+class ModelVersionRecord:
+    id: int
+    model_id: int
+    name: str
+    version: str  # uuid
+    sha: str
+    file_name: str
+    framework: str  # Framework enum value, e.g. "onnx"
+    workspace_id: int
+    owner_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    data: bytes = field(repr=False, default=b"")
+    status: str = "ready"
+    image_path: str | None = None
+    arch: str = "x86"
+    accel: str = "none"
+    input_schema: Any = None
+    output_schema: Any = None
+    config: ModelConfigRecord | None = None
+
+
+@dataclass
+class ModelRecord:
+    id: int
+    name: str
+    workspace_id: int
+    owner_id: str | None
+    created_at: datetime
+    versions: list[ModelVersionRecord] = field(default_factory=list)
+
+
+@dataclass
+class PipelineVersionRecord:
+    id: int
+    version: str  # uuid
+    pipeline_id: int
+    steps: list[list[int]]  # one list of model-version ids per ModelInference step
+    created_at: datetime
+
+
+@dataclass
+class DeploymentRecord:
+    id: int
+    deploy_id: str  # the pipeline name
+    pipeline_id: int
+    version: PipelineVersionRecord
+    status: str  # Starting | Running | Undeploying
+    deployed: bool
+    created_at: datetime
+    engine_config: dict[str, Any] = field(default_factory=dict)
+    engine_name: str = ""
+    engine_ip: str = ""
+    lb_name: str = ""
+    lb_ip: str = ""
+
+    @property
+    def name(self) -> str:
+        """``<pipeline>-<deployment id>``: the name status and inference URLs use."""
+        return f"{self.deploy_id}-{self.id}"
+
+
+@dataclass
+class LogBatch:
+    """The inputs and outputs of one successful inference call (all rows share ``time_ms``)."""
+
+    time_ms: int
+    n: int
+    pipeline_version: str
+    inputs: dict[str, Any]  # column name → one object per row (numpy object array or arrays)
+    outputs: dict[str, Any]  # output name → batch-major numpy array
+
+
+@dataclass
+class PipelineRecord:
+    id: int
+    name: str
+    workspace_id: int
+    owner_id: str | None
+    created_at: datetime
+    updated_at: datetime
+    versions: list[PipelineVersionRecord] = field(default_factory=list)
+    deployment: DeploymentRecord | None = None
+    ever_deployed: bool = False
+    tags: list[str] = field(default_factory=list)
+    log: list[LogBatch] = field(default_factory=list)
+
+
+@dataclass
+class ConnectionRecord:
+    id: str
+    name: str
+    type: str
+    details: dict[str, Any]
+    created_at: datetime
+    workspace_ids: list[int] = field(default_factory=list)
+    links: dict[int, str] = field(default_factory=dict)  # workspace id → link id
+
+    def created_at_iso(self) -> str:
+        return self.created_at.isoformat()
+
+
+class WallarooBackend:
+    """State and behaviour of one emulated platform (see the module docstring for the API)."""
+
+    def __init__(self, clock: Any, ids: Any, profile: str = "2023.2") -> None:
+        self.clock = clock
+        self.ids = ids
+        self.profile = profile
+        self.users: dict[str, User] = {}
+        self.workspaces: dict[int, WorkspaceRecord] = {}
+        self.models: dict[int, ModelRecord] = {}
+        self.model_versions_by_id: dict[int, ModelVersionRecord] = {}
+        self.pipelines: dict[int, PipelineRecord] = {}
+        self.deployments: dict[int, DeploymentRecord] = {}
+        self.connections: dict[str, ConnectionRecord] = {}  # by id
+        self._runtimes: dict[int, Any] = {}
+        self._callables: dict[str, tuple[Callable[..., Any], list[str] | None]] = {}
+        #: Filled by the orchestration part of the emulator.
+        self.orchestrations: Any = None
+        self.tasks: Any = None
+
+    # -- users -------------------------------------------------------------------------------
+    def user(self, email: str, user_id: str | None = None) -> User:
+        found = self.users.get(email)
+        if found is None:
+            found = self.users[email] = User(user_id, email)
+        return found
+
+    # -- workspaces --------------------------------------------------------------------------
+    def create_workspace(self, name: str, owner: User | None = None) -> WorkspaceRecord:
+        if not dns_compliant(name):
+            raise InvalidRequest(f"workspace name {name!r} is not DNS compliant")
+        if self.workspace_by_name(name) is not None:
+            raise AlreadyExists("workspace", name)
+        record = WorkspaceRecord(
+            id=self.ids.next_int("workspace"), name=name, created_at=self.clock.now(),
+            created_by=owner.id if owner else None, users=[owner.email] if owner else [],
+        )
+        self.workspaces[record.id] = record
+        return record
+
+    def workspace(self, workspace_id: int) -> WorkspaceRecord:
+        try:
+            return self.workspaces[int(workspace_id)]
+        except (KeyError, TypeError, ValueError):
+            raise NotFound("workspace", workspace_id) from None
+
+    def workspace_by_name(self, name: str) -> WorkspaceRecord | None:
+        for record in self.workspaces.values():
+            if record.name == name:
+                return record
+        return None
+
+    def list_workspaces(self, user: User | None = None) -> list[WorkspaceRecord]:
+        return [w for w in self.workspaces.values() if not w.archived]
+
+    def default_workspace(self, user: User) -> WorkspaceRecord:
+        name = f"{user.email}_ws"
+        found = self.workspace_by_name(name)
+        if found is not None:
+            return found
+        record = WorkspaceRecord(
+            id=self.ids.next_int("workspace"), name=name, created_at=self.clock.now(),
+            created_by=user.id, users=[user.email],
+        )
+        self.workspaces[record.id] = record
+        return record
+
+    # -- models ------------------------------------------------------------------------------
+    def upload_model(
+        self,
+        workspace_id: int,
+        name: str,
+        data: bytes,
+        file_name: str,
+        framework: str,
+        owner: User | None = None,
+        *,
+        input_schema: Any = None,
+        output_schema: Any = None,
+        arch: str | None = None,
+        accel: str | None = None,
+    ) -> ModelVersionRecord:
+        workspace = self.workspace(workspace_id)
+        if not dns_compliant(name):
+            raise InvalidRequest(f"model name {name!r} is not DNS compliant")
+        runtime = None
+        if framework == "onnx":
+            from emulator.wallaroo.inference import OnnxModelRuntime
+
+            runtime = OnnxModelRuntime(data)  # raises ModelUploadFailed for a non-model file
+        elif not data:
+            raise ModelUploadFailed("the model file is empty")
+        model = next((m for m in self.models.values() if m.name == name and m.workspace_id == workspace.id), None)
+        now = self.clock.now()
+        if model is None:
+            model = ModelRecord(self.ids.next_int("model"), name, workspace.id, owner.id if owner else None, now)
+            self.models[model.id] = model
+            workspace.model_ids.append(model.id)
+        version = ModelVersionRecord(
+            id=self.ids.next_int("model_version"), model_id=model.id, name=name,
+            version=self.ids.uuid4("model_version"), sha=hashlib.sha256(data).hexdigest(),
+            file_name=file_name, framework=framework, workspace_id=workspace.id,
+            owner_id=owner.id if owner else None, created_at=now, updated_at=now, data=data,
+            arch=arch or "x86", accel=accel or "none", input_schema=input_schema, output_schema=output_schema,
+        )
+        model.versions.append(version)
+        self.model_versions_by_id[version.id] = version
+        if runtime is not None:
+            self._runtimes[version.id] = runtime
+        return version
+
+    def model_version(self, version_id: int) -> ModelVersionRecord:
+        try:
+            return self.model_versions_by_id[int(version_id)]
+        except (KeyError, TypeError, ValueError):
+            raise NotFound("model version", version_id) from None
+
+    def model_versions_by_name(self, name: str, workspace_id: int | None = None) -> list[ModelVersionRecord]:
+        return [v for v in self.model_versions_by_id.values()
+                if v.name == name and (workspace_id is None or v.workspace_id == workspace_id)]
+
+    def configure_model(self, version_id: int, *, runtime: str | None = None, **options: Any) -> ModelConfigRecord:
+        version = self.model_version(version_id)
+        known = {"tensor_fields", "filter_threshold", "input_schema", "output_schema", "batch_config"}
+        config = ModelConfigRecord(
+            id=self.ids.next_int("model_config"), model_version_id=version.id,
+            runtime=runtime or ("onnx" if version.framework == "onnx" else version.framework),
+            **{k: v for k, v in options.items() if k in known},
+            extra={k: v for k, v in options.items() if k not in known},
+        )
+        if config.tensor_fields is not None:
+            config.tensor_fields = [str(f) for f in config.tensor_fields]
+        version.config = config
+        version.updated_at = self.clock.now()
+        return config
+
+    def register_model_callable(
+        self, model: str, func: Callable[[dict[str, Any]], Any], input_names: Sequence[str] | None = None
+    ) -> None:
+        """Run ``func`` instead of the model (name, or version uuid) at inference.
+
+        This is the documented extension for non-ONNX frameworks: ``func`` receives
+        ``{column or input name: numpy array}`` and returns ``{output name: array-like}`` or one
+        array-like (named ``output``). It overrides ONNX models too.
+        """
+        self._callables[model] = (func, list(input_names) if input_names else None)
+        for version in self.model_versions_by_id.values():
+            if model in (version.name, version.version):
+                self._runtimes.pop(version.id, None)
+
+    def runtime_for(self, version: ModelVersionRecord) -> Any:
+        """The cached runtime of a model version (onnxruntime session, or a registered callable)."""
+        runtime = self._runtimes.get(version.id)
+        if runtime is not None:
+            return runtime
+        from emulator.wallaroo.inference import CallableModelRuntime, OnnxModelRuntime
+
+        registered = self._callables.get(version.version) or self._callables.get(version.name)
+        if registered is not None:
+            runtime = CallableModelRuntime(*registered)
+        elif version.framework == "onnx":
+            runtime = OnnxModelRuntime(version.data)
+        else:
+            raise NotEmulated(
+                f"model '{version.name}' (framework '{version.framework}') cannot run in the emulator: only ONNX "
+                f"models are executed. Register a Python callable for it with "
+                f"emu.wallaroo.register_model_callable({version.name!r}, func)"
+            )
+        self._runtimes[version.id] = runtime
+        return runtime
+
+    # -- pipelines ---------------------------------------------------------------------------
+    def create_pipeline(self, workspace_id: int, name: str, owner: User | None = None) -> PipelineRecord:
+        workspace = self.workspace(workspace_id)
+        if not dns_compliant(name):
+            raise InvalidRequest(f"pipeline name {name!r} is not DNS compliant")
+        existing = self.pipeline_in_workspace(workspace.id, name)
+        if existing is not None:
+            self.create_pipeline_version(existing.id, [])
+            return existing
+        now = self.clock.now()
+        record = PipelineRecord(self.ids.next_int("pipeline"), name, workspace.id, owner.id if owner else None, now, now)
+        self.pipelines[record.id] = record
+        workspace.pipeline_ids.append(record.id)
+        self.create_pipeline_version(record.id, [])
+        return record
+
+    def pipeline(self, pipeline_id: int) -> PipelineRecord:
+        try:
+            return self.pipelines[int(pipeline_id)]
+        except (KeyError, TypeError, ValueError):
+            raise NotFound("pipeline", pipeline_id) from None
+
+    def pipeline_in_workspace(self, workspace_id: int, name: str) -> PipelineRecord | None:
+        for record in self.pipelines.values():
+            if record.workspace_id == workspace_id and record.name == name:
+                return record
+        return None
+
+    def pipelines_by_name(self, name: str, workspace_id: int | None = None) -> list[PipelineRecord]:
+        found = [p for p in self.pipelines.values()
+                 if p.name == name and (workspace_id is None or p.workspace_id == workspace_id)]
+        return sorted(found, key=lambda p: (p.created_at, p.id), reverse=True)
+
+    def list_pipelines(self, workspace_id: int | None = None) -> list[PipelineRecord]:
+        found = [p for p in self.pipelines.values() if workspace_id is None or p.workspace_id == workspace_id]
+        return sorted(found, key=lambda p: (p.created_at, p.id), reverse=True)
+
+    def create_pipeline_version(self, pipeline_id: int, steps: Sequence[Sequence[int]]) -> PipelineVersionRecord:
+        pipeline = self.pipeline(pipeline_id)
+        for step in steps:
+            for version_id in step:
+                self.model_version(version_id)
+        now = self.clock.now()
+        version = PipelineVersionRecord(
+            self.ids.next_int("pipeline_version"), self.ids.uuid4("pipeline_version"), pipeline.id,
+            [list(step) for step in steps], now,
+        )
+        pipeline.versions.append(version)
+        pipeline.updated_at = now
+        return version
+
+    # -- deployments -------------------------------------------------------------------------
+    def deploy(self, pipeline_id: int, version_id: int | None = None,
+               engine_config: dict[str, Any] | None = None) -> DeploymentRecord:
+        pipeline = self.pipeline(pipeline_id)
+        version = pipeline.versions[-1] if version_id is None else next(
+            (v for v in pipeline.versions if v.id == version_id), None)
+        if version is None:
+            raise NotFound("pipeline version", version_id)
+        if not version.steps:
+            raise InvalidRequest(f"pipeline '{pipeline.name}' has no steps to deploy; add a model step first")
+        deployment = pipeline.deployment
+        if deployment is None or not deployment.deployed:
+            rng = self.ids.random("engine")
+            deployment = DeploymentRecord(
+                id=self.ids.next_int("deployment"), deploy_id=pipeline.name, pipeline_id=pipeline.id,
+                version=version, status="Starting", deployed=True, created_at=self.clock.now(),
+                engine_config=dict(engine_config or {}),
+                engine_name=f"engine-{self.ids.hex(5, 'engine')[:10]}-{self.ids.hex(3, 'engine')[:5]}",
+                engine_ip=f"10.244.{rng.randrange(1, 250)}.{rng.randrange(2, 250)}",
+                lb_name=f"engine-lb-{self.ids.hex(5, 'engine')[:10]}-{self.ids.hex(3, 'engine')[:5]}",
+                lb_ip=f"10.244.{rng.randrange(1, 250)}.{rng.randrange(2, 250)}",
+            )
+            self.deployments[deployment.id] = deployment
+            pipeline.deployment = deployment
+        else:
+            deployment.version = version
+            deployment.status = "Starting"
+            deployment.engine_config = dict(engine_config or deployment.engine_config)
+        pipeline.ever_deployed = True
+        pipeline.updated_at = self.clock.now()
+        for step in version.steps:  # warm the sessions now, as the engine loads models at deploy
+            for version_id_ in step:
+                try:
+                    self.runtime_for(self.model_version(version_id_))
+                except NotEmulated:
+                    pass
+
+        def running(dep: DeploymentRecord = deployment) -> None:
+            if dep.deployed and dep.status == "Starting":
+                dep.status = "Running"
+
+        self.clock.call_later(DEPLOY_SECONDS, running, name=f"wallaroo deploy {deployment.name}")
+        return deployment
+
+    def undeploy(self, pipeline_id: int) -> DeploymentRecord | None:
+        pipeline = self.pipeline(pipeline_id)
+        deployment = pipeline.deployment
+        if deployment is None or not deployment.deployed:
+            return None
+        deployment.deployed = False
+        deployment.status = "Undeploying"
+
+        def gone(dep: DeploymentRecord = deployment, pipe: PipelineRecord = pipeline) -> None:
+            if not dep.deployed and pipe.deployment is dep:
+                pipe.deployment = None
+
+        self.clock.call_later(UNDEPLOY_SECONDS, gone, name=f"wallaroo undeploy {deployment.name}")
+        return deployment
+
+    def deployment_for(self, pipeline_id: int) -> DeploymentRecord | None:
+        return self.pipeline(pipeline_id).deployment
+
+    def list_deployments(self) -> list[DeploymentRecord]:
+        return [d for d in self.deployments.values() if d.deployed]
+
+    def deployment_status(self, pipeline_id: int) -> dict[str, Any]:
+        """The status document of ``POST /v1/api/status/get_deployment`` (NotFound when none)."""
+        pipeline = self.pipeline(pipeline_id)
+        dep = pipeline.deployment
+        if dep is None:
+            raise NotFound("deployment", pipeline.name)
+        state = dep.status if dep.deployed else "Running"  # engines answer until they are gone
+        if not dep.deployed:
+            state = "Undeploying"
+        models = []
+        for step in dep.version.steps:
+            for version_id in step:
+                mv = self.model_version(version_id)
+                models.append({"model_version_id": mv.id, "name": mv.name, "sha": mv.sha, "status": state,
+                               "version": mv.version})
+        engine_status = "Running" if state == "Running" else "Pending"
+        return {
+            "status": state,
+            "details": [],
+            "engines": [{
+                "ip": dep.engine_ip, "name": dep.engine_name, "status": engine_status, "reason": None,
+                "details": [],
+                "pipeline_statuses": {"pipelines": [{"id": pipeline.name, "status": state,
+                                                     "version": dep.version.version}]},
+                "model_statuses": {"models": models},
+            }],
+            "engine_lbs": [{"ip": dep.lb_ip, "name": dep.lb_name, "status": engine_status, "reason": None,
+                            "details": []}],
+            "sidekicks": [],
+        }
+
+    # -- inference ---------------------------------------------------------------------------
+    def steps_for(self, version: PipelineVersionRecord) -> list[Any]:
+        from emulator.wallaroo.inference import Step
+
+        steps = []
+        for step in version.steps:
+            mv = self.model_version(step[0])
+            config = mv.config
+            steps.append(Step(mv.name, self.runtime_for(mv), config.tensor_fields if config else None))
+        return steps
+
+    def infer(self, pipeline_id: int, data: Any, anomaly_column: str = "anomaly.count") -> Any:
+        """Run a deployed pipeline on a DataFrame or a pa.Table; log it; return the SDK-shaped result."""
+        from emulator.wallaroo import inference
+
+        pipeline = self.pipeline(pipeline_id)
+        dep = pipeline.deployment
+        if dep is None or not dep.deployed:
+            raise InferenceFailed("NotDeployed", f"pipeline '{pipeline.name}' is not deployed", status=404)
+        if dep.status != "Running":
+            raise InferenceFailed("ServiceUnavailable", f"pipeline '{pipeline.name}' is {dep.status}, not Running",
+                                  status=503)
+        arrow = not hasattr(data, "columns") or not hasattr(data, "iloc")
+        n = data.num_rows if arrow else len(data)
+        names = data.column_names if arrow else list(data.columns)
+        if n == 0 or not names:
+            raise inference.invalid("the inference request holds no rows" if names else
+                                    "the inference request holds no columns")
+        columns = inference.columns_from_table(data) if arrow else inference.columns_from_frame(data)
+        outputs = inference.run_steps(self.steps_for(dep.version), columns)
+        time_ms = self.clock.epoch_ms()
+        if arrow:
+            inputs = {}
+            for name, col in columns.items():
+                inputs[name] = next(iter(col._cache.values())) if col._cache else col.values
+            result = inference.result_table(time_ms, n, inputs, outputs, anomaly_column)
+        else:
+            inputs = {name: col.echo() for name, col in columns.items()}
+            result = inference.result_frame(time_ms, n, inputs, outputs, anomaly_column)
+        pipeline.log.append(LogBatch(time_ms, n, dep.version.version, inputs, outputs))
+        return result
+
+    def logs(self, pipeline_id: int, start: datetime | None = None, end: datetime | None = None,
+             limit: int | None = None, valid: bool | None = None) -> list[LogBatch]:
+        """Logged batches in time order, within ``[start, end]`` and the newest ``limit`` rows.
+
+        ``valid=False`` asks for the failures topic, which stays empty: failed calls are not logged.
+        """
+        pipeline = self.pipeline(pipeline_id)
+        if valid is False:
+            return []
+        lo = _epoch_ms(start) if start is not None else None
+        hi = _epoch_ms(end) if end is not None else None
+        batches = [b for b in pipeline.log if (lo is None or b.time_ms >= lo) and (hi is None or b.time_ms <= hi)]
+        if limit is None:
+            return batches
+        kept: list[LogBatch] = []
+        remaining = int(limit)
+        for batch in reversed(batches):
+            if remaining <= 0:
+                break
+            if batch.n <= remaining:
+                kept.append(batch)
+                remaining -= batch.n
+            else:
+                kept.append(_tail(batch, remaining))
+                remaining = 0
+        return kept[::-1]
+
+    # -- connections -------------------------------------------------------------------------
+    def create_connection(self, name: str, type: str, details: dict[str, Any]) -> ConnectionRecord:
+        if self._connection_named(name) is not None:
+            raise AlreadyExists("connection", name)
+        record = ConnectionRecord(self.ids.uuid4("connection"), name, str(type), dict(details or {}), self.clock.now())
+        self.connections[record.id] = record
+        return record
+
+    def _connection_named(self, name: str) -> ConnectionRecord | None:
+        for record in self.connections.values():
+            if record.name == name:
+                return record
+        return None
+
+    def connection_by_name(self, name: str) -> ConnectionRecord:
+        found = self._connection_named(name)
+        if found is None:
+            raise NotFound("connection", name)
+        return found
+
+    def connection(self, connection_id: str) -> ConnectionRecord:
+        try:
+            return self.connections[str(connection_id)]
+        except KeyError:
+            raise NotFound("connection", connection_id) from None
+
+    def list_connections(self, workspace_id: int | None = None) -> list[ConnectionRecord]:
+        if workspace_id is None:
+            return list(self.connections.values())
+        self.workspace(workspace_id)
+        return [c for c in self.connections.values() if int(workspace_id) in c.workspace_ids]
+
+    def add_connection_to_workspace(self, workspace_id: int, name: str) -> str:
+        workspace = self.workspace(workspace_id)
+        record = self.connection_by_name(name)
+        if workspace.id not in record.links:
+            record.links[workspace.id] = self.ids.uuid4("connection_link")
+            record.workspace_ids.append(workspace.id)
+        return record.links[workspace.id]
+
+    def remove_connection_from_workspace(self, workspace_id: int, name: str) -> None:
+        workspace = self.workspace(workspace_id)
+        record = self.connection_by_name(name)
+        if workspace.id in record.links:
+            del record.links[workspace.id]
+            record.workspace_ids.remove(workspace.id)
+
+    def delete_connection(self, name: str) -> None:
+        record = self.connection_by_name(name)
+        del self.connections[record.id]
+
+    def workspace_names(self, record: ConnectionRecord) -> list[str]:
+        return [self.workspaces[w].name for w in record.workspace_ids if w in self.workspaces]
+
+
+def _epoch_ms(instant: datetime) -> int:
+    from emulator.clock import to_utc
+
+    aware = to_utc(instant)
+    delta: timedelta = aware - datetime(1970, 1, 1, tzinfo=aware.tzinfo)
+    return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _tail(batch: LogBatch, count: int) -> LogBatch:
+    def cut(value: Any) -> Any:
+        return value[len(value) - count:] if hasattr(value, "__len__") else value
+
+    return LogBatch(batch.time_ms, count, batch.pipeline_version,
+                    {k: cut(v) for k, v in batch.inputs.items()}, {k: cut(v) for k, v in batch.outputs.items()})

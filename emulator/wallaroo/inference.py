@@ -1,0 +1,464 @@
+"""Running models: ONNX sessions (cached per model version), input mapping and result shapes.
+
+The hot path of ``pipeline.infer`` lives here and stays vectorised: one conversion of each
+input column to the model's dtype and shape, one ``session.run`` per step, and result columns
+built from whole arrays (no per-row Python loops).
+
+* :class:`ModelRuntime` — what the engine knows of one model version: input names, shapes and
+  dtypes, output names, and how to run it. :class:`OnnxModelRuntime` wraps an onnxruntime
+  session; :class:`CallableModelRuntime` wraps a Python callable a test registered with
+  :meth:`emulator.wallaroo.backend.WallarooBackend.register_model_callable`.
+* :func:`columns_from_frame` / :func:`columns_from_table` — the request's columns as
+  :class:`InputColumn` objects (values as given, converted lazily to arrays).
+* :func:`run_steps` — the pipeline's model steps in sequence; each step maps the previous
+  step's columns (or the request's) onto its inputs: by ``tensor_fields`` when configured,
+  otherwise by input name, otherwise a single column onto a single input, otherwise
+  positionally when the counts agree.
+* :func:`result_frame` / :func:`result_table` — the result in the shapes of reference §4:
+  ``time, in.* (alphabetical), out.* (alphabetical), <anomaly column>``.
+
+Engine-side validation errors raise :class:`emulator.wallaroo.errors.InferenceFailed`
+(``error_type="InvalidInput"``) before anything is stored.
+"""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from itertools import chain
+from typing import Any
+
+import numpy as np
+
+from emulator.wallaroo.errors import InferenceFailed, ModelUploadFailed
+
+_ORT_TYPES: dict[str, Any] = {
+    "tensor(float)": np.float32,
+    "tensor(double)": np.float64,
+    "tensor(float16)": np.float16,
+    "tensor(int64)": np.int64,
+    "tensor(int32)": np.int32,
+    "tensor(int16)": np.int16,
+    "tensor(int8)": np.int8,
+    "tensor(uint8)": np.uint8,
+    "tensor(uint16)": np.uint16,
+    "tensor(uint32)": np.uint32,
+    "tensor(uint64)": np.uint64,
+    "tensor(bool)": np.bool_,
+}
+
+
+def invalid(message: str) -> InferenceFailed:
+    return InferenceFailed("InvalidInput", message)
+
+
+# ------------------------------------------------------------------------------------------
+# Model runtimes
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class TensorSpec:
+    """One model input: name, numpy dtype and shape (``None`` for a free dimension)."""
+
+    name: str
+    dtype: Any
+    shape: tuple[int | None, ...] | None
+
+    def describe_shape(self) -> str:
+        if self.shape is None:
+            return "[any]"
+        return "[" + ", ".join("N" if d is None else str(d) for d in self.shape) + "]"
+
+
+class ModelRuntime:
+    """The engine's view of one model version."""
+
+    inputs: list[TensorSpec]
+    output_names: list[str]
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        raise NotImplementedError
+
+
+def _load_onnx_session(data: bytes) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.log_severity_level = 3
+    return onnxruntime.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
+
+
+class OnnxModelRuntime(ModelRuntime):
+    """A real onnxruntime session plus the input metadata the hot path needs."""
+
+    def __init__(self, data: bytes) -> None:
+        try:
+            self.session = _load_onnx_session(data)
+        except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types
+            raise ModelUploadFailed(f"the file is not a valid ONNX model: {exc}") from None
+        self.inputs = []
+        for meta in self.session.get_inputs():
+            dtype = _ORT_TYPES.get(meta.type)
+            shape = None
+            if meta.shape is not None:
+                shape = tuple(d if isinstance(d, int) and d > 0 else None for d in meta.shape)
+            self.inputs.append(TensorSpec(meta.name, dtype, shape))
+        self.output_names = [meta.name for meta in self.session.get_outputs()]
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        try:
+            values = self.session.run(self.output_names, feeds)
+        except Exception as exc:
+            raise invalid(f"the model rejected the input: {exc}") from None
+        return dict(zip(self.output_names, values))
+
+
+class CallableModelRuntime(ModelRuntime):
+    """A Python callable standing in for a model (the documented test extension).
+
+    The callable receives ``{input column name: numpy array}`` and returns either a mapping
+    ``{output name: array-like}`` or one array-like (named ``output``). Row ``i`` of every
+    output belongs to row ``i`` of the input.
+    """
+
+    def __init__(self, func: Callable[[dict[str, np.ndarray]], Any], input_names: Sequence[str] | None) -> None:
+        self.func = func
+        self.inputs = [TensorSpec(name, None, None) for name in (input_names or [])]
+        self.output_names = []
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        result = self.func(dict(feeds))
+        if hasattr(result, "to_dict") and hasattr(result, "columns"):  # a DataFrame
+            result = {str(c): np.asarray(result[c].tolist()) for c in result.columns}
+        if not isinstance(result, Mapping):
+            result = {"output": result}
+        return {str(k): np.asarray(v) for k, v in result.items()}
+
+
+def sniff_onnx(data: bytes) -> bool:
+    """Whether ``data`` looks like a serialized ONNX ModelProto (used when no framework is given)."""
+    try:
+        import onnx
+
+        model = onnx.load_model_from_string(data)
+    except Exception:
+        return False
+    return bool(model.graph.node) or bool(model.graph.output)
+
+
+# ------------------------------------------------------------------------------------------
+# Request columns
+# ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class InputColumn:
+    """One column of an inference request, as given (pandas values or an Arrow array)."""
+
+    name: str
+    values: Any  # numpy array (pandas values) or a pyarrow Array
+    arrow: bool = False
+    _cache: dict[Any, np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def to_array(self, spec: TensorSpec) -> np.ndarray:
+        """The column as one array of the model input's dtype and shape, or InvalidInput."""
+        key = (spec.dtype, spec.shape)
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        array = _arrow_to_array(self, spec) if self.arrow else _values_to_array(self, spec)
+        array = _fit_shape(array, spec, self.name)
+        self._cache[key] = array
+        return array
+
+    def echo(self) -> np.ndarray:
+        """Values for the ``in.<name>`` result column: one Python object per row."""
+        if self.arrow:
+            return _object_array(self.values.to_pylist())
+        values = self.values
+        if values.dtype != object or len(values) == 0:
+            return values
+        first = values[0]
+        if isinstance(first, np.ndarray):  # the engine sends lists back
+            return _object_array(np.stack(values).reshape(len(values), -1).tolist())
+        return values
+
+
+def columns_from_frame(frame: Any) -> dict[str, InputColumn]:
+    return {str(name): InputColumn(str(name), frame[name].to_numpy()) for name in frame.columns}
+
+
+def columns_from_table(table: Any) -> dict[str, InputColumn]:
+    return {name: InputColumn(name, table.column(name).combine_chunks(), arrow=True) for name in table.column_names}
+
+
+def _target_dtype(spec: TensorSpec, default: Any = np.float32) -> Any:
+    return spec.dtype if spec.dtype is not None else default
+
+
+def _values_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
+    values = column.values
+    dtype = _target_dtype(spec, None)
+    n = len(values)
+    if values.dtype != object:
+        if values.dtype.kind not in "biuf":
+            raise invalid(f"column '{column.name}' has dtype {values.dtype}, which cannot feed tensor "
+                          f"'{spec.name}' ({np.dtype(dtype or np.float32).name})")
+        return values.astype(dtype or values.dtype, copy=False)
+    first = values[0]
+    try:
+        if isinstance(first, list) and (not first or not isinstance(first[0], list | tuple | np.ndarray)):
+            lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+            width = int(lengths[0])
+            if not (lengths == width).all():
+                raise invalid(f"column '{column.name}' has rows of different lengths "
+                              f"({int(lengths.min())} to {int(lengths.max())} values)")
+            flat = np.fromiter(chain.from_iterable(values), dtype=dtype or np.float64, count=n * width)
+            return flat.reshape(n, width)
+        return np.array(values.tolist(), dtype=dtype)
+    except InferenceFailed:
+        raise
+    except (TypeError, ValueError) as exc:
+        wanted = np.dtype(dtype).name if dtype is not None else "numbers"
+        raise invalid(f"column '{column.name}' cannot be converted to tensor '{spec.name}' of {wanted}: {exc}") from None
+
+
+def _arrow_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
+    import pyarrow as pa
+
+    array = column.values
+    dtype = _target_dtype(spec, None)
+    n = len(array)
+    if array.null_count:
+        raise invalid(f"column '{column.name}' has {array.null_count} null rows")
+    shape: list[int] = [n]
+    while pa.types.is_list(array.type) or pa.types.is_large_list(array.type) or pa.types.is_fixed_size_list(array.type):
+        if pa.types.is_fixed_size_list(array.type):
+            width = array.type.list_size
+        else:
+            offsets = array.offsets.to_numpy()
+            lengths = np.diff(offsets)
+            width = int(lengths[0]) if len(lengths) else 0
+            if len(lengths) and not (lengths == width).all():
+                raise invalid(f"column '{column.name}' has rows of different lengths "
+                              f"({int(lengths.min())} to {int(lengths.max())} values)")
+        shape.append(width)
+        array = array.flatten()
+    value_type = array.type
+    if not (pa.types.is_integer(value_type) or pa.types.is_floating(value_type) or pa.types.is_boolean(value_type)):
+        raise invalid(f"column '{column.name}' holds {value_type} values, which cannot feed tensor '{spec.name}'")
+    flat = array.to_numpy(zero_copy_only=False)
+    return flat.astype(dtype or flat.dtype, copy=False).reshape(shape)
+
+
+def _fit_shape(array: np.ndarray, spec: TensorSpec, column: str) -> np.ndarray:
+    if spec.dtype is not None and array.dtype != spec.dtype:
+        if array.dtype.kind not in "biuf" or (np.dtype(spec.dtype).kind in "iub" and array.dtype.kind == "f"):
+            raise invalid(f"column '{column}' has {array.dtype} values but tensor '{spec.name}' expects "
+                          f"{np.dtype(spec.dtype).name}")
+        array = array.astype(spec.dtype)
+    if spec.shape is None:
+        return array
+    n = array.shape[0]
+    rest = spec.shape[1:]
+    if array.ndim == len(spec.shape) and all(d is None or d == a for d, a in zip(rest, array.shape[1:])):
+        return array
+    if all(d is not None for d in rest):
+        size = int(np.prod(rest, dtype=np.int64)) if rest else 1
+        if array.size == n * size:
+            return array.reshape((n, *rest))
+    got = "[" + ", ".join(str(d) for d in array.shape) + "]"
+    raise invalid(f"tensor '{spec.name}' expects shape {spec.describe_shape()} but column '{column}' "
+                  f"gives shape {got}")
+
+
+# ------------------------------------------------------------------------------------------
+# Running steps
+# ------------------------------------------------------------------------------------------
+
+
+def map_inputs(runtime: ModelRuntime, columns: Mapping[str, Any], tensor_fields: Sequence[str] | None,
+               model_name: str) -> list[tuple[TensorSpec, str]]:
+    """Pair each model input with the column feeding it, or raise InvalidInput naming what is missing."""
+    specs = runtime.inputs
+    names = list(columns)
+    if not specs:  # a callable runtime without declared inputs takes everything
+        chosen = list(tensor_fields) if tensor_fields else names
+        missing = [c for c in chosen if c not in columns]
+        if missing:
+            raise invalid(f"missing input column(s) {missing} for model '{model_name}'; got {names}")
+        return [(TensorSpec(c, None, None), c) for c in chosen]
+    if tensor_fields:
+        missing = [c for c in tensor_fields if c not in columns]
+        if missing:
+            raise invalid(f"missing input column(s) {missing} (tensor_fields of model '{model_name}'); "
+                          f"got {names}")
+        if len(tensor_fields) != len(specs):
+            raise invalid(f"model '{model_name}' has {len(specs)} input(s) {[s.name for s in specs]} but "
+                          f"tensor_fields names {len(tensor_fields)} column(s) {list(tensor_fields)}")
+        return list(zip(specs, tensor_fields))
+    if all(s.name in columns for s in specs):
+        return [(s, s.name) for s in specs]
+    if len(specs) == 1 and len(names) == 1:
+        return [(specs[0], names[0])]
+    if len(specs) == 1 and "tensor" in columns:
+        return [(specs[0], "tensor")]
+    if len(specs) == len(names) and not any(s.name in columns for s in specs):
+        return list(zip(specs, names))
+    missing = [s.name for s in specs if s.name not in columns]
+    raise invalid(f"missing input column(s) {missing} for model '{model_name}' (inputs "
+                  f"{[s.name for s in specs]}); got columns {names}. Name the columns after the inputs "
+                  f"or configure tensor_fields")
+
+
+@dataclass
+class Step:
+    """One model step as the engine runs it."""
+
+    name: str
+    runtime: ModelRuntime
+    tensor_fields: list[str] | None
+
+
+def run_steps(steps: Sequence[Step], columns: dict[str, InputColumn]) -> dict[str, np.ndarray]:
+    """Run the steps in sequence and return the last step's outputs (name → batch-major array)."""
+    n = len(next(iter(columns.values())))
+    current: dict[str, Any] = columns
+    outputs: dict[str, np.ndarray] = {}
+    for step in steps:
+        pairs = map_inputs(step.runtime, current, step.tensor_fields, step.name)
+        feeds = {}
+        for spec, col in pairs:
+            source = current[col]
+            if isinstance(source, InputColumn):
+                feeds[spec.name] = source.to_array(spec)
+            else:
+                feeds[spec.name] = _fit_shape(np.asarray(source), spec, col)
+        outputs = step.runtime.run(feeds)
+        for name, value in outputs.items():
+            if value.ndim == 0 or value.shape[0] != n:
+                raise invalid(f"model '{step.name}' returned output '{name}' of shape {list(value.shape)} "
+                              f"for {n} input rows")
+        current = outputs
+    return outputs
+
+
+# ------------------------------------------------------------------------------------------
+# Result shapes
+# ------------------------------------------------------------------------------------------
+
+
+def json_floats(values: np.ndarray) -> np.ndarray:
+    """float64 values as the engine's JSON shows float32 numbers (shortest repr, e.g. 340764.53).
+
+    Vectorised: for each value the fewest significant digits (1..9) that round-trip to the
+    same float32, computed with one correctly rounded multiply or divide by a power of ten.
+    Other dtypes are returned as float64/int unchanged.
+    """
+    if values.dtype != np.float32:
+        return values
+    v = values.astype(np.float64)
+    result = v.copy()
+    pending = np.isfinite(v) & (v != 0)
+    if not pending.any():
+        return result
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        mag = np.floor(np.log10(np.abs(np.where(pending, v, 1.0)))).astype(np.int64)
+        for digits in range(1, 10):
+            exp = digits - 1 - mag
+            scale = 10.0 ** np.abs(exp)
+            up = exp >= 0
+            rounded = np.where(up, np.round(v * scale), np.round(v / scale))
+            candidate = np.where(up, rounded / scale, rounded * scale)
+            ok = pending & (candidate.astype(np.float32) == values)
+            result[ok] = candidate[ok]
+            pending &= ~ok
+            if not pending.any():
+                break
+    return result
+
+
+def _object_array(items: list[Any]) -> np.ndarray:
+    return np.fromiter(items, dtype=object, count=len(items))
+
+
+def _rows_as_lists(array: np.ndarray) -> np.ndarray:
+    n = array.shape[0]
+    flat = json_floats(array.reshape(n, -1))
+    enabled = gc.isenabled()
+    gc.disable()  # building many small lists: the cyclic GC only slows this down
+    try:
+        return _object_array(flat.tolist())
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def ordered_columns(in_names: Sequence[str], out_names: Sequence[str]) -> tuple[list[str], list[str]]:
+    return sorted(in_names), sorted(out_names)
+
+
+def result_frame(time_ms: int | np.ndarray, n: int, inputs: Mapping[str, np.ndarray],
+                 outputs: Mapping[str, np.ndarray], anomaly_column: str) -> Any:
+    """The SDK's DataFrame: time (datetime64[ns]), in.* and out.* object columns of lists, anomaly int64."""
+    import pandas as pd
+
+    times = np.asarray(time_ms, dtype=np.int64)
+    if times.ndim == 0:
+        times = np.full(n, int(times), dtype=np.int64)
+    data: dict[str, Any] = {"time": times.astype("datetime64[ms]").astype("datetime64[ns]")}
+    in_names, out_names = ordered_columns(list(inputs), list(outputs))
+    for name in in_names:
+        data[f"in.{name}"] = inputs[name]
+    for name in out_names:
+        value = outputs[name]
+        data[f"out.{name}"] = value if value.dtype == object else _rows_as_lists(value)
+    data[anomaly_column] = np.zeros(n, dtype=np.int64)
+    return pd.DataFrame(data, copy=False)
+
+
+def _list_array(values: np.ndarray, nullable_items: bool) -> Any:
+    import pyarrow as pa
+
+    n = values.shape[0]
+    flat = values.reshape(n, -1)
+    width = flat.shape[1]
+    offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32)) if n else pa.array([0], pa.int32())
+    items = pa.array(flat.reshape(-1))
+    if nullable_items:
+        return pa.ListArray.from_arrays(offsets, items)
+    list_type = pa.list_(pa.field("inner", items.type, nullable=False))
+    return pa.ListArray.from_arrays(offsets, items, type=list_type)
+
+
+def result_table(time_ms: int | np.ndarray, n: int, inputs: Mapping[str, Any],
+                 outputs: Mapping[str, np.ndarray], anomaly_column: str) -> Any:
+    """The SDK's Arrow result: ``time: timestamp[ms]; in.*: list<item: float>;
+    out.*: list<inner: float not null> not null; anomaly.count: uint32 not null``
+    (``check_failures: int8 not null`` in the 2023.2 profile)."""
+    import pyarrow as pa
+
+    times = np.asarray(time_ms, dtype=np.int64)
+    if times.ndim == 0:
+        times = np.full(n, int(times), dtype=np.int64)
+    fields = [pa.field("time", pa.timestamp("ms"))]
+    arrays = [pa.array(times.astype("datetime64[ms]"), type=pa.timestamp("ms"))]
+    in_names, out_names = ordered_columns(list(inputs), list(outputs))
+    for name in in_names:
+        value = inputs[name]
+        array = _list_array(value, True) if isinstance(value, np.ndarray) and value.dtype != object else pa.array(value)
+        fields.append(pa.field(f"in.{name}", array.type))
+        arrays.append(array)
+    for name in out_names:
+        array = _list_array(outputs[name], False)
+        fields.append(pa.field(f"out.{name}", array.type, nullable=False))
+        arrays.append(array)
+    anomaly_type = pa.int8() if anomaly_column == "check_failures" else pa.uint32()
+    fields.append(pa.field(anomaly_column, anomaly_type, nullable=False))
+    arrays.append(pa.array(np.zeros(n, dtype=anomaly_type.to_pandas_dtype())))
+    return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
