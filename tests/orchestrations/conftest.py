@@ -28,6 +28,7 @@ def make_zip(files: dict[str, str | bytes], *, symlinks: dict[str, str] | None =
         for name, content in files.items():
             info = zipfile.ZipInfo(name, date_time=(2023, 5, 10, 0, 0, 0))
             info.external_attr = (stat.S_IFREG | 0o644) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
         for name, target in (symlinks or {}).items():
             info = zipfile.ZipInfo(name, date_time=(2023, 5, 10, 0, 0, 0))
@@ -69,6 +70,17 @@ def platform(request: pytest.FixtureRequest) -> Iterator[BarePlatform]:
     finally:
         clock_module.deactivate(emu.clock)
         emu.orchestrations.close()
+
+
+@pytest.fixture(name="make_zip")
+def make_zip_fixture():
+    """The :func:`make_zip` builder (fixtures avoid importing this conftest by module name)."""
+    return make_zip
+
+
+@pytest.fixture(name="zip_folder")
+def zip_folder_fixture():
+    return zip_folder
 
 
 @pytest.fixture
