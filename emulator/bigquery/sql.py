@@ -1,0 +1,670 @@
+"""GoogleSQL → DuckDB translation: sqlglot (read="bigquery", write="duckdb") plus our own rules.
+
+``translate(sql, project=, dataset=, now=, param_types=)`` returns one :class:`Statement` per
+statement of the request, each with its BigQuery ``statementType``, the DuckDB SQL to run, the
+table it writes and the tables it reads. The divergence fixes live in
+:mod:`emulator.bigquery.sql_rules`, INFORMATION_SCHEMA in :mod:`emulator.bigquery.sql_information_schema`.
+
+Catalog mapping: BigQuery project → DuckDB catalog named like the project, dataset → schema,
+table → table. Every table reference is written fully qualified and quoted
+(``"my-proj"."ds"."t"``), so the SQL does not depend on the cursor's ``USE``; names of CTEs and
+of temporary tables created earlier in the same script are left alone.
+
+Scripting: several statements separated by ``;`` become several Statements. ``DECLARE`` /
+``SET`` of scalar variables map onto DuckDB session variables (``SET VARIABLE`` /
+``getvariable``); ``BEGIN…END`` blocks, ``IF``, loops, ``EXECUTE IMMEDIATE`` and procedures are
+not supported (``InvalidQuery``). ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become no-ops
+(the backend already runs a request in one transaction).
+
+Translations are cached (LRU keyed by sql, project, dataset and parameter types). The virtual
+clock's instant is not part of the key: ``CURRENT_*`` compile to a placeholder that is replaced
+by ``now`` on every call. Returned Statements are fresh objects; treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import ParseError, TokenError
+from sqlglot.tokens import TokenType
+
+from emulator.bigquery import sql_information_schema as information_schema
+from emulator.bigquery import sql_rules as rules
+from emulator.bigquery.errors import InvalidQuery
+
+__all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
+
+#: SQL the backend can run for statements that have no effect here (BEGIN TRANSACTION, SET OPTIONS).
+NOOP_SQL = "SELECT NULL WHERE FALSE"
+
+_CACHE_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class TableRef:
+    project: str
+    dataset: str
+    table: str | None = None
+
+
+@dataclass
+class Statement:
+    kind: str
+    sql: str
+    target: TableRef | None = None
+    columns: list[dict] | None = None
+    if_not_exists: bool = False
+    or_replace: bool = False
+    if_exists: bool = False
+    referenced: list[TableRef] = field(default_factory=list)
+    #: DROP SCHEMA … CASCADE
+    cascade: bool = False
+
+
+# ------------------------------------------------------------------------------------------
+# public entry point + cache
+# ------------------------------------------------------------------------------------------
+_cache: OrderedDict[tuple, tuple[Statement, ...]] = OrderedDict()
+_cache_lock = threading.Lock()
+_QUOTED_NOW = f"'{rules.NOW_PLACEHOLDER}'"
+
+
+def translate(sql: str, *, project: str, dataset: str | None = None, now: datetime,
+              param_types: dict[str, dict] | list[dict] | None = None) -> list[Statement]:
+    """Translate a GoogleSQL request into DuckDB statements (see the module docstring)."""
+    key = (sql, project, dataset, _freeze(param_types))
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is not None:
+            _cache.move_to_end(key)
+    if cached is None:
+        cached = tuple(_translate_uncached(sql, project, dataset, param_types))
+        with _cache_lock:
+            _cache[key] = cached
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
+    now_literal: str | None = None
+    out = []
+    for statement in cached:
+        if rules.NOW_PLACEHOLDER in statement.sql:
+            if now_literal is None:
+                now_literal = _timestamp_literal(now)
+            out.append(replace(statement, sql=statement.sql.replace(_QUOTED_NOW, now_literal),
+                               referenced=list(statement.referenced)))
+        else:
+            out.append(replace(statement, referenced=list(statement.referenced)))
+    return out
+
+
+def clear_cache() -> None:
+    with _cache_lock:
+        _cache.clear()
+
+
+def _freeze(param_types: Any) -> str | None:
+    if not param_types:
+        return None
+    return json.dumps(param_types, sort_keys=True, default=str)
+
+
+def _timestamp_literal(now: datetime) -> str:
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=UTC)
+    return "'" + now.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") + "+00'"
+
+
+# ------------------------------------------------------------------------------------------
+# translation proper
+# ------------------------------------------------------------------------------------------
+class _Script:
+    def __init__(self, project: str, dataset: str | None, param_types: Any) -> None:
+        self.project = project
+        self.dataset = dataset
+        self.rules = rules.RuleContext(param_types)
+        self.temp_tables: set[str] = set()
+
+
+def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
+    _check_statement_starts(sql)
+    try:
+        trees = sqlglot.parse(sql, read="bigquery")
+    except ParseError as exc:
+        raise InvalidQuery(_parse_error_message(sql, exc)) from None
+    except TokenError as exc:
+        raise InvalidQuery(f"Syntax error: {exc}") from None
+    script = _Script(project, dataset, param_types)
+    out = []
+    for tree in trees:
+        if tree is None:
+            continue
+        out.append(_statement(tree, script, sql))
+    return out
+
+
+def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    if isinstance(tree, exp.Query):
+        return _dml_or_query(tree, "SELECT", None, script)
+    if isinstance(tree, exp.Insert):
+        target = tree.this.this if isinstance(tree.this, exp.Schema) else tree.this
+        return _dml_or_query(tree, "INSERT", target, script)
+    if isinstance(tree, exp.Update):
+        if not tree.args.get("where"):
+            raise InvalidQuery("UPDATE must have a WHERE clause")
+        return _dml_or_query(tree, "UPDATE", tree.this, script)
+    if isinstance(tree, exp.Delete):
+        if not tree.this and tree.args.get("tables"):
+            tree.set("this", tree.args["tables"][0])
+            tree.set("tables", None)
+        if not tree.args.get("where"):
+            raise InvalidQuery("DELETE must have a WHERE clause")
+        return _dml_or_query(tree, "DELETE", tree.this, script)
+    if isinstance(tree, exp.Merge):
+        return _dml_or_query(tree, "MERGE", tree.this, script)
+    if isinstance(tree, exp.Create):
+        return _create(tree, script)
+    if isinstance(tree, exp.Drop):
+        return _drop(tree, script)
+    if isinstance(tree, exp.Alter):
+        return _alter(tree, script)
+    if isinstance(tree, exp.TruncateTable):
+        tables = tree.expressions
+        ref = _qualify(tables[0], script)
+        return Statement("TRUNCATE_TABLE", f"TRUNCATE TABLE {_quoted(ref)}", target=ref)
+    if isinstance(tree, exp.Declare):
+        return _declare(tree, script)
+    if isinstance(tree, exp.Set):
+        return _set(tree, script)
+    if isinstance(tree, exp.Transaction):
+        return Statement("BEGIN_TRANSACTION", NOOP_SQL)
+    if isinstance(tree, exp.Commit):
+        return Statement("COMMIT_TRANSACTION", NOOP_SQL)
+    if isinstance(tree, exp.Rollback):
+        return Statement("ROLLBACK_TRANSACTION", NOOP_SQL)
+    word = tree.sql("bigquery").split(None, 1)[0].upper() if tree.sql("bigquery").strip() else "statement"
+    raise InvalidQuery(f"{word} statements are not supported by wallaroo-emulator")
+
+
+# ------------------------------------------------------------------------------------------
+# names
+# ------------------------------------------------------------------------------------------
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _quoted(ref: TableRef) -> str:
+    return f"{_quote(ref.project)}.{_quote(ref.dataset)}.{_quote(ref.table or '')}"
+
+
+def _table_parts(table: exp.Table) -> list[str]:
+    parts: list[str] = []
+    for key in ("catalog", "db", "this"):
+        part = table.args.get(key)
+        if isinstance(part, exp.Identifier):
+            parts.extend(part.name.split(".") if part.quoted else [part.name])
+        elif isinstance(part, exp.Expression):
+            parts.append(part.name)
+    return parts
+
+
+def _qualify(table: exp.Table, script: _Script) -> TableRef:
+    """Resolve ``table`` against the defaults and rewrite it as ``"p"."d"."t"`` in place."""
+    parts = _table_parts(table)
+    if len(parts) == 1:
+        if script.dataset is None:
+            raise InvalidQuery(f'Table "{parts[0]}" must be qualified with a dataset (e.g. dataset.table).')
+        parts = [script.project, script.dataset, parts[0]]
+    elif len(parts) == 2:
+        parts = [script.project, *parts]
+    elif len(parts) > 3:
+        raise InvalidQuery(f"Invalid table name: {'.'.join(parts)}")
+    ref = TableRef(parts[0], parts[1], parts[2])
+    table.set("catalog", exp.to_identifier(ref.project, quoted=True))
+    table.set("db", exp.to_identifier(ref.dataset, quoted=True))
+    table.set("this", exp.to_identifier(ref.table, quoted=True))
+    return ref
+
+
+def _is_plain_table(table: exp.Table) -> bool:
+    return isinstance(table.this, exp.Identifier)
+
+
+def _cte_names(tree: exp.Expression) -> set[str]:
+    return {cte.alias_or_name.lower() for cte in tree.find_all(exp.CTE)}
+
+
+def _resolve_tables(tree: exp.Expression, script: _Script, skip: tuple[exp.Expression, ...] = ()
+                    ) -> tuple[list[TableRef], list[tuple[exp.Table, exp.Expression]]]:
+    """Qualify every table read by ``tree``; returns (references, INFORMATION_SCHEMA replacements)."""
+    ctes = _cte_names(tree)
+    referenced: list[TableRef] = []
+    replacements: list[tuple[exp.Table, exp.Expression]] = []
+    for table in list(tree.find_all(exp.Table)):
+        if any(table is s for s in skip) or not _is_plain_table(table):
+            continue
+        if isinstance(table.parent, exp.UserDefinedFunction):
+            continue
+        info = information_schema.match(table, script.project, script.dataset)
+        if info is not None:
+            replacements.append((table, info))
+            continue
+        if not table.args.get("db") and not table.args.get("catalog"):
+            name = table.name.lower()
+            if name in ctes or name in script.temp_tables:
+                continue
+            if "." in table.name and table.this.quoted:
+                pass  # `ds.t` written as one quoted identifier: qualify below
+        ref = _qualify(table, script)
+        if ref not in referenced:
+            referenced.append(ref)
+    return referenced, replacements
+
+
+def _apply_replacements(replacements: list[tuple[exp.Table, exp.Expression]]) -> None:
+    for table, new in replacements:
+        table.replace(new)
+
+
+# ------------------------------------------------------------------------------------------
+# anonymous result columns: BigQuery names them f0_, f1_, …
+# ------------------------------------------------------------------------------------------
+def _name_anonymous_columns(query: exp.Expression) -> None:
+    select = query
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.this
+    if not isinstance(select, exp.Select):
+        return
+    counter = 0
+    new = []
+    changed = False
+    for item in select.expressions:
+        if isinstance(item, exp.Alias | exp.Column | exp.Star | exp.Dot):
+            new.append(item)
+            continue
+        new.append(exp.alias_(item, f"f{counter}_"))
+        counter += 1
+        changed = True
+    if changed:
+        select.set("expressions", new)
+
+
+# ------------------------------------------------------------------------------------------
+# statement kinds
+# ------------------------------------------------------------------------------------------
+def _generate(tree: exp.Expression) -> str:
+    return tree.sql(dialect="duckdb")
+
+
+def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]]) -> str:
+    rules.number_placeholders(tree, script.rules)
+    root = rules.apply(tree, script.rules)
+    _apply_replacements(replacements)
+    return _generate(root)
+
+
+def _dml_or_query(tree: exp.Expression, kind: str, target_node: Any, script: _Script) -> Statement:
+    target = None
+    skip: tuple[exp.Expression, ...] = ()
+    if isinstance(target_node, exp.Table):
+        name = target_node.name.lower()
+        if not (target_node.args.get("db") is None and name in script.temp_tables):
+            target = _qualify(target_node, script)
+        skip = (target_node,)
+    if kind == "SELECT":
+        _name_anonymous_columns(tree)
+    referenced, replacements = _resolve_tables(tree, script, skip)
+    return Statement(kind, _finish(tree, script, replacements), target=target, referenced=referenced)
+
+
+def _create(tree: exp.Create, script: _Script) -> Statement:
+    kind = str(tree.args.get("kind") or "").upper()
+    replace_ = bool(tree.args.get("replace"))
+    exists = bool(tree.args.get("exists"))
+    properties = tree.args.get("properties")
+    temporary = bool(properties and any(isinstance(p, exp.TemporaryProperty) for p in properties.expressions))
+    if kind == "SCHEMA":
+        target = _schema_ref(tree.this, script)
+        return Statement("CREATE_SCHEMA", "", target=target, if_not_exists=exists, or_replace=replace_)
+    if kind == "FUNCTION":
+        return _create_function(tree, script, temporary)
+    if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
+        schema = tree.this if isinstance(tree.this, exp.Schema) else None
+        table = schema.this if schema is not None else tree.this
+        if not isinstance(table, exp.Table):
+            raise InvalidQuery("Syntax error: expected a table name")
+        query = tree.args.get("expression")
+        if temporary:
+            script.temp_tables.add(table.name.lower())
+            target = None
+            qualified = _quote(table.name)
+        else:
+            target = _qualify(table, script)
+            qualified = _quoted(target)
+        head = "CREATE " + ("OR REPLACE " if replace_ else "") + ("TEMP " if temporary else "")
+        columns = None
+        if schema is not None:
+            columns = [_column_field(c) for c in schema.expressions if isinstance(c, exp.ColumnDef)]
+        if kind != "TABLE":
+            if query is None:
+                raise InvalidQuery("CREATE VIEW requires AS SELECT")
+            _name_anonymous_columns(query)
+            referenced, replacements = _resolve_tables(query, script)
+            sql = f"{head}VIEW {'IF NOT EXISTS ' if exists and not replace_ else ''}{qualified} AS " \
+                  f"{_finish(query, script, replacements)}"
+            return Statement("CREATE_VIEW", sql, target=target, if_not_exists=exists, or_replace=replace_,
+                             referenced=referenced)
+        if_not = "IF NOT EXISTS " if exists and not replace_ else ""
+        clone = tree.args.get("clone")
+        like = next((p for p in properties.expressions if isinstance(p, exp.LikeProperty)), None) \
+            if properties else None
+        if clone is not None or like is not None:
+            source_table = clone.this if clone is not None else like.this
+            source = _qualify(source_table, script)
+            limit = " LIMIT 0" if like is not None else ""
+            sql = f"{head}TABLE {if_not}{qualified} AS SELECT * FROM {_quoted(source)}{limit}"
+            return Statement("CREATE_TABLE_AS_SELECT" if clone is not None else "CREATE_TABLE", sql,
+                             target=target, if_not_exists=exists, or_replace=replace_, referenced=[source])
+        if query is not None:
+            _name_anonymous_columns(query)
+            referenced, replacements = _resolve_tables(query, script)
+            body = _finish(query, script, replacements)
+            if columns:
+                from emulator.bigquery import types as bqtypes
+
+                decl = bqtypes.table_ddl_columns(bqtypes.normalise_schema(columns))
+                names = ", ".join(_quote(c["name"]) for c in columns)
+                sql = (f"{head}TABLE {if_not}{qualified} ({decl}); INSERT INTO {qualified} ({names}) "
+                       f"SELECT * FROM ({body})")
+            else:
+                sql = f"{head}TABLE {if_not}{qualified} AS {body}"
+            return Statement("CREATE_TABLE_AS_SELECT", sql, target=target, columns=columns or None,
+                             if_not_exists=exists, or_replace=replace_, referenced=referenced)
+        if not columns:
+            raise InvalidQuery("Syntax error: CREATE TABLE needs a column list or AS SELECT")
+        from emulator.bigquery import types as bqtypes
+
+        decl = bqtypes.table_ddl_columns(bqtypes.normalise_schema(columns))
+        return Statement("CREATE_TABLE", f"{head}TABLE {if_not}{qualified} ({decl})", target=target,
+                         columns=columns, if_not_exists=exists, or_replace=replace_)
+    raise InvalidQuery(f"CREATE {kind} statements are not supported by wallaroo-emulator")
+
+
+def _create_function(tree: exp.Create, script: _Script, temporary: bool) -> Statement:
+    udf = tree.this
+    properties = tree.args.get("properties")
+    if properties is not None:
+        for prop in properties.expressions:
+            if isinstance(prop, exp.LanguageProperty) and prop.name.upper() not in ("SQL", ""):
+                raise InvalidQuery("Only SQL user-defined functions are supported by wallaroo-emulator")
+    body = tree.args.get("expression")
+    if body is None or not isinstance(udf, exp.UserDefinedFunction):
+        raise InvalidQuery("Only SQL user-defined functions (CREATE FUNCTION f(x T) AS (expr)) are supported")
+    name_table = udf.this
+    params = ", ".join(p.name for p in udf.expressions)
+    target = None
+    if isinstance(name_table, exp.Table) and (name_table.args.get("db") or not temporary):
+        target = _qualify(name_table, script)
+        name_sql = _quoted(target)
+    else:
+        name_sql = _quote(name_table.name if isinstance(name_table, exp.Expression) else str(name_table))
+    referenced, replacements = _resolve_tables(body, script)
+    body_sql = _finish(body, script, replacements)
+    head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") else "") + ("TEMP " if temporary else "")
+    exists = " IF NOT EXISTS" if tree.args.get("exists") else ""
+    sql = f"{head}MACRO{exists} {name_sql}({params}) AS {body_sql}"
+    return Statement("CREATE_FUNCTION", sql, target=target, or_replace=bool(tree.args.get("replace")),
+                     if_not_exists=bool(tree.args.get("exists")), referenced=referenced)
+
+
+def _schema_ref(node: Any, script: _Script) -> TableRef:
+    parts: list[str] = []
+    if isinstance(node, exp.Table):
+        parts = [p for p in _table_parts(node) if p]
+    elif isinstance(node, exp.Expression):
+        parts = node.name.split(".")
+    if len(parts) == 1:
+        return TableRef(script.project, parts[0])
+    if len(parts) == 2:
+        return TableRef(parts[0], parts[1])
+    raise InvalidQuery(f"Invalid dataset name: {'.'.join(parts)}")
+
+
+def _drop(tree: exp.Drop, script: _Script) -> Statement:
+    kind = str(tree.args.get("kind") or "").upper()
+    exists = bool(tree.args.get("exists"))
+    tables = tree.args.get("tables") or []
+    if not tables:
+        raise InvalidQuery("Syntax error: DROP needs a name")
+    node = tables[0]
+    if kind == "SCHEMA":
+        return Statement("DROP_SCHEMA", "", target=_schema_ref(node, script), if_exists=exists,
+                         cascade=bool(tree.args.get("cascade")))
+    if kind in ("TABLE", "VIEW", "MATERIALIZED VIEW"):
+        if isinstance(node, exp.Table) and not node.args.get("db") and node.name.lower() in script.temp_tables:
+            return Statement("DROP_TABLE", f"DROP TABLE {'IF EXISTS ' if exists else ''}{_quote(node.name)}")
+        ref = _qualify(node, script)
+        duck_kind = "TABLE" if kind == "TABLE" else "VIEW"
+        sql = f"DROP {duck_kind} {'IF EXISTS ' if exists else ''}{_quoted(ref)}"
+        return Statement("DROP_TABLE" if kind == "TABLE" else "DROP_VIEW", sql, target=ref, if_exists=exists)
+    if kind == "FUNCTION":
+        if isinstance(node, exp.Table) and node.args.get("db"):
+            ref = _qualify(node, script)
+            return Statement("DROP_FUNCTION", f"DROP MACRO {'IF EXISTS ' if exists else ''}{_quoted(ref)}",
+                             target=ref, if_exists=exists)
+        return Statement("DROP_FUNCTION", f"DROP MACRO {'IF EXISTS ' if exists else ''}{_quote(node.name)}",
+                         if_exists=exists)
+    raise InvalidQuery(f"DROP {kind} statements are not supported by wallaroo-emulator")
+
+
+def _alter(tree: exp.Alter, script: _Script) -> Statement:
+    kind = str(tree.args.get("kind") or "TABLE").upper()
+    exists = bool(tree.args.get("exists"))
+    if kind == "SCHEMA":
+        return Statement("ALTER_SCHEMA", NOOP_SQL, target=_schema_ref(tree.this, script), if_exists=exists)
+    ref = _qualify(tree.this, script)
+    qualified = _quoted(ref)
+    parts: list[str] = []
+    columns: list[dict] = []
+    for action in tree.args.get("actions") or []:
+        if isinstance(action, exp.ColumnDef):
+            column = _column_field(action)
+            columns.append(column)
+            from emulator.bigquery import types as bqtypes
+
+            duck = bqtypes.field_duckdb_type(bqtypes.normalise_schema([column])[0])
+            if_not = "IF NOT EXISTS " if action.args.get("exists") else ""
+            parts.append(f"ALTER TABLE {qualified} ADD COLUMN {if_not}{_quote(column['name'])} {duck}")
+        elif isinstance(action, exp.AlterSet):
+            continue  # SET OPTIONS(...): metadata only
+        else:
+            single = exp.Alter(this=exp.to_table(qualified, dialect="duckdb"), kind="TABLE", actions=[action])
+            single = rules.apply(single, script.rules)
+            parts.append(_generate(single))
+    sql = "; ".join(parts) if parts else NOOP_SQL
+    return Statement("ALTER_VIEW" if kind == "VIEW" else "ALTER_TABLE", sql, target=ref, columns=columns or None,
+                     if_exists=exists)
+
+
+# ------------------------------------------------------------------------------------------
+# scripting variables
+# ------------------------------------------------------------------------------------------
+def _declare(tree: exp.Declare, script: _Script) -> Statement:
+    statements = []
+    for item in tree.expressions:
+        names = item.this if isinstance(item.this, list) else [item.this]
+        kind = item.args.get("kind")
+        default = item.args.get("default")
+        for name_node in names:
+            name = name_node.name.lower()
+            value: exp.Expression = default.copy() if isinstance(default, exp.Expression) else exp.null()
+            if isinstance(kind, exp.DataType):
+                value = exp.cast(value, kind.copy())
+            statements.append(_set_variable(name, value, script))
+            script.rules.variables[name] = kind
+    return Statement("DECLARE", "; ".join(statements))
+
+
+def _set(tree: exp.Set, script: _Script) -> Statement:
+    statements = []
+    for item in tree.expressions:
+        assignment = item.this if isinstance(item, exp.SetItem) else item
+        if not isinstance(assignment, exp.EQ):
+            raise InvalidQuery("Only SET variable = expression is supported by wallaroo-emulator")
+        name = assignment.this.name.lower()
+        if name not in script.rules.variables:
+            raise InvalidQuery(f"Unrecognized name: {assignment.this.name}")
+        kind = script.rules.variables[name]
+        value = assignment.expression
+        if isinstance(kind, exp.DataType):
+            value = exp.cast(value, kind.copy())
+        statements.append(_set_variable(name, value, script))
+    return Statement("SET", "; ".join(statements))
+
+
+def _set_variable(name: str, value: exp.Expression, script: _Script) -> str:
+    wrapper = exp.select(value)
+    referenced, replacements = _resolve_tables(wrapper, script)
+    value_sql = _finish(wrapper, script, replacements)
+    return f"SET VARIABLE {_quote(name)} = ({value_sql})"
+
+
+# ------------------------------------------------------------------------------------------
+# CREATE TABLE column definitions → REST schema fields
+# ------------------------------------------------------------------------------------------
+_T = exp.DataType.Type
+_BQ_TYPE_NAMES = {
+    _T.BIGINT: "INTEGER", _T.INT: "INTEGER", _T.SMALLINT: "INTEGER", _T.TINYINT: "INTEGER",
+    _T.DOUBLE: "FLOAT", _T.FLOAT: "FLOAT", _T.DECIMAL: "NUMERIC", _T.BIGDECIMAL: "BIGNUMERIC",
+    _T.BOOLEAN: "BOOLEAN", _T.TEXT: "STRING", _T.VARCHAR: "STRING", _T.CHAR: "STRING",
+    _T.BINARY: "BYTES", _T.VARBINARY: "BYTES", _T.BLOB: "BYTES", _T.DATE: "DATE", _T.TIME: "TIME",
+    _T.TIMESTAMP: "DATETIME", _T.DATETIME: "DATETIME", _T.TIMESTAMPTZ: "TIMESTAMP", _T.JSON: "JSON",
+    _T.GEOGRAPHY: "GEOGRAPHY", _T.INTERVAL: "INTERVAL",
+}
+
+
+def _column_field(column: exp.ColumnDef) -> dict:
+    kind = column.args.get("kind")
+    if not isinstance(kind, exp.DataType):
+        raise InvalidQuery(f"Column {column.name} needs a type")
+    out = _type_field(column.name, kind)
+    for constraint in column.args.get("constraints") or []:
+        ckind = constraint.args.get("kind")
+        if isinstance(ckind, exp.NotNullColumnConstraint) and not ckind.args.get("allow_null"):
+            if out["mode"] == "REPEATED":
+                continue
+            out["mode"] = "REQUIRED"
+        elif isinstance(ckind, exp.Properties):
+            for prop in ckind.expressions:
+                if prop.name.lower() == "description" and isinstance(prop.args.get("value"), exp.Literal):
+                    out["description"] = prop.args["value"].this
+    return out
+
+
+def _type_field(name: str, dtype: exp.DataType) -> dict:
+    if dtype.this == _T.ARRAY:
+        inner = dtype.expressions[0] if dtype.expressions else exp.DataType.build("TEXT")
+        field_ = _type_field(name, inner)
+        field_["mode"] = "REPEATED"
+        return field_
+    if dtype.this == _T.STRUCT:
+        fields = []
+        for i, sub in enumerate(dtype.expressions):
+            if isinstance(sub, exp.ColumnDef):
+                fields.append(_column_field(sub))
+            elif isinstance(sub, exp.DataType):
+                fields.append(_type_field(f"_field_{i + 1}", sub))
+        return {"name": name, "type": "RECORD", "mode": "NULLABLE", "fields": fields}
+    bq = _BQ_TYPE_NAMES.get(dtype.this)
+    if bq is None:
+        raise InvalidQuery(f"Type not found: {dtype.sql('bigquery')}")
+    return {"name": name, "type": bq, "mode": "NULLABLE"}
+
+
+# ------------------------------------------------------------------------------------------
+# syntax errors in BigQuery's words
+# ------------------------------------------------------------------------------------------
+_STATEMENT_STARTS = {
+    TokenType.SELECT, TokenType.WITH, TokenType.INSERT, TokenType.UPDATE, TokenType.DELETE,
+    TokenType.MERGE, TokenType.CREATE, TokenType.DROP, TokenType.ALTER, TokenType.L_PAREN,
+    TokenType.TRUNCATE, TokenType.SET, TokenType.BEGIN, TokenType.COMMIT, TokenType.ROLLBACK,
+    TokenType.DECLARE, TokenType.COMMAND, TokenType.SEMICOLON, TokenType.EXECUTE, TokenType.FROM,
+    TokenType.VALUES, TokenType.DESCRIBE,
+}
+
+
+def _line_col(sql: str, offset: int) -> tuple[int, int]:
+    line = sql.count("\n", 0, offset) + 1
+    col = offset - (sql.rfind("\n", 0, offset) + 1) + 1
+    return line, col
+
+
+def _describe_token(token: Any) -> str:
+    text = token.text
+    if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER):
+        return f'Unexpected identifier "{text}"'
+    if token.token_type == TokenType.STRING:
+        return f'Unexpected string literal "{text}"'
+    if token.token_type == TokenType.NUMBER:
+        kind = "floating point" if any(c in text for c in ".eE") else "integer"
+        return f'Unexpected {kind} literal "{text}"'
+    if text and text[0].isalpha():
+        return f"Unexpected keyword {text.upper()}"
+    return f'Unexpected "{text}"'
+
+
+def _tokens(sql: str) -> list[Any]:
+    try:
+        return sqlglot.Dialect.get_or_raise("bigquery").tokenize(sql)
+    except TokenError:
+        return []
+
+
+def _check_statement_starts(sql: str) -> None:
+    """BigQuery rejects a statement that starts with a non-keyword at its first token."""
+    tokens = None
+    stripped = sql.lstrip()
+    if not stripped:
+        return
+    first = stripped.split(None, 1)[0].upper().rstrip(";(")
+    if first in {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER",
+                 "TRUNCATE", "DECLARE", "SET", "BEGIN", "COMMIT", "ROLLBACK"} and ";" not in sql:
+        return
+    tokens = _tokens(sql)
+    expect_start = True
+    for token in tokens:
+        if expect_start and token.token_type not in _STATEMENT_STARTS:
+            if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING, TokenType.NUMBER):
+                line, col = _line_col(sql, token.start)
+                raise InvalidQuery(f"Syntax error: {_describe_token(token)} at [{line}:{col}]")
+        expect_start = token.token_type == TokenType.SEMICOLON
+
+
+def _parse_error_message(sql: str, exc: ParseError) -> str:
+    errors = getattr(exc, "errors", None) or []
+    if not errors:
+        return f"Syntax error: {exc}"
+    first = errors[0]
+    line, col = first.get("line") or 1, first.get("col") or 1
+    highlight = first.get("highlight") or ""
+    description = first.get("description") or ""
+    lines = sql.split("\n")
+    if "SENTINEL" in description or not highlight:
+        last = len(lines)
+        return f"Syntax error: Unexpected end of script at [{last}:{len(lines[-1]) + 1}]"
+    start_col = max(1, col - len(highlight) + 1)
+    # find the token at that position
+    offset = sum(len(ln) + 1 for ln in lines[: line - 1]) + start_col - 1
+    for token in _tokens(sql):
+        if token.start == offset:
+            return f"Syntax error: {_describe_token(token)} at [{line}:{start_col}]"
+    if offset >= len(sql.rstrip()):
+        return f"Syntax error: Unexpected end of script at [{line}:{start_col}]"
+    return f"Syntax error: Unexpected \"{highlight}\" at [{line}:{start_col}]"
