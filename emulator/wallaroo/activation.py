@@ -33,7 +33,16 @@ def sdk_modules() -> dict[str, Any]:
     for info in pkgutil.walk_packages(package.__path__, prefix=_SDK_PACKAGE + "."):
         module = importlib.import_module(info.name)
         mapping["wallaroo" + info.name[len(_SDK_PACKAGE):]] = module
+    for public, module in mapping.items():
+        _rename_classes(module, public)
     return mapping
+
+
+def _rename_classes(module: Any, public: str) -> None:
+    """Classes defined in a facade module report the SDK's module (``wallaroo.pipeline.Pipeline``)."""
+    for value in list(vars(module).values()):
+        if isinstance(value, type) and value.__module__ == module.__name__:
+            value.__module__ = public
 
 
 def _is_wallaroo(name: str) -> bool:

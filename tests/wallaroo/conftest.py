@@ -1,0 +1,156 @@
+"""Fixtures for the wallaroo facade tests: emulators per profile and ONNX models built with onnx.helper."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+import pytest
+from onnx import TensorProto, helper, numpy_helper
+
+from emulator.emulator import Emulator
+
+PROFILES = ("2023.2", "2026.1")
+HOUSE_WEIGHTS = (np.random.RandomState(7).rand(18, 1) * 1000).astype(np.float32)
+
+
+def _save(model: onnx.ModelProto, path: Path) -> Path:
+    model.ir_version = 8
+    onnx.checker.check_model(model)
+    onnx.save(model, str(path))
+    return path
+
+
+def house_price_model() -> onnx.ModelProto:
+    """Like rf_model.onnx: ``float_input`` float32 [N, 18] → ``variable`` float32 [N, 1]."""
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["float_input", "W"], ["mm"]), helper.make_node("Add", ["mm", "b"], ["variable"])],
+        "house_price",
+        [helper.make_tensor_value_info("float_input", TensorProto.FLOAT, [None, 18])],
+        [helper.make_tensor_value_info("variable", TensorProto.FLOAT, [None, 1])],
+        [numpy_helper.from_array(HOUSE_WEIGHTS, "W"), numpy_helper.from_array(np.array([12.5], np.float32), "b")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def multi_io_model() -> onnx.ModelProto:
+    """``input_1`` [N, 3] and ``input_2`` [N, 3] → ``output_1`` = a + b [N, 3], ``output_2`` = sum(a * b) [N, 1]."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Add", ["input_1", "input_2"], ["output_1"]),
+            helper.make_node("Mul", ["input_1", "input_2"], ["prod"]),
+            helper.make_node("ReduceSum", ["prod", "axes"], ["output_2"], keepdims=1),
+        ],
+        "multi_io",
+        [helper.make_tensor_value_info("input_1", TensorProto.FLOAT, ["N", 3]),
+         helper.make_tensor_value_info("input_2", TensorProto.FLOAT, ["N", 3])],
+        [helper.make_tensor_value_info("output_1", TensorProto.FLOAT, ["N", 3]),
+         helper.make_tensor_value_info("output_2", TensorProto.FLOAT, ["N", 1])],
+        [numpy_helper.from_array(np.array([1], np.int64), "axes")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def scale_model(in_name: str, out_name: str, width: int, factor: float) -> onnx.ModelProto:
+    """``out = in * factor`` on float32 [N, width] (chained in multi-step pipelines)."""
+    graph = helper.make_graph(
+        [helper.make_node("Mul", [in_name, "k"], [out_name])], "scale",
+        [helper.make_tensor_value_info(in_name, TensorProto.FLOAT, [None, width])],
+        [helper.make_tensor_value_info(out_name, TensorProto.FLOAT, [None, width])],
+        [numpy_helper.from_array(np.array([factor], np.float32), "k")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+@pytest.fixture(scope="session")
+def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("models")
+    _save(house_price_model(), folder / "rf_model.onnx")
+    _save(multi_io_model(), folder / "multi_io.onnx")
+    _save(scale_model("float_input", "doubled", 18, 2.0), folder / "double.onnx")
+    _save(scale_model("doubled", "variable", 18, 0.5), folder / "half.onnx")
+    (folder / "not_a_model.onnx").write_bytes(b"this is not an onnx model")
+    (folder / "model.pkl").write_bytes(b"\x80\x04fake pickle")
+    return folder
+
+
+@pytest.fixture
+def house_model_path(model_dir: Path) -> Path:
+    return model_dir / "rf_model.onnx"
+
+
+@pytest.fixture
+def multi_io_path(model_dir: Path) -> Path:
+    return model_dir / "multi_io.onnx"
+
+
+@pytest.fixture(params=PROFILES)
+def profile(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+def emu(profile: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Emulator]:
+    for var in ("WALLAROO_URL", "WALLAROO_SDK_AUTH_TYPE", "WALLAROO_TASK_ID", "WALLAROO_SDK_CREDENTIALS",
+                "WALLAROO_USER", "WALLAROO_AUTH_URL", "WALLAROO_SDK_AUTH_ENDPOINT", "WALLAROO_REQUEST_TIMEOUT"):
+        monkeypatch.delenv(var, raising=False)
+    with Emulator(sdk=profile) as emulator:
+        yield emulator
+
+
+@pytest.fixture
+def wallaroo(emu: Emulator) -> Any:
+    import wallaroo as module
+
+    return module
+
+
+@pytest.fixture
+def wl(wallaroo: Any, emu: Emulator) -> Any:
+    if emu.sdk == "2023.2":
+        return wallaroo.Client(api_endpoint="https://demo.api.example.com",
+                               auth_endpoint="https://demo.keycloak.example.com", auth_type="sso")
+    return wallaroo.Client()
+
+
+@pytest.fixture
+def workspace(wl: Any) -> Any:
+    ws = wl.create_workspace("testworkspace")
+    wl.set_current_workspace(ws)
+    return ws
+
+
+def upload(wl: Any, name: str, path: Path, **configure: Any) -> Any:
+    from wallaroo.framework import Framework
+
+    return wl.upload_model(name, str(path), framework=Framework.ONNX).configure(**configure)
+
+
+@pytest.fixture
+def house_model(wl: Any, workspace: Any, house_model_path: Path) -> Any:
+    return upload(wl, "housemodel", house_model_path, tensor_fields=["tensor"])
+
+
+@pytest.fixture
+def deployed(wl: Any, workspace: Any, house_model: Any) -> Any:
+    pipeline = wl.build_pipeline("housepipeline")
+    pipeline.add_model_step(house_model)
+    pipeline.deploy()
+    return pipeline
+
+
+def house_rows(n: int, seed: int = 0) -> np.ndarray:
+    """House-like feature rows (decimal values with few digits, like xtest-1k)."""
+    rng = np.random.RandomState(seed)
+    return (rng.rand(n, 18) * 100).round(3)
+
+
+def reference_predictions(path: Path, x: np.ndarray, input_name: str = "float_input") -> list[np.ndarray]:
+    """onnxruntime run directly on the same float32 array."""
+    import onnxruntime
+
+    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(None, {input_name: x.astype(np.float32)})

@@ -1,0 +1,105 @@
+"""``import wallaroo`` resolves to the facade while an emulator is active, and only then."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import types
+
+import pytest
+
+from emulator.emulator import WALLAROO_EMULATOR_URL, Emulator
+
+SUBMODULES = ("object", "framework", "client", "pipeline", "model", "model_version", "connection", "workspace",
+              "deployment_config", "deployment", "auth", "exceptions", "engine_config", "pipeline_version")
+
+
+def test_wallaroo_and_submodules_resolve_to_the_facade(emu: Emulator) -> None:
+    import wallaroo
+
+    assert wallaroo.__name__ == "emulator.wallaroo.sdk"
+    for name in SUBMODULES:
+        module = importlib.import_module(f"wallaroo.{name}")
+        assert module is sys.modules[f"emulator.wallaroo.sdk.{name}"]
+        assert getattr(wallaroo, name) is module
+    from wallaroo.client import Client
+    from wallaroo.object import EntityNotFoundError, RequiredAttributeMissing  # noqa: F401
+
+    assert wallaroo.Client is Client
+
+
+def test_version_follows_the_profile(emu: Emulator) -> None:
+    import wallaroo
+
+    assert wallaroo.__version__ == {"2023.2": "2023.2.1", "2026.1": "2026.1.3"}[emu.sdk]
+
+
+def test_leaving_restores_previous_modules_and_absence(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = types.ModuleType("wallaroo")
+    fake_sub = types.ModuleType("wallaroo.realonly")
+    monkeypatch.setitem(sys.modules, "wallaroo", fake)
+    monkeypatch.setitem(sys.modules, "wallaroo.realonly", fake_sub)
+    with Emulator():
+        import wallaroo
+
+        assert wallaroo is not fake
+        assert "wallaroo.realonly" not in sys.modules
+    assert sys.modules["wallaroo"] is fake
+    assert sys.modules["wallaroo.realonly"] is fake_sub
+    monkeypatch.delitem(sys.modules, "wallaroo")
+    monkeypatch.delitem(sys.modules, "wallaroo.realonly")
+    with Emulator():
+        import wallaroo  # noqa: F401
+    assert not any(n == "wallaroo" or n.startswith("wallaroo.") for n in sys.modules)
+
+
+def test_submodules_are_discovered_not_listed() -> None:
+    from emulator.wallaroo.activation import sdk_modules
+
+    mapping = sdk_modules()
+    import pkgutil
+
+    import emulator.wallaroo.sdk as sdk
+
+    expected = {"wallaroo." + info.name for info in pkgutil.iter_modules(sdk.__path__)}
+    assert expected <= set(mapping)
+
+
+def test_newest_profile_sets_and_restores_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("WALLAROO_URL", raising=False)
+    monkeypatch.delenv("WALLAROO_SDK_AUTH_TYPE", raising=False)
+    with Emulator(sdk="2026.1"):
+        assert os.environ["WALLAROO_URL"] == WALLAROO_EMULATOR_URL
+        assert os.environ["WALLAROO_SDK_AUTH_TYPE"]
+    assert "WALLAROO_URL" not in os.environ
+    assert "WALLAROO_SDK_AUTH_TYPE" not in os.environ
+    with Emulator(sdk="2023.2"):
+        assert "WALLAROO_URL" not in os.environ
+
+
+def test_user_environment_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("WALLAROO_URL", "https://mine.example.com")
+    with Emulator(sdk="2026.1"):
+        assert os.environ["WALLAROO_URL"] == "https://mine.example.com"
+    assert os.environ["WALLAROO_URL"] == "https://mine.example.com"
+
+
+def test_create_backend_is_cheap() -> None:
+    import time
+
+    emu = Emulator()
+    from emulator.wallaroo.activation import create_backend
+
+    start = time.perf_counter()
+    for _ in range(100):
+        create_backend(emu)
+    assert (time.perf_counter() - start) / 100 < 0.001
+    assert emu.wallaroo.orchestrations is None and emu.wallaroo.tasks is None
+
+
+def test_client_outside_an_emulator_is_a_clear_error() -> None:
+    from emulator.wallaroo.sdk.client import Client
+
+    with pytest.raises(RuntimeError, match="active wallaroo emulator"):
+        Client()
