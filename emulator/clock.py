@@ -301,12 +301,68 @@ def _preload() -> None:
             pass
 
 
+class _RealDatetimeForExtensions:
+    """Meta-path finder: extension modules imported while patched see the real datetime classes.
+
+    Cython modules check ``datetime.date``/``datetime.datetime`` sizes when they initialise and
+    misbehave with freezegun's subclasses ("datetime.date size changed", or worse). The swap lasts
+    only for the extension's own initialisation.
+    """
+
+    def find_spec(self, name: str, path: object, target: object = None) -> object:
+        import importlib.machinery
+        import sys
+
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is None:
+                continue
+            if isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
+                spec.loader = _ExtensionLoader(spec.loader)
+            return spec
+        return None
+
+
+class _ExtensionLoader:
+    def __init__(self, loader: object) -> None:
+        self._loader = loader
+
+    def create_module(self, spec: object) -> object:
+        with _real_datetime_classes():
+            return self._loader.create_module(spec)  # type: ignore[attr-defined]
+
+    def exec_module(self, module: object) -> None:
+        with _real_datetime_classes():
+            self._loader.exec_module(module)  # type: ignore[attr-defined]
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._loader, name)
+
+
+@contextmanager
+def _real_datetime_classes() -> Iterator[None]:
+    fake_dt, fake_d = _dt.datetime, _dt.date
+    _dt.datetime, _dt.date = _REAL_DATETIME, _REAL_DATE  # type: ignore[misc]
+    try:
+        yield
+    finally:
+        _dt.datetime, _dt.date = fake_dt, fake_d  # type: ignore[misc]
+
+
+_extension_finder = _RealDatetimeForExtensions()
+
+
 def _install() -> None:
     global _freezer
+    import sys
+
     import freezegun
     from freezegun import api
 
     _preload()
+    sys.meta_path.insert(0, _extension_finder)
 
     # This module keeps references to the real classes, so the module walk must skip it.
     freezer = freezegun.freeze_time(_REAL_DATETIME(2000, 1, 1), tick=False, ignore=[__name__])
@@ -333,6 +389,10 @@ def _uninstall() -> None:
 
     if _freezer is None:
         return
+    import sys
+
+    if _extension_finder in sys.meta_path:
+        sys.meta_path.remove(_extension_finder)
     _time.sleep = _saved.pop("sleep")  # type: ignore[assignment]
     for cls, key in ((api.FakeDatetime, "dt_new"), (api.FakeDate, "d_new")):
         original = _saved.pop(key)
