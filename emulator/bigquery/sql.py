@@ -137,8 +137,8 @@ def _translate_uncached(sql: str, project: str, dataset: str | None, param_types
         trees = sqlglot.parse(sql, read="bigquery")
     except ParseError as exc:
         raise InvalidQuery(_parse_error_message(sql, exc)) from None
-    except TokenError as exc:
-        raise InvalidQuery(f"Syntax error: {exc}") from None
+    except TokenError:
+        raise InvalidQuery(_token_error_message(sql)) from None
     script = _Script(project, dataset, param_types)
     out = []
     for tree in trees:
@@ -647,6 +647,15 @@ def _check_statement_starts(sql: str) -> None:
         expect_start = token.token_type == TokenType.SEMICOLON
 
 
+def _token_error_message(sql: str) -> str:
+    quote = max(sql.rfind("'"), sql.rfind('"'), sql.rfind("`"))
+    if quote < 0:
+        return "Syntax error: Illegal input character"
+    line, col = _line_col(sql, quote)
+    kind = "identifier" if sql[quote] == "`" else "string literal"
+    return f"Syntax error: Unclosed {kind} at [{line}:{col}]"
+
+
 def _parse_error_message(sql: str, exc: ParseError) -> str:
     errors = getattr(exc, "errors", None) or []
     if not errors:
@@ -656,7 +665,8 @@ def _parse_error_message(sql: str, exc: ParseError) -> str:
     highlight = first.get("highlight") or ""
     description = first.get("description") or ""
     lines = sql.split("\n")
-    if "SENTINEL" in description or not highlight:
+    at_end = not (first.get("end_context") or "").strip()
+    if "SENTINEL" in description or not highlight or (at_end and "Invalid expression" not in description):
         last = len(lines)
         return f"Syntax error: Unexpected end of script at [{last}:{len(lines[-1]) + 1}]"
     start_col = max(1, col - len(highlight) + 1)

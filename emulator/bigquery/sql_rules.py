@@ -330,6 +330,23 @@ def _variable_column(node: exp.Column, ctx: RuleContext) -> exp.Expression:
     return value
 
 
+def _ieee_divide(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
+    a, b = node.expressions[0], node.expressions[1]
+    return exp.Paren(this=exp.Div(this=exp.cast(a, exp.DataType.build("DOUBLE")),
+                                  expression=exp.cast(b, exp.DataType.build("DOUBLE"))))
+
+
+#: BigQuery functions sqlglot leaves as anonymous calls, by upper-case name.
+_ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = {
+    "IEEE_DIVIDE": _ieee_divide,
+}
+
+
+def _anonymous(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
+    handler = _ANONYMOUS.get(str(node.this).upper())
+    return handler(node, ctx) if handler else node
+
+
 _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.CurrentTimestamp: _current_timestamp,
     exp.CurrentDatetime: _current_datetime,
@@ -349,6 +366,7 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.ArrayAgg: _array_agg,
     exp.Div: _div,
     exp.Column: _variable_column,
+    exp.Anonymous: _anonymous,
 }
 if hasattr(exp, "FarmFingerprint"):
     _RULES[exp.FarmFingerprint] = _farm_fingerprint
