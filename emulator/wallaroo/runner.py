@@ -181,13 +181,23 @@ class RunOutcome:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _user_traceback(exc: BaseException, filename: str) -> list[str]:
-    """Format ``exc`` as ``python main.py`` would: frames from the entry point's on."""
+def _user_traceback(exc: BaseException, extracted: ExtractedOrchestration) -> list[str]:
+    """Format ``exc`` as ``python main.py`` would on the platform: frames from the entry point's on.
+
+    A syntax error of the entry point itself is shown as Python shows it (no ``Traceback``
+    header); paths inside the extracted archive read as under ``/home/jovyan``, so logs do not
+    depend on where the emulator extracted it.
+    """
+    filename = extracted.code_filename
     tb = exc.__traceback__
     start = tb
     while start is not None and start.tb_frame.f_code.co_filename != filename:
         start = start.tb_next
-    text = "".join(traceback.format_exception(type(exc), exc, start if start is not None else tb))
+    if start is None and isinstance(exc, SyntaxError) and exc.filename == filename:
+        text = "".join(traceback.format_exception_only(type(exc), exc))
+    else:
+        text = "".join(traceback.format_exception(type(exc), exc, start if start is not None else tb))
+    text = text.replace(str(extracted.root), PLATFORM_HOME)
     return text.rstrip("\n").split("\n")
 
 
@@ -278,12 +288,12 @@ def execute(
                                      extra={"stopped": "enclosing"})
                 pending_exc = exc
         except KeyboardInterrupt as exc:
-            for line in _user_traceback(exc, filename):
+            for line in _user_traceback(exc, extracted):
                 err.write(line + "\n")
             outcome = RunOutcome("failure", error="KeyboardInterrupt", exit_code=1)
             pending_exc = exc
         except BaseException as exc:  # noqa: BLE001 - user code may raise anything
-            for line in _user_traceback(exc, filename):
+            for line in _user_traceback(exc, extracted):
                 err.write(line + "\n")
             outcome = RunOutcome("failure", error=f"{type(exc).__name__}: {exc}", exit_code=1)
     finally:

@@ -109,7 +109,9 @@ def test_exit_codes_and_syntax_errors(platform, code, status):
     platform.clock.advance(10)
     assert task.runs[0].status == status
     if "broken" in code:
-        assert any("SyntaxError" in line for line in task.runs[0].logs)
+        assert [t.split(" F ", 1)[1] for t in task.runs[0].logs if " stderr F " in t] == [
+            '  File "/home/jovyan/main.py", line 1', "    def broken(:", "               ^",
+            "SyntaxError: invalid syntax"]
     if "bad input" in code:
         assert any(line.endswith("stderr F bad input") for line in task.runs[0].logs)
 
@@ -239,6 +241,16 @@ def test_modules_of_an_orchestration_do_not_leak_to_another(platform):
     platform.clock.advance(10)
     assert "one" in log_texts(t1.runs[0]) and "two" in log_texts(t2.runs[0])
     assert "helper" not in sys.modules
+
+
+def test_traceback_paths_do_not_depend_on_the_extraction_directory(platform):
+    orch = platform.upload({"main.py": "import helper\nhelper.go()\n", "helper.py": "def go():\n    raise RuntimeError('deep')\n"})
+    task = platform.tasks.run_once(orch.id, name="t")
+    platform.clock.advance(10)
+    stderr = [t.split(" F ", 1)[1] for t in task.runs[0].logs if " stderr F " in t]
+    assert stderr == [
+        "Traceback (most recent call last):", '  File "/home/jovyan/main.py", line 2, in <module>', "    helper.go()",
+        '  File "/home/jovyan/helper.py", line 2, in go', "    raise RuntimeError('deep')", "RuntimeError: deep"]
 
 
 def test_nested_entry_point_runs_in_its_directory(platform):
