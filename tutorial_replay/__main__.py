@@ -9,7 +9,6 @@ under an emulator; see ``docs/replay.md``.
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -69,21 +68,17 @@ def run_command(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    if args.command == "run":
-        return run_command(args)
-    try:
-        replay = importlib.import_module("tutorial_replay.replay")
-    except ModuleNotFoundError as exc:
-        if exc.name != "tutorial_replay.replay":
-            raise
-        print(
-            "the tutorial replay (tutorial_replay.replay) is not part of this build yet; "
-            "use `python -m tutorial_replay run PATH` to run a notebook",
-            file=sys.stderr,
-        )
-        return 2
-    return int(replay.main() or 0)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":
+        return run_command(_parser().parse_args(argv))
+    if argv and argv[0] in ("-h", "--help"):
+        _parser().print_help()
+        print("\nWithout a subcommand: replay the tutorial (options: --sdk 2023.2|2026.1, --start ISO, "
+              "--transcript FILE).")
+        return 0
+    from tutorial_replay import replay
+
+    return int(replay.main(argv) or 0)
 
 
 if __name__ == "__main__":
