@@ -22,6 +22,11 @@ Lifecycle (``ArbexStatus`` values):
   ``pending_kill`` in 2023.2, whose enum has no ``killed`` (its generated parser would reject it).
 * A run's timeout (``timeout`` seconds of virtual time) stops it at that instant; see
   :mod:`emulator.wallaroo.runner` for the run statuses per profile.
+* A run executes to its end when it starts, inside whatever advanced the clock to its instant
+  (a ``time.sleep`` of the notebook, ``clock.advance``...). The virtual time its code sleeps
+  passes for everyone: a notebook's ``time.sleep(5)`` during which a 60-second run starts
+  returns 60 seconds later. Work due meanwhile (packaging, deployments, other tasks' runs) runs
+  at its own instant.
 
 Guesses, documented: ``list(killed=True)`` lists killed tasks *as well as* active ones;
 ``runs()`` is newest first (``Task.last_runs()[0]`` is the latest run) while a task's

@@ -339,3 +339,15 @@ def test_stream_kept_after_the_run_writes_through(platform, capsys):
     builtins._kept_stream.write("after\n")
     del builtins._kept_stream
     assert capsys.readouterr().out == "after\n"
+
+
+def test_archive_is_extracted_and_compiled_once_per_orchestration(platform):
+    orch = platform.upload({"main.py": "print('x')\n"})
+    task = platform.tasks.run_scheduled(orch.id, name="s", schedule="*/5 * * * *")
+    platform.clock.advance(dt.timedelta(minutes=6))
+    code = orch.extracted._code
+    assert code is not None
+    platform.clock.advance(dt.timedelta(minutes=20))
+    assert orch.extracted._code is code and len(task.runs) == 5
+    again = platform.upload({"main.py": "print('x')\n"}, ready=False)
+    assert again.extracted is orch.extracted
