@@ -16,7 +16,13 @@ What a run sees, and what is put back afterwards:
   platform's ``WALLAROO:`` lines. A stream object kept by user code after the run (a logging
   handler, say) writes through to the real stream;
 * modules imported from the archive are dropped from ``sys.modules`` afterwards, so another
-  orchestration with a module of the same name gets its own.
+  orchestration with a module of the same name gets its own;
+* the root logger starts without handlers at level ``WARNING``, as in a new process (so
+  ``logging.basicConfig`` takes effect in every run), and gets its handlers back afterwards;
+  warning filters are put back too; ``sys.stdin`` is empty.
+
+Not captured: output that bypasses ``sys.stdout``/``sys.stderr`` (a subprocess writing to the
+inherited file descriptors, ``os.write(1, ...)``) goes to the real streams.
 
 ``wallaroo.Client().task_args()`` inside a run returns the task's ``json_args`` from
 :func:`current_run` (a context variable), never from ``/home/jovyan/arguments.json``.
@@ -39,10 +45,12 @@ import copy
 import datetime as _dt
 import io
 import linecache
+import logging
 import os
 import sys
 import traceback
 import types
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -166,11 +174,30 @@ class _CapturedStream(io.TextIOBase):
         if not self._active and self._passthrough is not None:
             self._passthrough.flush()
 
+    @property
+    def buffer(self) -> _BinaryView:
+        """Bytes written here are decoded (UTF-8) into the text stream, as ``sys.stdout.buffer``."""
+        return _BinaryView(self)
+
     def finish(self) -> None:
         if self._pending:
             self._log.add(self._stream, self._pending)
             self._pending = ""
         self._active = False
+
+
+class _BinaryView(io.RawIOBase):
+    def __init__(self, text: _CapturedStream) -> None:
+        super().__init__()
+        self._text = text
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:  # type: ignore[override]
+        raw = bytes(data)
+        self._text.write(raw.decode("utf-8", errors="replace"))
+        return len(raw)
 
 
 @dataclass
@@ -239,7 +266,11 @@ def execute(
     saved_argv = list(sys.argv)
     saved_main = sys.modules.get("__main__")
     saved_modules = set(sys.modules)
-    saved_stdout, saved_stderr = sys.stdout, sys.stderr
+    saved_stdout, saved_stderr, saved_stdin = sys.stdout, sys.stderr, sys.stdin
+    root_logger = logging.getLogger()
+    saved_log_handlers, saved_log_level = list(root_logger.handlers), root_logger.level
+    warning_state = warnings.catch_warnings()
+    warning_state.__enter__()
     try:
         saved_cwd: str | None = os.getcwd()
     except OSError:  # pragma: no cover - the caller's directory vanished
@@ -259,7 +290,9 @@ def execute(
         sys.argv = [filename]
         os.chdir(entry_dir)
         sys.modules["__main__"] = module
-        sys.stdout, sys.stderr = out, err
+        sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()  # a container has no stdin
+        root_logger.handlers[:] = []  # as in a fresh process: basicConfig() takes effect
+        root_logger.setLevel(logging.WARNING)
         if on_start is not None:
             on_start()
         try:
@@ -299,7 +332,10 @@ def execute(
     finally:
         out.finish()
         err.finish()
-        sys.stdout, sys.stderr = saved_stdout, saved_stderr
+        sys.stdout, sys.stderr, sys.stdin = saved_stdout, saved_stderr, saved_stdin
+        root_logger.handlers[:] = saved_log_handlers
+        root_logger.setLevel(saved_log_level)
+        warning_state.__exit__(None, None, None)
         _current_run.reset(token)
         if saved_main is not None:
             sys.modules["__main__"] = saved_main

@@ -351,3 +351,29 @@ def test_archive_is_extracted_and_compiled_once_per_orchestration(platform):
     assert orch.extracted._code is code and len(task.runs) == 5
     again = platform.upload({"main.py": "print('x')\n"}, ready=False)
     assert again.extracted is orch.extracted
+
+
+def test_each_run_configures_logging_afresh_and_has_no_stdin(platform):
+    code = (
+        "import logging, sys, warnings\n"
+        "logging.basicConfig(level=logging.INFO, format='%(levelname)s %(message)s')\n"
+        "logging.info('scoring')\n"
+        "warnings.simplefilter('error')\n"
+        "sys.stdout.buffer.write('bytes ok\\n'.encode())\n"
+        "try:\n    input()\nexcept EOFError:\n    print('no stdin')\n"
+    )
+    orch = platform.upload({"main.py": code})
+    first = platform.tasks.run_once(orch.id, name="1")
+    platform.clock.advance(10)
+    second = platform.tasks.run_once(orch.id, name="2")
+    platform.clock.advance(10)
+    import logging
+    import warnings
+
+    for task in (first, second):
+        texts = log_texts(task.runs[0])
+        assert task.runs[0].status == "success"
+        assert "INFO scoring" in texts and "bytes ok" in texts and "no stdin" in texts
+    assert not any(getattr(h, "stream", None) is not None and "Captured" in type(h.stream).__name__
+                   for h in logging.getLogger().handlers)
+    assert not any(f[0] == "error" and f[2] is Warning for f in warnings.filters[:1])
