@@ -40,6 +40,7 @@ deadline while the enclosing run is suspended); it ends there as ``failure`` (20
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import copy
 import datetime as _dt
@@ -51,7 +52,6 @@ import sys
 import traceback
 import types
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -245,7 +245,6 @@ def execute(
     log_lines: list[str],
     profile: str = "2023.2",
     timeout: float | None = None,
-    on_start: Callable[[], None] | None = None,
 ) -> RunOutcome:
     """Run ``extracted``'s entry point once for ``context``; never raises for user-code errors.
 
@@ -282,7 +281,7 @@ def execute(
     entry_dir = str(extracted.entry_dir)
     filename = extracted.code_filename
     module = types.ModuleType("__main__")
-    module.__dict__.update({"__file__": str(extracted.entry_path), "__builtins__": __builtins__})
+    module.__dict__.update({"__file__": str(extracted.entry_path), "__builtins__": builtins})
     pending_exc: BaseException | None = None
     try:
         os.environ.update(context.env())
@@ -293,8 +292,6 @@ def execute(
         sys.stdout, sys.stderr, sys.stdin = out, err, io.StringIO()  # a container has no stdin
         root_logger.handlers[:] = []  # as in a fresh process: basicConfig() takes effect
         root_logger.setLevel(logging.WARNING)
-        if on_start is not None:
-            on_start()
         try:
             code = extracted.code()
             linecache.cache[filename] = extracted.linecache_entry()
