@@ -184,7 +184,11 @@ class InputColumn:
         if values.dtype != object or len(values) == 0:
             return values
         first = values[0]
-        if isinstance(first, np.ndarray):  # the engine sends lists back
+        needs_floats = isinstance(first, np.ndarray) or (
+            isinstance(first, list) and first and isinstance(first[0], int | np.integer))
+        if needs_floats and self._cache:  # the engine sends the tensor back as float lists
+            return _rows_as_lists(next(iter(self._cache.values())))
+        if isinstance(first, np.ndarray):
             return _object_array(np.stack(values).reshape(len(values), -1).tolist())
         return values
 

@@ -213,3 +213,9 @@ def test_pipeline_logs_file_json_roundtrip(deployed: Any, tmp_path: Path) -> Non
     path = tmp_path / "x.json"
     path.write_text(json.dumps(rows))
     assert len(deployed.infer_from_file(path)) == 2
+
+
+def test_integer_cells_echo_as_floats(deployed: Any) -> None:
+    result = deployed.infer(pd.DataFrame({"tensor": [[1] * 18, [2] * 18]}))
+    assert result["in.tensor"].iloc[0] == [1.0] * 18
+    assert all(isinstance(v, float) for v in result["in.tensor"].iloc[1])

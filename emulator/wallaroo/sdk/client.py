@@ -74,6 +74,7 @@ class Client:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         emu = _active()
         self._emu = emu
+        self._emulator = emu
         self._backend = emu.wallaroo
         self._profile = profiles.get(emu.sdk)
         if self._profile.newest:
