@@ -42,7 +42,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from emulator.clock import Clock, Timer
 from emulator.ids import IdGenerator
@@ -306,6 +306,10 @@ class TaskStore:
     ) -> TaskRecord:
         """A task that runs the orchestration at every instant of a 5-field cron ``schedule``."""
         expr = validate_schedule(schedule)
+        try:
+            croniter(expr, self.clock.now()).get_next(_dt.datetime)
+        except CroniterError as exc:
+            raise TaskError(f"invalid schedule {schedule!r}: it never fires ({exc})") from None
         task = self._new_task(orch_id, name=name, json_args=json_args, timeout=timeout, debug=debug,
                               workspace_id=workspace_id, schedule=expr)
         task.schedule = schedule if isinstance(schedule, str) else expr
@@ -327,7 +331,10 @@ class TaskStore:
         self._execute(task)
 
     def _arm(self, task: TaskRecord, schedule: croniter) -> None:
-        instant = schedule.get_next(_dt.datetime)
+        try:
+            instant = schedule.get_next(_dt.datetime)
+        except CroniterError:  # no further instant (croniter's search horizon): nothing more to run
+            return
         timer = self.clock.call_at(instant, lambda: self._fire(task, schedule), name=f"task {task.id} cron")
         task.timers = [t for t in task.timers if not t.cancelled and t.when >= self.clock.now()]
         task.timers.append(timer)

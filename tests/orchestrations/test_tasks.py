@@ -195,7 +195,8 @@ def test_refusals(platform):
     with pytest.raises(TaskError, match="not ready"):
         platform.tasks.run_once(orch.id, name="early")
     platform.clock.advance(60)
-    for bad in ("0 0 12 1-15 2 2024", "* * * *", "every minute", {"42 * * * *"}, "61 * * * *", None):
+    for bad in ("0 0 12 1-15 2 2024", "* * * *", "every minute", {"42 * * * *"}, "61 * * * *", None,
+                "0 0 30 2 *"):
         with pytest.raises(TaskError, match="invalid schedule"):
             platform.tasks.run_scheduled(orch.id, name="s", schedule=bad)
     with pytest.raises(TaskError, match="JSON"):
