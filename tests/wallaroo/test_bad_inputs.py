@@ -113,3 +113,15 @@ def test_failed_step_leaves_no_partial_state(deployed: Any, emu: Emulator) -> No
     with pytest.raises(inference_error(emu)):
         deployed.infer(pd.DataFrame({"tensor": np.ones((2, 5)).tolist()}))
     assert len(deployed.logs()) == 2
+
+
+def test_2023_reads_row_label_zero(deployed: Any, emu: Emulator) -> None:
+    frame = pd.DataFrame({"tensor": house_rows(4).tolist()}).iloc[2:]
+    if emu.sdk == "2023.2":
+        with pytest.raises(KeyError, match="row label 0"):
+            deployed.infer(frame)
+        with pytest.raises(KeyError):
+            deployed.infer(pd.DataFrame({"tensor": []}))
+    else:
+        assert len(deployed.infer(frame)) == 2
+    assert len(deployed.infer(frame.reset_index(drop=True))) == 2

@@ -217,6 +217,8 @@ class Pipeline:
             raise RuntimeError("Pipeline {self.name} is not deployed")
         if isinstance(tensor, dict | list):
             return self._infer_json(tensor)
+        if not self._profile.newest and isinstance(tensor, pd.DataFrame):
+            _check_row_zero(tensor)
         return self._run(tensor)
 
     def _run(self, data: Any) -> Any:
@@ -379,6 +381,38 @@ class Pipelines(list):
                          ", ".join(p.client._backend.model_version(s[0]).name for s in record.versions[-1].steps)])
         return _html.list_table(["name", "created", "last_updated", "deployed", "tags", "versions", "steps"],
                                 rows, "(no pipelines)")
+
+
+class RowZeroMissing(KeyError):
+    """2023.2 only: the SDK reads ``df[col][0]`` of every column before sending (``KeyError: 0``)."""
+
+    def __str__(self) -> str:
+        return ("0 (the 2023.2 SDK reads row label 0 of every column before sending the request: "
+                "use a DataFrame whose index has the label 0, e.g. df.reset_index(drop=True))")
+
+
+def _empty_frame_error() -> Exception:
+    """2023.2: an empty DataFrame fails with ``KeyError: 0`` in the SDK; ours is also an InferenceError."""
+    from emulator.wallaroo.sdk.exceptions import InferenceError
+
+    class EmptyFrameError(InferenceError, KeyError):
+        def __str__(self) -> str:
+            return str(self.args[0])
+
+    EmptyFrameError.__module__ = "wallaroo.object"
+    message = "Inference failed: \n\tInvalidInput: the inference request holds no rows"
+    return EmptyFrameError(message, code=400, status="Error", error="the inference request holds no rows",
+                           source="engine")
+
+
+def _check_row_zero(frame: Any) -> None:
+    if not len(frame.columns):
+        return
+    if frame.empty:
+        raise _empty_frame_error()
+    index = frame.index
+    if index.dtype.kind in "iu" and 0 not in index:
+        raise RowZeroMissing(0)
 
 
 def _with_tzutc(value: datetime) -> datetime:
