@@ -179,3 +179,28 @@ def test_timeout_run_status_per_profile(wl, make_zip):
     [run] = task.last_runs()
     assert run.status == ("timed_out" if newest(wl) else "failure")
     assert (run.updated_at - run.created_at).total_seconds() == 60
+
+
+def test_run_continuously_is_newest_only_and_refused(wl, make_zip):
+    from wallaroo.orchestration import OrchestrationDeployOneshotFailed
+
+    orch = upload(wl, make_zip)
+    if newest(wl):
+        with pytest.raises(OrchestrationDeployOneshotFailed, match="not emulated"):
+            orch.run_continuously(name="svc")
+    else:
+        assert not hasattr(orch, "run_continuously")
+
+
+def test_pytest_plugin_upload_fixture(emulator, upload_orchestration_from_folder, tmp_path):
+    import wallaroo
+
+    (tmp_path / "main.py").write_text("print('from the plugin')\n")
+    wl = wallaroo.Client()
+    wl.set_current_workspace(wl.create_workspace("plugin"))
+    orch = upload_orchestration_from_folder(tmp_path, name="plugin-orch", client=wl)
+    emulator.clock.advance(60)
+    assert orch.status() == "ready" and orch.file_name() == "plugin-orch.zip"
+    task = orch.run_once(name="p", json_args={})
+    emulator.clock.advance(60)
+    assert task.last_runs()[0].status == "success"

@@ -21,6 +21,7 @@ import os
 from typing import Any
 
 from emulator.wallaroo.orchestrations import OrchestrationError, OrchestrationNotFound
+from emulator.wallaroo.profiles import newest_only
 from emulator.wallaroo.sdk.task import (
     Task,
     TaskList,
@@ -138,6 +139,13 @@ class Orchestration:
         except OrchestrationError as exc:
             raise OrchestrationDeployOneshotFailed(_error_body(exc)) from None
         return Task(self._client, record.id)
+
+    @newest_only
+    def run_continuously(self, name: Any, json_args: Any = {}, debug: bool = False) -> Task:  # noqa: B006
+        """Newest SDK only. Continuous (service) tasks are not emulated: refused with a clear error."""
+        raise OrchestrationDeployOneshotFailed(json.dumps({
+            "msg": "run_continuously is not emulated: in-process runs cannot serve forever; "
+                   "use run_once or run_scheduled", "code": 501}))
 
     def list_tasks(self) -> TaskList:
         """Tasks of this orchestration (2023.2: every task of its SHA; newest: of this orchestration)."""
