@@ -333,6 +333,18 @@ def run_cells(
 
 
 @contextmanager
+def _jupyter_like_pandas() -> Iterator[None]:
+    """pandas text reprs as in a Jupyter kernel (up to 20 columns, 80 wide), whatever the terminal."""
+    try:
+        import pandas as pd
+    except ImportError:  # pragma: no cover - pandas is a dependency
+        yield
+        return
+    with pd.option_context("display.max_columns", 20, "display.width", 80):
+        yield
+
+
+@contextmanager
 def _working_directory(path: Path, argv: list[str]) -> Iterator[None]:
     saved_cwd = os.getcwd()
     saved_argv = sys.argv
@@ -378,7 +390,7 @@ def run_notebook(
     if nb_path.suffix == ".py":
         namespace["__file__"] = str(nb_path)
     try:
-        with _ipython_available(), _working_directory(work, [str(nb_path)]), emu:
+        with _ipython_available(), _jupyter_like_pandas(), _working_directory(work, [str(nb_path)]), emu:
             results = run_cells(cells, emu, namespace, budget=budget, echo=echo)
     finally:
         emu.close()
