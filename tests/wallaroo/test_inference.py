@@ -219,3 +219,19 @@ def test_integer_cells_echo_as_floats(deployed: Any) -> None:
     result = deployed.infer(pd.DataFrame({"tensor": [[1] * 18, [2] * 18]}))
     assert result["in.tensor"].iloc[0] == [1.0] * 18
     assert all(isinstance(v, float) for v in result["in.tensor"].iloc[1])
+
+
+def test_dataset_parameters(deployed: Any, emu: Emulator, house_model: Any) -> None:
+    frame = pd.DataFrame({"tensor": house_rows(2).tolist()})
+    result = deployed.infer(frame, dataset=["*", "metadata"])
+    assert list(result.columns) == ["time", "in.tensor", "out.variable", anomaly(emu), "metadata.dropped",
+                                    "metadata.elapsed", "metadata.last_model", "metadata.partition",
+                                    "metadata.pipeline_version"]
+    assert json.loads(result["metadata.last_model"].iloc[0]) == {"model_name": "housemodel",
+                                                                 "model_sha": house_model.sha()}
+    assert result["metadata.pipeline_version"].iloc[0] == deployed.versions()[-1].name()
+    only = deployed.infer(frame, dataset=["time", "out"])
+    assert list(only.columns) == ["time", "out.variable"]
+    table = deployed.infer(pa.Table.from_pandas(frame), dataset=["out", "metadata"])
+    assert table.column_names[0] == "out.variable" and "metadata.pipeline_version" in table.column_names
+    assert "in_tensor" in deployed.infer(frame, dataset_separator="_").columns

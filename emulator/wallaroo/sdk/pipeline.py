@@ -219,7 +219,24 @@ class Pipeline:
             return self._infer_json(tensor)
         if not self._profile.newest and isinstance(tensor, pd.DataFrame):
             _check_row_zero(tensor)
-        return self._run(tensor)
+        result = self._run(tensor)
+        if dataset is None and dataset_exclude is None and dataset_separator in (None, "."):
+            return result
+        return select_dataset(result, dataset, dataset_exclude, dataset_separator, self._metadata())
+
+    def _metadata(self) -> dict[str, Any]:
+        """The engine's per-call ``metadata`` fields (deterministic; ``elapsed`` is not measured)."""
+        record = self._record
+        dep = record.deployment
+        backend = self.client._backend
+        last = backend.model_version(dep.version.steps[-1][0])
+        return {
+            "last_model": json.dumps({"model_name": last.name, "model_sha": last.sha}, separators=(",", ":")),
+            "pipeline_version": dep.version.version,
+            "elapsed": [0, 0],
+            "dropped": [],
+            "partition": dep.engine_name,
+        }
 
     def _run(self, data: Any) -> Any:
         backend = self.client._backend
@@ -381,6 +398,51 @@ class Pipelines(list):
                          ", ".join(p.client._backend.model_version(s[0]).name for s in record.versions[-1].steps)])
         return _html.list_table(["name", "created", "last_updated", "deployed", "tags", "versions", "steps"],
                                 rows, "(no pipelines)")
+
+
+def select_dataset(result: Any, dataset: list[str] | None, exclude: list[str] | None, separator: str | None,
+                   metadata: dict[str, Any]) -> Any:
+    """Apply ``dataset`` / ``dataset_exclude`` / ``dataset_separator`` as the engine does.
+
+    ``dataset`` names top-level fields (``time``, ``in``, ``out``, ``anomaly``/``check_failures``,
+    ``metadata``) or full column names, ``*`` for all; ``metadata`` is excluded unless asked for.
+    """
+    import pyarrow as pa
+
+    wanted = list(dataset) if dataset else ["*"]
+    dropped = list(exclude) if exclude is not None else ([] if "metadata" in wanted else ["metadata"])
+    arrow = isinstance(result, pa.Table)
+    n = result.num_rows if arrow else len(result)
+    columns: dict[str, Any] = {}
+    names = result.column_names if arrow else list(result.columns)
+    for name in names:
+        columns[name] = result.column(name) if arrow else result[name].to_numpy()
+    for key, value in metadata.items():
+        name = f"metadata.{key}"
+        if arrow:
+            columns[name] = pa.array([value] * n)
+        else:
+            import numpy as np
+
+            column = np.empty(n, dtype=object)
+            for i in range(n):  # one small object per row: only when metadata is asked for
+                column[i] = list(value) if isinstance(value, list) else value
+            columns[name] = column
+
+    def keep(name: str) -> bool:
+        prefix = name.split(".", 1)[0]
+        chosen = "*" in wanted or prefix in wanted or name in wanted
+        return chosen and prefix not in dropped and name not in dropped
+
+    order = {"time": 0, "in": 1, "out": 2}
+    kept = sorted((c for c in columns if keep(c)), key=lambda c: (order.get(c.split(".", 1)[0], 3), c))
+    sep = separator or "."
+    out_names = [c.replace(".", sep, 1) if sep != "." else c for c in kept]
+    if arrow:
+        return pa.table({new: columns[old] for old, new in zip(kept, out_names)})
+    import pandas as pd
+
+    return pd.DataFrame({new: columns[old] for old, new in zip(kept, out_names)}, copy=False)
 
 
 class RowZeroMissing(KeyError):
