@@ -140,3 +140,16 @@ def test_orchestration_delegates_pass_arguments(wl: Any, emu: Emulator, monkeypa
         assert calls[-1][2] == {"workspace_id": 1}
         wl.list_tasks(killed=True, workspace_name="w")
         assert calls[-1][2] == {"killed": True, "workspace_name": "w"}
+
+
+def test_constructor_signature_per_profile(wallaroo: Any, emu: Emulator) -> None:
+    import inspect
+
+    params = list(inspect.signature(wallaroo.Client).parameters)
+    if emu.sdk == "2023.2":
+        assert params == ["api_endpoint", "auth_endpoint", "request_timeout", "auth_type", "gql_client",
+                          "interactive", "time_format"]
+        assert inspect.signature(wallaroo.Client).parameters["api_endpoint"].default == "http://api-lb:8080"
+    else:
+        assert params == ["api_endpoint", "request_timeout", "auth_type", "gql_client", "interactive",
+                          "time_format", "config"]

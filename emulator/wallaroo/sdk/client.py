@@ -9,6 +9,7 @@ opens a connection. Without an endpoint from the user or the environment, ``api_
 
 from __future__ import annotations
 
+import inspect
 import os
 from typing import Any
 
@@ -68,7 +69,18 @@ def _active() -> Any:
     return emu
 
 
-class Client:
+class _ClientType(type):
+    @property
+    def __signature__(cls) -> inspect.Signature:
+        """``inspect.signature(wallaroo.Client)`` shows the active profile's constructor."""
+        func = _args_newest if profiles.current().newest else _args_2023
+        signature = inspect.signature(func)
+        params = [p.replace(default=DEFAULT_API_ENDPOINT_2023) if p.default is UNSET else p
+                  for p in signature.parameters.values()]
+        return signature.replace(parameters=params, return_annotation=inspect.Signature.empty)
+
+
+class Client(metaclass=_ClientType):
     """A connection to the (emulated) Wallaroo platform."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
