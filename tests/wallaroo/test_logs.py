@@ -47,9 +47,10 @@ def test_time_window_and_limit(deployed: Any, emu: Emulator) -> None:
     assert empty.empty
 
 
-def test_default_limit_is_one_page(deployed: Any) -> None:
+def test_default_limit_is_one_page(deployed: Any, capsys: Any) -> None:
     deployed.infer(pd.DataFrame({"tensor": house_rows(150).tolist()}))
     assert len(deployed.logs()) == 100
+    assert "There are more logs available" in capsys.readouterr().out
     assert len(deployed.logs(limit=1000)) == 150
 
 

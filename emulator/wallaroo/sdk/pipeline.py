@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 RETRIES = 10
 BACKOFF = 0.1
 DEFAULT_LOG_LIMIT = 100
+#: Printed when more log records exist than were returned *(guess at the SDK's exact wording)*.
+LOGS_LIMITED_WARNING = ("Warning: There are more logs available. Please set a larger limit or request a file "
+                        "using export_logs.")
 
 
 def definition_steps(backend: Any, steps: list[list[int]]) -> list[dict[str, Any]]:
@@ -325,6 +328,10 @@ class Pipeline:
         if limit is None and start_datetime is None and end_datetime is None:
             limit = DEFAULT_LOG_LIMIT
         batches = self.client._backend.logs(self._id, start_datetime, end_datetime, limit, valid)
+        if limit is not None and batches:
+            available = sum(b.n for b in self.client._backend.logs(self._id, start_datetime, end_datetime, None, valid))
+            if available > sum(b.n for b in batches):
+                print(LOGS_LIMITED_WARNING)
         if batches:  # one schema per answer, like the platform stops at a schema change
             names = (set(batches[-1].inputs), set(batches[-1].outputs))
             kept = []
