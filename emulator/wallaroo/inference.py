@@ -112,7 +112,8 @@ class OnnxModelRuntime(ModelRuntime):
             values = self.session.run(self.output_names, feeds)
         except Exception as exc:
             raise invalid(f"the model rejected the input: {exc}") from None
-        return dict(zip(self.output_names, values))
+        return {name: value if isinstance(value, np.ndarray) else _object_array(list(value))
+                for name, value in zip(self.output_names, values)}
 
 
 class CallableModelRuntime(ModelRuntime):
@@ -392,7 +393,10 @@ def _object_array(items: list[Any]) -> np.ndarray:
 
 
 def _rows_as_lists(array: np.ndarray) -> np.ndarray:
+    """One Python list per row (the engine's JSON lists); object arrays already of lists pass through."""
     n = array.shape[0]
+    if array.dtype == object and array.ndim == 1 and n and isinstance(array[0], list):
+        return array
     flat = json_floats(array.reshape(n, -1))
     enabled = gc.isenabled()
     gc.disable()  # building many small lists: the cyclic GC only slows this down
@@ -420,8 +424,7 @@ def result_frame(time_ms: int | np.ndarray, n: int, inputs: Mapping[str, np.ndar
     for name in in_names:
         data[f"in.{name}"] = inputs[name]
     for name in out_names:
-        value = outputs[name]
-        data[f"out.{name}"] = value if value.dtype == object else _rows_as_lists(value)
+        data[f"out.{name}"] = _rows_as_lists(outputs[name])
     data[anomaly_column] = np.zeros(n, dtype=np.int64)
     return pd.DataFrame(data, copy=False)
 
@@ -430,6 +433,8 @@ def _list_array(values: np.ndarray, nullable_items: bool) -> Any:
     import pyarrow as pa
 
     n = values.shape[0]
+    if values.dtype == object and values.ndim == 1 and n and isinstance(values[0], list):
+        return pa.array(values.tolist())  # rows of lists of different lengths (logs across calls)
     flat = values.reshape(n, -1)
     width = flat.shape[1]
     offsets = pa.array(np.arange(0, (n + 1) * width, width, dtype=np.int32)) if n else pa.array([0], pa.int32())

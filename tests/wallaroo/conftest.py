@@ -72,6 +72,7 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _save(multi_io_model(), folder / "multi_io.onnx")
     _save(scale_model("float_input", "doubled", 18, 2.0), folder / "double.onnx")
     _save(scale_model("doubled", "variable", 18, 0.5), folder / "half.onnx")
+    _save(label_model(), folder / "labels.onnx")
     (folder / "not_a_model.onnx").write_bytes(b"this is not an onnx model")
     (folder / "model.pkl").write_bytes(b"\x80\x04fake pickle")
     return folder
@@ -154,3 +155,26 @@ def reference_predictions(path: Path, x: np.ndarray, input_name: str = "float_in
 
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     return session.run(None, {input_name: x.astype(np.float32)})
+
+
+def label_model() -> onnx.ModelProto:
+    """``float_input`` [N, 18] → ``label`` string [N] (LabelEncoder on the rounded first feature) and
+    ``total`` float32 [N] (1-D output)."""
+    graph = helper.make_graph(
+        [
+            helper.make_node("Slice", ["float_input", "start", "end", "axis"], ["first"]),
+            helper.make_node("Cast", ["first"], ["first_int"], to=TensorProto.INT64),
+            helper.make_node("Reshape", ["first_int", "flat_shape"], ["flat"]),
+            helper.make_node("LabelEncoder", ["flat"], ["label"], domain="ai.onnx.ml",
+                             keys_int64s=[0, 1, 2], values_strings=["low", "mid", "high"], default_string="other"),
+            helper.make_node("ReduceSum", ["float_input", "axes"], ["total"], keepdims=0),
+        ],
+        "labels",
+        [helper.make_tensor_value_info("float_input", TensorProto.FLOAT, [None, 18])],
+        [helper.make_tensor_value_info("label", TensorProto.STRING, [None]),
+         helper.make_tensor_value_info("total", TensorProto.FLOAT, [None])],
+        [numpy_helper.from_array(np.array([0], np.int64), "start"), numpy_helper.from_array(np.array([1], np.int64), "end"),
+         numpy_helper.from_array(np.array([1], np.int64), "axis"), numpy_helper.from_array(np.array([-1], np.int64), "flat_shape"),
+         numpy_helper.from_array(np.array([1], np.int64), "axes")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 2)])

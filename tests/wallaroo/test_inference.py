@@ -235,3 +235,20 @@ def test_dataset_parameters(deployed: Any, emu: Emulator, house_model: Any) -> N
     table = deployed.infer(pa.Table.from_pandas(frame), dataset=["out", "metadata"])
     assert table.column_names[0] == "out.variable" and "metadata.pipeline_version" in table.column_names
     assert "in_tensor" in deployed.infer(frame, dataset_separator="_").columns
+
+
+def test_string_and_one_dimensional_outputs(wl: Any, workspace: Any, model_dir: Path, emu: Emulator) -> None:
+    model = upload(wl, "labels", model_dir / "labels.onnx", tensor_fields=["tensor"])
+    pipeline = wl.build_pipeline("labels").add_model_step(model).deploy()
+    x = np.zeros((3, 18))
+    x[:, 0] = [0, 2, 7]
+    x[:, 1] = 1.5
+    result = pipeline.infer(pd.DataFrame({"tensor": x.tolist()}))
+    assert result["out.label"].tolist() == [["low"], ["high"], ["other"]]
+    assert result["out.total"].tolist() == [[1.5], [3.5], [8.5]]
+    table = pipeline.infer(pa.table({"tensor": x.tolist()}))
+    assert table.column("out.label").to_pylist() == [["low"], ["high"], ["other"]]
+    pipeline.infer(pd.DataFrame({"tensor": x[:1].tolist()}))
+    logs = pipeline.logs()
+    assert logs["out.label"].tolist() == [["low"], ["high"], ["other"]] * 2 + [["low"]]
+    assert pipeline.logs(arrow=True).num_rows == 7
