@@ -56,9 +56,9 @@ class ResourcesExceeded(BigQueryError):
 
 
 class PayloadTooLarge(BigQueryError):
-    """BigQuery answers oversized requests with 413 ``Request Entity Too Large`` (reason invalid)."""
+    """An oversized request: BigQuery answers 400 "Request payload size exceeds the limit: N bytes."."""
 
-    status, reason, grpc_status = 413, "invalid", "INVALID_ARGUMENT"
+    status, reason, grpc_status = 400, "invalid", "INVALID_ARGUMENT"
 
 
 class Stopped(BigQueryError):

@@ -111,6 +111,7 @@ _TS_RE = re.compile(
 )
 _TIME_RE = re.compile(r"^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?$")
 _NUMERIC_MAX = decimal.Decimal("99999999999999999999999999999.999999999")
+_WIDE = decimal.Context(prec=80)
 _UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
 
@@ -175,7 +176,8 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
             raise _bad(location, "numeric", value) from None
         if not number.is_finite() or abs(number) > _NUMERIC_MAX:
             raise ValueError_(location, f"Invalid NUMERIC value: {_show(value)}")
-        return number.quantize(decimal.Decimal("0.000000001"), rounding=decimal.ROUND_HALF_EVEN)
+        return number.quantize(decimal.Decimal("0.000000001"), rounding=decimal.ROUND_HALF_EVEN,
+                               context=_WIDE)
     if ftype == "BOOLEAN":
         if isinstance(value, bool):
             return value

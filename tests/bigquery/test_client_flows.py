@@ -592,3 +592,26 @@ def test_storage_package_is_restored_after_the_emulator():
     from google.cloud import bigquery_storage as again
 
     assert again is storage
+
+
+def test_malformed_and_oversized_requests_get_bigquery_errors(client):
+    import requests
+
+    base = "https://bigquery.googleapis.com/bigquery/v2/projects/my-proj"
+    response = requests.post(f"{base}/datasets", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"]["errors"][0]["reason"] == "invalid"
+    assert "Invalid JSON payload received" in response.json()["error"]["message"]
+    response = requests.post(f"{base}/datasets", json={"datasetReference": {"projectId": "my-proj"}})
+    assert response.status_code == 400 and "datasetId" in response.json()["error"]["message"]
+    client.query("CREATE TABLE ds1.t (s STRING)").result()
+    with pytest.raises(exceptions.BadRequest, match="Request payload size exceeds the limit"):
+        client.insert_rows_json("ds1.t", [{"s": "x" * 1_000_000} for _ in range(11)])
+    assert client.get_table("ds1.t").num_rows == 0
+
+
+def test_type_mismatch_in_dml_is_a_bad_request(client):
+    client.query("CREATE TABLE ds1.t (n INT64)").result()
+    with pytest.raises(exceptions.BadRequest):
+        client.query("INSERT INTO ds1.t (n) VALUES ('not a number')").result()
+    assert client.get_table("ds1.t").num_rows == 0
