@@ -365,7 +365,8 @@ def _install() -> None:
     sys.meta_path.insert(0, _extension_finder)
 
     # This module keeps references to the real classes, so the module walk must skip it.
-    freezer = freezegun.freeze_time(_REAL_DATETIME(2000, 1, 1), tick=False, ignore=[__name__])
+    # pytest's own timings (--durations, timeouts) keep reading real time.
+    freezer = freezegun.freeze_time(_REAL_DATETIME(2000, 1, 1), tick=False, ignore=[__name__, "_pytest", "pluggy"])
     freezer.start()
     api.freeze_factories[-1] = _ActiveClockFactory()
     _saved["limit"] = api.call_stack_inspection_limit

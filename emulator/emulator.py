@@ -168,9 +168,12 @@ class Emulator:
                 self._depth = 0
 
     def close(self) -> None:
-        """Stop if active and release the DuckDB database."""
+        """Stop if active and release the DuckDB database and extracted orchestrations."""
         self.stop()
         self.bigquery.close()
+        store = getattr(self.wallaroo, "orchestrations", None)
+        if store is not None and hasattr(store, "close"):
+            store.close()
 
     # -- serving more endpoints --------------------------------------------------------------
     def serve_bigquery_at(self, url: str) -> None:
