@@ -17,6 +17,12 @@ built from whole arrays (no per-row Python loops).
 * :func:`result_frame` / :func:`result_table` — the result in the shapes of reference §4:
   ``time, in.* (alphabetical), out.* (alphabetical), <anomaly column>``.
 
+``in.<column>`` echoes the request: list cells of Python floats are passed back as given (the
+engine's float32 JSON prints the same decimals for values of up to 7 significant digits); ndarray,
+integer and Arrow cells come back as float lists of the model dtype. Output values are the float32
+results as the engine's JSON prints them (:func:`json_floats`), so ``np.float32(v)`` equals
+onnxruntime's value exactly.
+
 Engine-side validation errors raise :class:`emulator.wallaroo.errors.InferenceFailed`
 (``error_type="InvalidInput"``) before anything is stored.
 """
@@ -180,6 +186,8 @@ class InputColumn:
     def echo(self) -> np.ndarray:
         """Values for the ``in.<name>`` result column: one Python object per row."""
         if self.arrow:
+            if self._cache:
+                return _rows_as_lists(next(iter(self._cache.values())))
             return _object_array(self.values.to_pylist())
         values = self.values
         if values.dtype != object or len(values) == 0:
@@ -195,7 +203,17 @@ class InputColumn:
 
 
 def columns_from_frame(frame: Any) -> dict[str, InputColumn]:
-    return {str(name): InputColumn(str(name), frame[name].to_numpy()) for name in frame.columns}
+    """A DataFrame's columns; pyarrow-backed ones (``pd.ArrowDtype``) keep their Arrow data."""
+    import pandas as pd
+
+    columns = {}
+    for name in frame.columns:
+        series = frame[name]
+        if isinstance(series.dtype, pd.ArrowDtype):
+            columns[str(name)] = InputColumn(str(name), series.array.__arrow_array__().combine_chunks(), arrow=True)
+        else:
+            columns[str(name)] = InputColumn(str(name), series.to_numpy())
+    return columns
 
 
 def columns_from_table(table: Any) -> dict[str, InputColumn]:

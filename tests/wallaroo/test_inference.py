@@ -252,3 +252,13 @@ def test_string_and_one_dimensional_outputs(wl: Any, workspace: Any, model_dir: 
     logs = pipeline.logs()
     assert logs["out.label"].tolist() == [["low"], ["high"], ["other"]] * 2 + [["low"]]
     assert pipeline.logs(arrow=True).num_rows == 7
+
+
+def test_arrow_backed_dataframe_columns(deployed: Any, house_model_path: Path) -> None:
+    x = house_rows(4)
+    frame = pa.table({"tensor": x.tolist()}).to_pandas(types_mapper=pd.ArrowDtype)
+    result = deployed.infer(frame)
+    assert isinstance(result, pd.DataFrame)
+    assert result["in.tensor"].tolist() == x.tolist()
+    np.testing.assert_array_equal(np.array(result["out.variable"].tolist(), np.float32),
+                                  reference_predictions(house_model_path, x)[0])
