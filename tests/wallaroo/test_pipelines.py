@@ -144,3 +144,28 @@ def test_repr_and_html(wl: Any, workspace: Any, house_model: Any, emu: Emulator)
     assert house_model.sha() in text
     pipeline.undeploy()
     assert "<tr><th>deployed</th> <td>False</td></tr>" in pipeline._repr_html_()
+
+
+def test_deploy_timeout_raises_wait_for_deploy_error(wallaroo: Any, emu: Emulator, house_model_path: Path) -> None:
+    from wallaroo.deployment import WaitForDeployError
+
+    wl = wallaroo.Client(auth_type="test_auth", request_timeout=2)
+    wl.set_current_workspace(wl.create_workspace("w"))
+    model = upload(wl, "m", house_model_path, tensor_fields=["tensor"])
+    pipeline = wl.build_pipeline("p").add_model_step(model)
+    with pytest.raises(WaitForDeployError):
+        pipeline.deploy()
+    emu.clock.advance(10)
+    assert pipeline.status()["status"] == "Running"  # the platform finishes on its own
+
+
+def test_interactive_clients_print_progress(wallaroo: Any, house_model_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    wl = wallaroo.Client(auth_type="test_auth", interactive=True)
+    wl.set_current_workspace(wl.create_workspace("w"))
+    pipeline = wl.build_pipeline("p").add_model_step(upload(wl, "m", house_model_path))
+    pipeline.deploy()
+    assert "Waiting for deployment - this will take up to 45s" in capsys.readouterr().out
+    pipeline.undeploy()
+    out = capsys.readouterr().out
+    assert out.startswith("Waiting for undeployment - this will take up to 45s") and out.rstrip().endswith("ok")
