@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import sqlglot
 from sqlglot import exp
 
 #: Quoted in generated SQL as ``'__wallaroo_emulator_now__'``; replaced by the virtual clock's instant.
@@ -129,7 +130,7 @@ def _datatype(node: exp.DataType, ctx: RuleContext) -> exp.Expression:
     return node
 
 
-_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Neg, exp.Mod, exp.Div, exp.IntDiv)
+_ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.Div, exp.IntDiv)
 
 
 def _literal(node: exp.Literal, ctx: RuleContext) -> exp.Expression:
@@ -336,9 +337,175 @@ def _ieee_divide(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
                                   expression=exp.cast(b, exp.DataType.build("DOUBLE"))))
 
 
+def duck(template: str, *args: exp.Expression) -> exp.Expression:
+    """A DuckDB expression from ``template`` with ``{0}``, ``{1}``… replaced by the given nodes."""
+    tree = sqlglot.parse_one(template.format(*[f"__arg{i}" for i in range(len(args))]), read="duckdb")
+    for column in list(tree.find_all(exp.Column)):
+        if column.name.startswith("__arg") and not column.table:
+            column.replace(args[int(column.name[5:])].copy())
+    return tree
+
+
+def _is_string_input(node: exp.Expression) -> bool:
+    """True when a JSON function's input is known to be STRING (a literal or a cast to STRING)."""
+    if isinstance(node, exp.Literal) and node.is_string:
+        return True
+    return isinstance(node, exp.Cast) and node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR)
+
+
+def _json_extract(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    if _is_string_input(node.this):
+        return exp.cast(node, exp.DataType.build("VARCHAR"))
+    return node
+
+
+def _json_extract_array(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    if _is_string_input(node.this):
+        return exp.cast(node, exp.DataType.build("VARCHAR[]"))
+    return node
+
+
+def _json_type(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("CASE json_type({0}) WHEN 'VARCHAR' THEN 'string' WHEN 'BOOLEAN' THEN 'boolean' "
+                "WHEN 'ARRAY' THEN 'array' WHEN 'OBJECT' THEN 'object' WHEN 'NULL' THEN 'null' "
+                "ELSE 'number' END", node.this)
+
+
+def _json_scalar(duck_type: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        if duck_type == "VARCHAR":
+            if not isinstance(node.this, exp.ParseJSON | exp.JSONExtract | exp.JSONFormat):
+                return node
+            return duck("json_extract_string({0}, '$')", node.this)
+        return exp.cast(node.this, exp.DataType.build(duck_type))
+    return rule
+
+
+_BYTES_PRODUCERS = (exp.ByteString, exp.MD5Digest, exp.SHA, exp.SHA2, exp.Unhex, exp.FromBase64)
+
+
+def _byte_length(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    arg = node.this
+    is_bytes = isinstance(arg, _BYTES_PRODUCERS) or (
+        isinstance(arg, exp.Cast) and arg.to.this in (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY,
+                                                      exp.DataType.Type.BLOB))
+    # a column's type is unknown here: STRING is assumed (BYTES columns need BYTE_LENGTH(CAST(… AS BYTES)))
+    return duck("octet_length({0})" if is_bytes else "strlen({0})", arg)
+
+
+def _str_position(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    occurrence = node.args.get("occurrence")
+    if occurrence is None:
+        return node
+    position = node.args.get("position") or exp.Literal.number(1)
+    if isinstance(position, exp.Neg):
+        return node
+    return duck("coalesce(list_extract(list_filter(range({2}, length({0}) + 1), "
+                "lambda i: substr({0}, i, length({1})) = {1}), {3}), 0)",
+                node.this, node.args["substr"], position, occurrence)
+
+
+def _bit_count(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    arg = node.this
+    if isinstance(arg, exp.Literal | exp.Neg) or isinstance(arg, exp.Cast) and isinstance(arg.this, exp.Literal):
+        return duck("bit_count(CAST({0} AS BIGINT))", arg)
+    return node
+
+
+def _to_json(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    if not node.args.get("to_json"):
+        return node
+    return exp.Anonymous(this="to_json", expressions=[node.this])
+
+
+def _unnest(node: exp.Unnest, ctx: RuleContext) -> exp.Expression:
+    """``FROM UNNEST([STRUCT(…), (…)])``: struct fields become columns, as sqlglot does for all-struct arrays."""
+    if node.args.get("explode_array") or not isinstance(node.parent, exp.From | exp.Join):
+        return node
+    items = node.expressions
+    if len(items) == 1 and isinstance(items[0], exp.Array) and items[0].expressions \
+            and all(isinstance(e, exp.Struct) for e in items[0].expressions):
+        node.set("explode_array", True)
+    return node
+
+
+def _format(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return exp.Anonymous(this="printf", expressions=[node.this, *node.expressions])
+
+
+def _unicode(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("CASE WHEN {0} = '' THEN 0 ELSE unicode({0}) END", node.this)
+
+
+def _sign(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    # keeps the input's type: SIGN(FLOAT64) is FLOAT64, SIGN(INT64) is INT64
+    return duck("(sign({0}) + ({0} - {0}))", node.this)
+
+
+def _array_slice(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    start, end = node.args.get("start"), node.args.get("end")
+    if start is None or end is None:
+        return node
+    return duck("list_slice({0}, CASE WHEN {1} >= 0 THEN {1} + 1 ELSE {1} END, "
+                "CASE WHEN {2} >= 0 THEN {2} + 1 ELSE {2} END)", node.this, start, end)
+
+
+def _code_points_to_string(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    arg = node.this if node.this is not None else node.expressions[0]
+    return duck("array_to_string(list_transform({0}, lambda c: chr(CAST(c AS INTEGER))), '')", arg)
+
+
+def _to_code_points(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("list_filter(list_transform(string_split({0}, ''), lambda c: CAST(unicode(c) AS BIGINT)), "
+                "lambda c: c >= 0)", node.this)
+
+
+def _safe_binary(op: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        return duck(f"try({{0}} {op} {{1}})", node.this, node.expression)
+    return rule
+
+
+def _safe_negate(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("try(-{0})", node.this)
+
+
+def _range_bucket(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("CAST(len(list_filter({1}, lambda b: b <= {0})) AS BIGINT)", node.this, node.expression)
+
+
+def _array_first(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("list_extract({0}, 1)", node.this)
+
+
+def _array_last(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("list_extract({0}, -1)", node.this)
+
+
+def _array(node: exp.Array, ctx: RuleContext) -> exp.Expression:
+    """``[STRUCT(1 AS a, 'x' AS b), (2, 'y')]``: tuples take the first struct's field names."""
+    items = node.expressions
+    if not items or not isinstance(items[0], exp.Struct) or not any(isinstance(e, exp.Tuple) for e in items):
+        return node
+    names = [e.this.name if isinstance(e, exp.PropertyEQ) else None for e in items[0].expressions]
+    if None in names:
+        return node
+    for item in list(items):
+        if isinstance(item, exp.Tuple) and len(item.expressions) == len(names):
+            struct = exp.Struct(expressions=[exp.PropertyEQ(this=exp.to_identifier(n), expression=v.copy())
+                                             for n, v in zip(names, item.expressions)])
+            item.replace(struct)
+    return node
+
+
 #: BigQuery functions sqlglot leaves as anonymous calls, by upper-case name.
 _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = {
     "IEEE_DIVIDE": _ieee_divide,
+    "FLOAT64": _json_scalar("DOUBLE"),
+    "ARRAY_INCLUDES": lambda n, c: duck("list_contains({0}, {1})", *n.expressions),
+    "ARRAY_INCLUDES_ALL": lambda n, c: duck("list_has_all({0}, {1})", *n.expressions),
+    "ARRAY_INCLUDES_ANY": lambda n, c: duck("list_has_any({0}, {1})", *n.expressions),
+    "ARRAY_IS_DISTINCT": lambda n, c: duck("len(list_distinct({0})) = len({0})", *n.expressions),
 }
 
 
@@ -367,6 +534,32 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Div: _div,
     exp.Column: _variable_column,
     exp.Anonymous: _anonymous,
+    exp.Array: _array,
+    exp.JSONExtract: _json_extract,
+    exp.JSONExtractArray: _json_extract_array,
+    exp.JSONType: _json_type,
+    exp.ByteLength: _byte_length,
+    exp.StrPosition: _str_position,
+    exp.BitwiseCount: _bit_count,
+    exp.JSONFormat: _to_json,
+    exp.Unnest: _unnest,
+    exp.Format: _format,
+    exp.Unicode: _unicode,
+    exp.Sign: _sign,
+    exp.ArraySlice: _array_slice,
+    exp.CodePointsToString: _code_points_to_string,
+    exp.ToCodePoints: _to_code_points,
+    exp.SafeAdd: _safe_binary("+"),
+    exp.SafeSubtract: _safe_binary("-"),
+    exp.SafeMultiply: _safe_binary("*"),
+    exp.SafeNegate: _safe_negate,
+    exp.RangeBucket: _range_bucket,
+    exp.ArrayFirst: _array_first,
+    exp.ArrayLast: _array_last,
+    exp.JSONBool: _json_scalar("BOOLEAN"),
+    exp.Float64: _json_scalar("DOUBLE"),
+    exp.Int64: _json_scalar("BIGINT"),
+    exp.String: _json_scalar("VARCHAR"),
 }
 if hasattr(exp, "FarmFingerprint"):
     _RULES[exp.FarmFingerprint] = _farm_fingerprint
