@@ -112,12 +112,22 @@ class OnnxModelRuntime(ModelRuntime):
                 shape = tuple(d if isinstance(d, int) and d > 0 else None for d in meta.shape)
             self.inputs.append(TensorSpec(meta.name, dtype, shape))
         self.output_names = [meta.name for meta in self.session.get_outputs()]
+        #: Models exported with a fixed batch of one run row by row (rare; costs a loop per row).
+        self.batch_one = any(s.shape and s.shape[0] == 1 for s in self.inputs)
 
-    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    def _run_once(self, feeds: dict[str, np.ndarray]) -> list[Any]:
         try:
-            values = self.session.run(self.output_names, feeds)
+            return self.session.run(self.output_names, feeds)
         except Exception as exc:
             raise invalid(f"the model rejected the input: {exc}") from None
+
+    def run(self, feeds: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        n = len(next(iter(feeds.values()))) if feeds else 0
+        if self.batch_one and n > 1:
+            rows = [self._run_once({k: v[i:i + 1] for k, v in feeds.items()}) for i in range(n)]
+            values: list[Any] = [np.concatenate([np.asarray(r[j]) for r in rows]) for j in range(len(self.output_names))]
+        else:
+            values = self._run_once(feeds)
         return {name: value if isinstance(value, np.ndarray) else _object_array(list(value))
                 for name, value in zip(self.output_names, values)}
 
@@ -220,13 +230,16 @@ def columns_from_table(table: Any) -> dict[str, InputColumn]:
     return {name: InputColumn(name, table.column(name).combine_chunks(), arrow=True) for name in table.column_names}
 
 
-def _target_dtype(spec: TensorSpec, default: Any = np.float32) -> Any:
-    return spec.dtype if spec.dtype is not None else default
+def _conversion_dtype(spec: TensorSpec) -> Any:
+    """Convert straight to float tensor dtypes; anything else converts naturally, then is checked."""
+    if spec.dtype is not None and np.dtype(spec.dtype).kind == "f":
+        return spec.dtype
+    return None
 
 
 def _values_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
     values = column.values
-    dtype = _target_dtype(spec, None)
+    dtype = _conversion_dtype(spec)
     n = len(values)
     if values.dtype != object:
         if values.dtype.kind not in "biuf":
@@ -235,7 +248,8 @@ def _values_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
         return values.astype(dtype or values.dtype, copy=False)
     first = values[0]
     try:
-        if isinstance(first, list) and (not first or not isinstance(first[0], list | tuple | np.ndarray)):
+        if dtype is not None and isinstance(first, list) and (
+                not first or not isinstance(first[0], list | tuple | np.ndarray)):
             lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
             width = int(lengths[0])
             if not (lengths == width).all():
@@ -255,7 +269,7 @@ def _arrow_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
     import pyarrow as pa
 
     array = column.values
-    dtype = _target_dtype(spec, None)
+    dtype = _conversion_dtype(spec)
     n = len(array)
     if array.null_count:
         raise invalid(f"column '{column.name}' has {array.null_count} null rows")
@@ -281,9 +295,12 @@ def _arrow_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
 
 def _fit_shape(array: np.ndarray, spec: TensorSpec, column: str) -> np.ndarray:
     if spec.dtype is not None and array.dtype != spec.dtype:
-        if array.dtype.kind not in "biuf" or (np.dtype(spec.dtype).kind in "iub" and array.dtype.kind == "f"):
+        wanted = np.dtype(spec.dtype)
+        lossy = wanted.kind in "iub" and array.dtype.kind == "f" and not (
+            np.isfinite(array).all() and (array == np.round(array)).all())
+        if array.dtype.kind not in "biuf" or lossy:
             raise invalid(f"column '{column}' has {array.dtype} values but tensor '{spec.name}' expects "
-                          f"{np.dtype(spec.dtype).name}")
+                          f"{wanted.name}")
         array = array.astype(spec.dtype)
     if spec.shape is None:
         return array

@@ -73,6 +73,8 @@ def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     _save(scale_model("float_input", "doubled", 18, 2.0), folder / "double.onnx")
     _save(scale_model("doubled", "variable", 18, 0.5), folder / "half.onnx")
     _save(label_model(), folder / "labels.onnx")
+    _save(int_model(), folder / "ints.onnx")
+    _save(batch_one_model(), folder / "batch_one.onnx")
     (folder / "not_a_model.onnx").write_bytes(b"this is not an onnx model")
     (folder / "model.pkl").write_bytes(b"\x80\x04fake pickle")
     return folder
@@ -178,3 +180,24 @@ def label_model() -> onnx.ModelProto:
          numpy_helper.from_array(np.array([1], np.int64), "axes")],
     )
     return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("ai.onnx.ml", 2)])
+
+
+def int_model() -> onnx.ModelProto:
+    """``codes`` int64 [N, 2] → ``score`` float32 [N, 1] = sum of the codes."""
+    graph = helper.make_graph(
+        [helper.make_node("Cast", ["codes"], ["as_float"], to=TensorProto.FLOAT),
+         helper.make_node("ReduceSum", ["as_float", "axes"], ["score"], keepdims=1)],
+        "ints",
+        [helper.make_tensor_value_info("codes", TensorProto.INT64, [None, 2])],
+        [helper.make_tensor_value_info("score", TensorProto.FLOAT, [None, 1])],
+        [numpy_helper.from_array(np.array([1], np.int64), "axes")],
+    )
+    return helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)])
+
+
+def batch_one_model() -> onnx.ModelProto:
+    """The house-price model exported with a fixed batch of one: ``float_input`` [1, 18] → ``variable`` [1, 1]."""
+    model = house_price_model()
+    model.graph.input[0].type.tensor_type.shape.dim[0].dim_value = 1
+    model.graph.output[0].type.tensor_type.shape.dim[0].dim_value = 1
+    return model

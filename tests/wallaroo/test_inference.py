@@ -262,3 +262,24 @@ def test_arrow_backed_dataframe_columns(deployed: Any, house_model_path: Path) -
     assert result["in.tensor"].tolist() == x.tolist()
     np.testing.assert_array_equal(np.array(result["out.variable"].tolist(), np.float32),
                                   reference_predictions(house_model_path, x)[0])
+
+
+def test_integer_inputs(wl: Any, workspace: Any, model_dir: Path, emu: Emulator) -> None:
+    pipeline = wl.build_pipeline("ints").add_model_step(upload(wl, "ints", model_dir / "ints.onnx")).deploy()
+    result = pipeline.infer(pd.DataFrame({"codes": [[1, 2], [3, 4]]}))
+    assert result["out.score"].tolist() == [[3.0], [7.0]]
+    assert pipeline.infer(pd.DataFrame({"codes": [[1.0, 2.0]]}))["out.score"].tolist() == [[3.0]]
+    from test_bad_inputs import inference_error
+
+    with pytest.raises(inference_error(emu), match="expects int64"):
+        pipeline.infer(pd.DataFrame({"codes": [[1.5, 2.0]]}))
+
+
+def test_fixed_batch_of_one_models_run_row_by_row(wl: Any, workspace: Any, model_dir: Path,
+                                                  house_model_path: Path) -> None:
+    model = upload(wl, "one", model_dir / "batch_one.onnx", tensor_fields=["tensor"])
+    pipeline = wl.build_pipeline("one").add_model_step(model).deploy()
+    x = house_rows(5)
+    result = pipeline.infer(pd.DataFrame({"tensor": x.tolist()}))
+    np.testing.assert_array_equal(np.array(result["out.variable"].tolist(), np.float32),
+                                  reference_predictions(house_model_path, x)[0])
