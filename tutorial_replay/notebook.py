@@ -170,8 +170,8 @@ def _standin_ipython() -> dict[str, types.ModuleType]:
     display_mod = types.ModuleType("IPython.display")
 
     def display(*objs: Any, **_kwargs: Any) -> None:
-        for obj in objs:
-            print(text_repr(obj))
+        # what IPython's own display() does outside a kernel: print the objects on one line
+        print(*objs)
 
     class _Rich:
         def __init__(self, data: Any = None, **_kwargs: Any) -> None:
