@@ -172,11 +172,33 @@ def test_notebook_cells_are_numbered_code_cells():
     assert [(c.number, c.index) for c in cells] == [(1, 1), (2, 2), (3, 3), (4, 4)]
 
 
-def test_no_subcommand_without_replay_module(capsys):
-    if importlib.util.find_spec("tutorial_replay.replay") is not None:
-        pytest.skip("the tutorial replay exists")
+def test_no_subcommand_without_replay_module(capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tutorial_replay.replay", None)
     assert main([]) == 2
     assert "tutorial_replay.replay" in capsys.readouterr().err
+
+
+def test_cli_as_a_subprocess(tmp_path):
+    import subprocess
+
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "tutorial_replay",
+            "run",
+            str(NOTEBOOKS / "failing_notebook.ipynb"),
+            "--workdir",
+            str(tmp_path),
+            "--quiet",
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert run.returncode == 1 and run.stdout == ""
+    assert run.stderr.startswith("cell 3 failed:") and "ZeroDivisionError" in run.stderr
 
 
 def test_bad_seed_exits_2_with_the_path(tmp_path, capsys):
