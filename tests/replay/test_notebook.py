@@ -144,7 +144,8 @@ def test_ipython_stand_in_when_ipython_is_missing(tmp_path, monkeypatch):
     script = tmp_path / "s.py"
     script.write_text("from IPython.display import display, HTML\ndisplay('x', [1])\n")
     result = run_notebook(script, workdir=tmp_path)
-    assert result.ok and result.cells[0].output == "'x'\n[1]\n"
+    # as IPython's display does outside a kernel: the objects printed on one line
+    assert result.ok and result.cells[0].output == "x [1]\n"
     assert sys.modules["IPython.display"] is None
 
 
@@ -170,12 +171,6 @@ def test_strip_magics_keeps_plain_python():
 def test_notebook_cells_are_numbered_code_cells():
     cells = load_cells(NOTEBOOKS / "failing_notebook.ipynb")
     assert [(c.number, c.index) for c in cells] == [(1, 1), (2, 2), (3, 3), (4, 4)]
-
-
-def test_no_subcommand_without_replay_module(capsys, monkeypatch):
-    monkeypatch.setitem(sys.modules, "tutorial_replay.replay", None)
-    assert main([]) == 2
-    assert "tutorial_replay.replay" in capsys.readouterr().err
 
 
 def test_cli_as_a_subprocess(tmp_path):
