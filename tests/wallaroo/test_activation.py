@@ -6,6 +6,7 @@ import importlib
 import os
 import sys
 import types
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,34 @@ def test_client_outside_an_emulator_is_a_clear_error() -> None:
 
     with pytest.raises(RuntimeError, match="active wallaroo emulator"):
         Client()
+
+
+def test_an_installed_sdk_is_shadowed_then_back(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    package = tmp_path / "wallaroo"
+    package.mkdir()
+    (package / "__init__.py").write_text("REAL = True\n__version__ = '2025.2.5'\n")
+    (package / "object.py").write_text("REAL_OBJECT = True\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    for name in [n for n in sys.modules if n == "wallaroo" or n.startswith("wallaroo.")]:
+        monkeypatch.delitem(sys.modules, name)
+    importlib.invalidate_caches()
+    with Emulator(sdk="2023.2"):
+        import wallaroo
+        import wallaroo.object
+
+        assert not hasattr(wallaroo, "REAL") and wallaroo.__version__ == "2023.2.1"
+        assert hasattr(wallaroo.object, "EntityNotFoundError")
+    import wallaroo
+    import wallaroo.object
+
+    assert wallaroo.REAL and wallaroo.object.REAL_OBJECT
+    real = sys.modules["wallaroo"]
+    with Emulator(sdk="2026.1"):
+        import wallaroo
+
+        assert wallaroo is not real and wallaroo.__version__ == "2026.1.3"
+    import wallaroo
+
+    assert wallaroo is real
+    for name in [n for n in sys.modules if n == "wallaroo" or n.startswith("wallaroo.")]:
+        del sys.modules[name]
