@@ -19,7 +19,7 @@ API (all raise :mod:`emulator.wallaroo.errors` exceptions):
   ``workspaces`` (dict id → record).
 * models: ``upload_model(workspace_id, name, data, file_name, framework, owner, ...) ->
   ModelVersionRecord`` (sha256 of the bytes; ONNX validated by loading it),
-  ``model_version(id)``, ``model_versions_by_name(name, workspace_id=None)``,
+  ``model_version(id)``, ``model_version_by_uuid(version)``, ``model_versions_by_name(name, workspace_id=None)``,
   ``configure_model(version_id, **options) -> ModelConfigRecord``,
   ``register_model_callable(model, func, input_names=None)`` (tests: run a non-ONNX model).
 * pipelines: ``create_pipeline(workspace_id, name, owner) -> PipelineRecord`` (an existing name
@@ -30,6 +30,7 @@ API (all raise :mod:`emulator.wallaroo.errors` exceptions):
 * deployments: ``deploy(pipeline_id, version_id=None, engine_config=None) -> DeploymentRecord``
   (status ``Starting``, ``Running`` after :data:`DEPLOY_SECONDS` of virtual time),
   ``undeploy(pipeline_id)`` (gone after :data:`UNDEPLOY_SECONDS`), ``deployment_for(pipeline_id)``,
+  ``deployment_by_name("<pipeline>-<id>")``,
   ``deployment_status(pipeline_id) -> dict`` (the status document of reference §3; NotFound
   when there is no deployment), ``list_deployments()``.
 * inference: ``infer(pipeline_id, data, anomaly_column) -> DataFrame | pa.Table``
@@ -333,6 +334,13 @@ class WallarooBackend:
         except (KeyError, TypeError, ValueError):
             raise NotFound("model version", version_id) from None
 
+    def model_version_by_uuid(self, version: str) -> ModelVersionRecord:
+        """The model version whose ``version`` uuid this is (pipeline definitions name models by it)."""
+        for record in self.model_versions_by_id.values():
+            if record.version == version:
+                return record
+        raise NotFound("model version", version)
+
     def model_versions_by_name(self, name: str, workspace_id: int | None = None) -> list[ModelVersionRecord]:
         return [v for v in self.model_versions_by_id.values()
                 if v.name == name and (workspace_id is None or v.workspace_id == workspace_id)]
@@ -500,6 +508,13 @@ class WallarooBackend:
     def deployment_for(self, pipeline_id: int) -> DeploymentRecord | None:
         return self.pipeline(pipeline_id).deployment
 
+    def deployment_by_name(self, name: str) -> DeploymentRecord:
+        """The deployment called ``<pipeline>-<id>`` (status and inference URLs use this name)."""
+        for record in self.deployments.values():
+            if record.name == name:
+                return record
+        raise NotFound("deployment", name)
+
     def list_deployments(self) -> list[DeploymentRecord]:
         return [d for d in self.deployments.values() if d.deployed]
 
@@ -509,9 +524,7 @@ class WallarooBackend:
         dep = pipeline.deployment
         if dep is None:
             raise NotFound("deployment", pipeline.name)
-        state = dep.status if dep.deployed else "Running"  # engines answer until they are gone
-        if not dep.deployed:
-            state = "Undeploying"
+        state = dep.status  # Starting | Running | Undeploying (engines answer until they are gone)
         models = []
         for step in dep.version.steps:
             for version_id in step:

@@ -62,6 +62,10 @@ def test_deployment_transitions_follow_the_clock(backend: WallarooBackend, house
     assert backend.deployment_status(pipe.id)["status"] == "Running"
     assert len(backend.infer(pipe.id, frame)) == 2
     assert dep.name == f"p-{dep.id}"
+    assert backend.deployment_by_name(dep.name) is dep
+    assert backend.model_version_by_uuid(mv.version) is mv
+    with pytest.raises(NotFound):
+        backend.deployment_by_name("p-999")
     backend.undeploy(pipe.id)
     clock.advance(UNDEPLOY_SECONDS)
     with pytest.raises(NotFound):
