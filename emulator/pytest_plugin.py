@@ -73,8 +73,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def _pin_time_patches() -> None:
     """Install the process-wide time patches once (first emulator of the session), keeping them."""
     if not _state["pinned"]:
+        import freezegun
+
         from emulator.clock import keep_time_patches
 
+        # pytest's own timing (durations, junit times) keeps real time
+        freezegun.configure(extend_ignore_list=["_pytest.timing"])
         keep_time_patches()
         _state["pinned"] = True
 

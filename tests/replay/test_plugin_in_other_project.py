@@ -9,6 +9,7 @@ the plugin and the seeds need at run time (seed schema, model and data assets).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -117,12 +118,26 @@ def installed(tmp_path_factory):
 def test_plugin_works_without_conftest(installed):
     python, project, env = installed
     result = _run(
-        [str(python), "-m", "pytest", "-q", "--strict-markers", "-p", "no:cacheprovider", "tests"],
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "--strict-markers",
+            "-p",
+            "no:cacheprovider",
+            "--durations=0",
+            "-vv",
+            "tests",
+        ],
         project,
         env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "4 passed" in result.stdout
+    # pytest's own timing keeps real time although the tests sleep virtual minutes
+    durations = [float(m) for m in re.findall(r"^(\d+\.\d+)s (?:setup|call|teardown)", result.stdout, re.M)]
+    assert durations and max(durations) < 60, result.stdout
     where = _run(
         [str(python), "-c", "import emulator, tutorial_replay; print(emulator.__file__)"], project, env
     )
