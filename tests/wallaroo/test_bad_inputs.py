@@ -9,6 +9,8 @@ import pandas as pd
 import pyarrow as pa
 import pytest
 from conftest import house_rows
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from emulator.emulator import Emulator
 
@@ -125,3 +127,12 @@ def test_2023_reads_row_label_zero(deployed: Any, emu: Emulator) -> None:
     else:
         assert len(deployed.infer(frame)) == 2
     assert len(deployed.infer(frame.reset_index(drop=True))) == 2
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.integers(1, 5), width=st.integers(1, 40).filter(lambda w: w != 18))
+def test_property_wrong_width_always_fails_cleanly(deployed: Any, emu: Emulator, rows: int, width: int) -> None:
+    frame = pd.DataFrame({"tensor": np.ones((rows, width)).tolist()})
+    with pytest.raises(inference_error(emu), match=rf"expects shape \[N, 18\] but column 'tensor' gives shape \[{rows}, {width}\]"):
+        deployed.infer(frame)
+    assert deployed.logs().empty
