@@ -158,6 +158,9 @@ def _extract(node: exp.Extract, ctx: RuleContext) -> exp.Expression:
         return exp.cast(strf, exp.DataType.build("BIGINT"))
     if part == "ISOWEEK":
         node.set("this", exp.var("WEEK"))
+    if part in ("DATE", "TIME", "DATETIME"):
+        target = {"DATE": "DATE", "TIME": "TIME", "DATETIME": "TIMESTAMP"}[part]
+        return exp.cast(node.expression, exp.DataType.build(target))
     return node
 
 
@@ -169,21 +172,28 @@ def _interval(spec: str) -> exp.Expression:
     return exp.Interval(this=exp.Literal.string(amount), unit=exp.var(unit))
 
 
+_WEEKDAY_ORIGIN = {"SUNDAY": "2000-01-02", "MONDAY": "2000-01-03", "TUESDAY": "2000-01-04",
+                   "WEDNESDAY": "2000-01-05", "THURSDAY": "2000-01-06", "FRIDAY": "2000-01-07",
+                   "SATURDAY": "2000-01-08"}
+
+
 def _date_trunc(node: exp.DateTrunc, ctx: RuleContext) -> exp.Expression:
     unit = node.args.get("unit")
     part = unit.name.upper() if isinstance(unit, exp.Expression) else ""
+    if isinstance(unit, exp.WeekStart):
+        part = f"WEEK({unit.name.upper()})"
     value = node.this
     if part in _BUCKETS:  # time_bucket keeps the input's type (DATE stays DATE)
         return exp.Anonymous(this="time_bucket", expressions=[_interval(_BUCKETS[part]), value])
-    if part in ("WEEK", "WEEK(SUNDAY)", "ISOWEEK", "WEEK(MONDAY)"):
-        origin = "2000-01-03" if part in ("ISOWEEK", "WEEK(MONDAY)") else "2000-01-02"
+    if part in ("WEEK", "ISOWEEK") or part.startswith("WEEK("):
+        day = "MONDAY" if part == "ISOWEEK" else part[5:-1] if part.startswith("WEEK(") else "SUNDAY"
+        origin = _WEEKDAY_ORIGIN.get(day, "2000-01-02")
         return exp.Anonymous(this="time_bucket", expressions=[
             _interval("7 DAY"), exp.cast(value, exp.DataType.build("DATE")),
             exp.cast(exp.Literal.string(origin), exp.DataType.build("DATE"))])
     if part == "ISOYEAR":
-        iso = exp.Anonymous(this="isoyear", expressions=[value])
-        return exp.Anonymous(this="make_date", expressions=[
-            exp.cast(iso, exp.DataType.build("BIGINT")), exp.Literal.number(1), exp.Literal.number(4)])
+        return duck("make_date(CAST(isoyear({0}) AS BIGINT), 1, 4) - "
+                    "CAST(isodow(make_date(CAST(isoyear({0}) AS BIGINT), 1, 4)) - 1 AS INTEGER)", value)
     return node
 
 
@@ -208,15 +218,89 @@ def _unix_to_time(node: exp.UnixToTime, ctx: RuleContext) -> exp.Expression:
 
 
 def _time_to_str(node: exp.TimeToStr, ctx: RuleContext) -> exp.Expression:
+    value = node.this
     zone = node.args.get("zone")
+    if isinstance(value, exp.TsOrDsToTime):  # FORMAT_TIME: DuckDB formats timestamps only
+        node.set("this", duck("CAST('1970-01-01' AS DATE) + {0}", value.this))
+        return node
     if not isinstance(zone, exp.Expression):
         return node
-    value = node.this
     if isinstance(value, exp.TsOrDsToTimestamp):
         value = value.this
-    value = exp.cast(value, exp.DataType.build("TIMESTAMPTZ"))
-    return exp.Anonymous(this="strftime", expressions=[
-        exp.Anonymous(this="timezone", expressions=[zone, value]), node.args["format"]])
+    node.set("this", exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build(
+        "TIMESTAMPTZ"))]))
+    node.set("zone", None)
+    return node
+
+
+_FORMAT_EXPANSIONS = {"%R": "%H:%M", "%T": "%H:%M:%S", "%D": "%m/%d/%y", "%F": "%Y-%m-%d", "%e": "%-d",
+                      "%k": "%-H", "%l": "%-I"}
+
+
+def normalise_formats(tree: exp.Expression) -> None:
+    """Spell BigQuery format elements DuckDB lacks (%R, %T, %D, %F, %e, %k, %l) with ones it has."""
+    kinds = (exp.TimeToStr, exp.StrToTime, exp.StrToDate, exp.ParseDatetime, exp.ParseTime)
+    for node in tree.find_all(*kinds):
+        fmt = node.args.get("format")
+        if isinstance(fmt, exp.Literal) and fmt.is_string and "%" in fmt.this:
+            text = fmt.this
+            for old, new in _FORMAT_EXPANSIONS.items():
+                text = text.replace(old, new)
+            if text != fmt.this:
+                node.set("format", exp.Literal.string(text))
+
+
+def _str_to_time(node: exp.StrToTime, ctx: RuleContext) -> exp.Expression:
+    """PARSE_TIMESTAMP: civil time in ``zone`` (UTC by default) → TIMESTAMP (DuckDB TIMESTAMPTZ)."""
+    fmt = node.args.get("format")
+    if isinstance(fmt, exp.Literal) and ("%z" in fmt.this or "%Z" in fmt.this):
+        return node
+    zone = node.args.get("zone")
+    node.set("zone", None)
+    return exp.Anonymous(this="timezone", expressions=[zone or exp.Literal.string("UTC"), node])
+
+
+_DIFF_MICROS = {"MICROSECOND": 1, "MILLISECOND": 1000, "SECOND": 1_000_000, "MINUTE": 60_000_000,
+                "HOUR": 3_600_000_000, "DAY": 86_400_000_000}
+
+
+def _timestamp_diff(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """TIMESTAMP_DIFF counts whole units elapsed (DuckDB's date_diff counts boundaries crossed)."""
+    unit = node.args.get("unit")
+    part = unit.name.upper() if isinstance(unit, exp.Expression) else ""
+    factor = _DIFF_MICROS.get(part)
+    if factor is None:
+        return node
+    delta = duck("(epoch_us({0}) - epoch_us({1}))", node.this, node.expression)
+    if factor == 1:
+        return delta
+    return duck(f"(({{0}} - {{0}} % {factor}) // {factor})", delta)
+
+
+def _time_trunc(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    unit = node.args.get("unit")
+    part = unit.name.lower() if isinstance(unit, exp.Expression) else "second"
+    return duck(f"CAST(date_trunc('{part}', CAST('1970-01-01' AS DATE) + {{0}}) AS TIME)", node.this)
+
+
+def _date_from_unix_date(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("CAST(CAST('1970-01-01' AS DATE) + CAST({0} AS INTEGER) AS DATE)", node.this)
+
+
+def _string(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """STRING(timestamp, zone): civil time in ``zone`` followed by the zone's UTC offset."""
+    zone = node.args.get("zone")
+    if not isinstance(zone, exp.Expression):
+        return _json_scalar("VARCHAR")(node, ctx)
+    return duck("CAST(timezone({1}, CAST({0} AS TIMESTAMPTZ)) AS VARCHAR) || "
+                "(CASE WHEN epoch(timezone({1}, CAST({0} AS TIMESTAMPTZ))) - epoch(CAST({0} AS TIMESTAMPTZ)) < 0 "
+                "THEN '-' ELSE '+' END) || "
+                "lpad(CAST(abs(CAST(epoch(timezone({1}, CAST({0} AS TIMESTAMPTZ))) - epoch(CAST({0} AS TIMESTAMPTZ)) "
+                "AS BIGINT)) // 3600 AS VARCHAR), 2, '0') || "
+                "(CASE WHEN CAST(abs(epoch(timezone({1}, CAST({0} AS TIMESTAMPTZ))) - epoch(CAST({0} AS TIMESTAMPTZ)))"
+                " AS BIGINT) % 3600 = 0 THEN '' ELSE ':' || lpad(CAST(CAST(abs(epoch(timezone({1}, "
+                "CAST({0} AS TIMESTAMPTZ))) - epoch(CAST({0} AS TIMESTAMPTZ))) AS BIGINT) % 3600 // 60 AS VARCHAR), "
+                "2, '0') END)", node.this, zone)
 
 
 def _struct(node: exp.Struct, ctx: RuleContext) -> exp.Expression:
@@ -539,6 +623,10 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.JSONExtractArray: _json_extract_array,
     exp.JSONType: _json_type,
     exp.ByteLength: _byte_length,
+    exp.StrToTime: _str_to_time,
+    exp.TimestampDiff: _timestamp_diff,
+    exp.TimeTrunc: _time_trunc,
+    exp.DateFromUnixDate: _date_from_unix_date,
     exp.StrPosition: _str_position,
     exp.BitwiseCount: _bit_count,
     exp.JSONFormat: _to_json,
@@ -559,7 +647,7 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.JSONBool: _json_scalar("BOOLEAN"),
     exp.Float64: _json_scalar("DOUBLE"),
     exp.Int64: _json_scalar("BIGINT"),
-    exp.String: _json_scalar("VARCHAR"),
+    exp.String: _string,
 }
 if hasattr(exp, "FarmFingerprint"):
     _RULES[exp.FarmFingerprint] = _farm_fingerprint
@@ -578,6 +666,7 @@ def number_placeholders(tree: exp.Expression, ctx: RuleContext) -> None:
 def apply(tree: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """Rewrite ``tree`` in place (children first) and return its (possibly new) root."""
     shift_offsets(tree)
+    normalise_formats(tree)
     nodes = list(tree.dfs())
     root = tree
     for node in reversed(nodes):
