@@ -283,3 +283,13 @@ def test_fixed_batch_of_one_models_run_row_by_row(wl: Any, workspace: Any, model
     result = pipeline.infer(pd.DataFrame({"tensor": x.tolist()}))
     np.testing.assert_array_equal(np.array(result["out.variable"].tolist(), np.float32),
                                   reference_predictions(house_model_path, x)[0])
+
+
+def test_2023_ravels_multidimensional_ndarray_cells_in_place(deployed: Any, emu: Emulator,
+                                                             house_model_path: Path) -> None:
+    x = house_rows(3)
+    frame = pd.DataFrame({"tensor": [row.reshape(3, 6) for row in x]})
+    result = deployed.infer(frame)
+    np.testing.assert_array_equal(np.array(result["out.variable"].tolist(), np.float32),
+                                  reference_predictions(house_model_path, x)[0])
+    assert frame["tensor"].iloc[0].ndim == (1 if emu.sdk == "2023.2" else 2)

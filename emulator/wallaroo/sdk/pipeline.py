@@ -475,6 +475,12 @@ def _empty_frame_error() -> Exception:
 
 
 def _check_row_zero(frame: Any) -> None:
+    """2023.2 pre-flight: reads ``df[col][0]`` and ravels multi-dimensional ndarray cells in place.
+
+    Like ``flatten_np_array_columns`` of the 2023.2 SDK, this mutates the caller's DataFrame.
+    """
+    import numpy as np
+
     if not len(frame.columns):
         return
     if frame.empty:
@@ -482,6 +488,10 @@ def _check_row_zero(frame: Any) -> None:
     index = frame.index
     if index.dtype.kind in "iu" and 0 not in index:
         raise RowZeroMissing(0)
+    for column in list(frame.columns):
+        first = frame[column][0] if index.dtype.kind in "iu" else frame[column].iloc[0]
+        if isinstance(first, np.ndarray) and first.ndim > 1:
+            frame[column] = [np.ravel(cell) for cell in frame[column]]
 
 
 def _with_tzutc(value: datetime) -> datetime:
