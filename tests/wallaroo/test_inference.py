@@ -293,3 +293,15 @@ def test_2023_ravels_multidimensional_ndarray_cells_in_place(deployed: Any, emu:
     np.testing.assert_array_equal(np.array(result["out.variable"].tolist(), np.float32),
                                   reference_predictions(house_model_path, x)[0])
     assert frame["tensor"].iloc[0].ndim == (1 if emu.sdk == "2023.2" else 2)
+
+
+def test_extra_columns_are_echoed(deployed: Any) -> None:
+    x = house_rows(2)
+    frame = pd.DataFrame({"id": ["a", "b"], "tensor": x.tolist()})
+    result = deployed.infer(frame)
+    assert list(result.columns)[:3] == ["time", "in.id", "in.tensor"]
+    assert result["in.id"].tolist() == ["a", "b"]
+    table = deployed.infer(pa.Table.from_pandas(frame, preserve_index=False))
+    assert table.column("in.id").to_pylist() == ["a", "b"]
+    assert len(deployed.logs()) == 4
+    assert len(deployed.logs(arrow=True)) == 4
