@@ -21,7 +21,7 @@ import json
 import os
 import shutil
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -173,6 +173,15 @@ class Seed:
     data: dict[str, Any]
     base_dir: Path
     source: str = ""
+    node: yaml.Node | None = field(default=None, repr=False, compare=False)
+
+    def locate(self, path: Sequence[str | int]) -> str:
+        """``file:line: path`` (or just the path for a dict seed) of a place in this seed."""
+        line = _line_of(self.node, path)
+        prefix = (
+            f"{self.source}:{line}: " if self.source and line else (f"{self.source}: " if self.source else "")
+        )
+        return prefix + format_path(path)
 
     @property
     def start(self) -> str | None:
@@ -246,7 +255,7 @@ def load_seed(
     problems = validate(data, source=name, node=node)
     if problems:
         raise SeedError(problems, name)
-    return Seed(data=data, base_dir=base, source=name)
+    return Seed(data=data, base_dir=base, source=name, node=node)
 
 
 # -- row files ------------------------------------------------------------------------------
@@ -422,7 +431,7 @@ def apply_seed(
             dataset = dataset_entry["dataset"]
             backend.create_dataset(project, dataset, exists_ok=True)
             for t, table_entry in enumerate(dataset_entry.get("tables", [])):
-                where = format_path(["bigquery", p, "datasets", d, "tables", t])
+                where = s.locate(["bigquery", p, "datasets", d, "tables", t])
                 try:
                     count = _apply_table(backend, s, project, dataset, table_entry)
                 except Exception as exc:  # noqa: BLE001 - every failure becomes a located problem
@@ -441,7 +450,7 @@ def apply_seed(
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
         say(f"key file {entry['path']} ({info.get('client_email', '')})")
-    for entry in s.data.get("files", []):
+    for index, entry in enumerate(s.data.get("files", [])):
         path = target / entry["path"]
         path.parent.mkdir(parents=True, exist_ok=True)
         if "text" in entry:
@@ -459,7 +468,7 @@ def apply_seed(
                 if origin.resolve() != path.resolve():
                     shutil.copyfile(origin, path)
             else:
-                raise SeedError([f"file {entry['path']}: {origin} does not exist"], s.source)
+                raise SeedError([f"{s.locate(['files', index])}: {origin} does not exist"], s.source)
         say(f"file {entry['path']}")
     return s
 

@@ -340,3 +340,51 @@ def test_folder_asset_written_as_deterministic_zip(tmp_path):
     assert first == (tmp_path / "w2/pkg/orch.zip").read_bytes()
     assert zipfile.ZipFile(tmp_path / "w1/pkg/orch.zip").namelist() == ["main.py", "requirements.txt"]
     assert (tmp_path / "w1/copy/main.py").is_file()
+
+
+def test_apply_problems_name_file_and_line(tmp_path):
+    from emulator.emulator import Emulator
+
+    (tmp_path / "seed.yaml").write_text(
+        "bigquery:\n"
+        "  - project: p\n"
+        "    datasets:\n"
+        "      - dataset: d\n"
+        "        tables:\n"
+        "          - table: t\n"
+        "            schema: [{name: n, type: INTEGER}]\n"
+        "            rows: missing.csv\n"
+        "files:\n"
+        "  - path: x\n"
+        "    source: nowhere.txt\n"
+    )
+    seed = load_seed(tmp_path / "seed.yaml")
+    emu = Emulator()
+    try:
+        with pytest.raises(SeedError) as info:
+            seed.apply(emu, tmp_path / "w")
+        assert info.value.problems[0].startswith(
+            f"{tmp_path / 'seed.yaml'}:6: bigquery[0].datasets[0].tables[0]: "
+        )
+        assert "row file 'missing.csv' not found" in info.value.problems[0]
+        (tmp_path / "missing.csv").write_text("n\n1\n2\n")
+        with pytest.raises(SeedError) as info:
+            seed.apply(emu, tmp_path / "w")
+        assert info.value.problems == [
+            f"{tmp_path / 'seed.yaml'}:10: files[0]: {tmp_path / 'nowhere.txt'} does not exist"
+        ]
+        assert emu.bigquery.row_count("p", "d", "t") == 2
+    finally:
+        emu.close()
+
+
+def test_format_key_overrides_the_extension(tmp_path):
+    (tmp_path / "rows.txt").write_text('{"a": 1}\n{"a": 2}\n')
+    assert read_rows(tmp_path / "rows.txt", "ndjson") == [{"a": 1}, {"a": 2}]
+    table = pa.table({"a": [1, 2]})
+    with pa.ipc.new_file(tmp_path / "rows.feather", table.schema) as writer:
+        writer.write_table(table)
+    assert read_rows(tmp_path / "rows.feather") == [{"a": 1}, {"a": 2}]
+    assert seedmod.infer_schema(tmp_path / "rows.feather") == [
+        {"name": "a", "type": "INTEGER", "mode": "NULLABLE"}
+    ]
