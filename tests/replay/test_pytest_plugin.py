@@ -115,3 +115,24 @@ def test_wallaroo_client_and_orchestration_upload(
     orchestration = upload_orchestration_from_folder(folder, client=wallaroo_client)
     assert orchestration.name() == "my_orchestration"
     assert orchestration.file_name() == "my_orchestration.zip"
+
+
+@pytest.mark.emulator_seed("../../fixtures/notebooks/bigquery_houseprice.seed.yaml")
+@pytest.mark.wallaroo_sdk("2026.1")
+def test_seed_file_marker_relative_to_the_test_file(emulator, emulator_workdir, bigquery_client):
+    assert emulator.sdk == "2026.1"  # the marker wins over the seed's 2023.2
+    assert emulator.seed == 7 and bigquery_client.project == "house-price-demo"
+    assert emulator.bigquery.row_count("house-price-demo", "housepricesga", "house_price_inputs") == 1000
+    for name in (
+        "bigquery_service_account_input_key.json",
+        "models/rf_model.onnx",
+        "bigquery_remote_inference/bigquery_remote_inference.zip",
+    ):
+        assert (emulator_workdir / name).is_file(), name
+
+
+class TestClassMarker:
+    pytestmark = pytest.mark.emulator_start("2030-01-01T00:00:00Z")
+
+    def test_class_level_marker(self, emulator_clock):
+        assert emulator_clock.now().year == 2030
