@@ -237,3 +237,12 @@ def test_sample_houseprice_notebook_runs_end_to_end(tmp_path, capsys):
     assert "prices added by the run: 1000" in text
     assert "prices added by the schedule: 2000" in text
     _golden("bigquery_houseprice_tutorial.txt", text)
+
+
+def test_sdk_option_selects_the_profile(tmp_path):
+    script = tmp_path / "v.py"
+    script.write_text("import wallaroo\nwallaroo.__version__\n")
+    old = run_notebook(script, workdir=tmp_path)
+    new = run_notebook(script, workdir=tmp_path, sdk="2026.1")
+    assert old.ok and new.ok
+    assert old.cells[0].output.startswith("'2023.2") and new.cells[0].output.startswith("'2026.1")
