@@ -51,26 +51,39 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
-def _value_expr(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
-    """SQL expression (VARCHAR or JSON) for the ``v`` of one non-repeated value."""
+#: Types whose text never needs JSON escaping (digits, signs, dates, base64...).
+_PLAIN_TEXT = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "BYTES", "DATE", "TIME", "DATETIME",
+               "TIMESTAMP", "INTERVAL"}
+
+
+def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
+    """SQL (VARCHAR, never NULL) for one ``{"v": ...}`` cell of a non-repeated value.
+
+    Built by string concatenation, which DuckDB does about twice as fast as ``json_object``;
+    ``'a' || NULL`` is NULL, so ``coalesce`` turns a NULL value into ``{"v":null}``.
+    """
     if field["type"] == "RECORD":
-        cells = []
+        parts = []
         for sub in field["fields"]:
             sub_expr = f"{expr}.{quote_ident(sub['name'])}"
             if sub.get("mode") == "REPEATED":
-                cells.append(f"json_object('v', {_repeated_expr(sub_expr, sub, int64_ts, depth + 1)})")
+                parts.append(_repeated_cell(sub_expr, sub, int64_ts, depth + 1))
             else:
-                cells.append(f"json_object('v', {_value_expr(sub_expr, sub, int64_ts, depth + 1)})")
-        parts = ", ".join(cells)
-        return f"CASE WHEN {expr} IS NULL THEN NULL ELSE json_object('f', json_array({parts})) END"
-    return _scalar_expr(expr, field["type"], int64_ts)
+                parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
+        inner = " || ',' || ".join(parts)
+        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":{{"f":[' || {inner} || ']}}}}' END"""
+    text = _scalar_expr(expr, field["type"], int64_ts)
+    if field["type"] in _PLAIN_TEXT:
+        return f"""coalesce('{{"v":"' || {text} || '"}}', '{{"v":null}}')"""
+    return f"""coalesce('{{"v":' || CAST(to_json({text}) AS VARCHAR) || '}}', '{{"v":null}}')"""
 
 
-def _repeated_expr(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
+def _repeated_cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
+    """A REPEATED cell: ``{"v":[{"v":...},...]}``; a NULL array is ``[]`` as in BigQuery."""
     var = f"x{depth}"
-    element = {**field, "mode": "NULLABLE"}
-    inner = _value_expr(var, element, int64_ts, depth + 1)
-    return f"coalesce(list_transform({expr}, lambda {var}: json_object('v', {inner})), []::JSON[])"
+    element = _cell(var, {**field, "mode": "NULLABLE"}, int64_ts, depth + 1)
+    listed = f"array_to_string(list_transform({expr}, lambda {var}: {element}), ',')"
+    return f"""'{{"v":[' || coalesce({listed}, '') || ']}}'"""
 
 
 def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool = True) -> str:
@@ -79,13 +92,12 @@ def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool 
     for field in schema:
         col = quote_ident(field["name"])
         if field.get("mode") == "REPEATED":
-            value = _repeated_expr(col, field, int64_ts, 0)
+            cells.append(_repeated_cell(col, field, int64_ts, 0))
         else:
-            value = _value_expr(col, field, int64_ts, 0)
-        cells.append(f"json_object('v', {value})")
+            cells.append(_cell(col, field, int64_ts, 0))
     if not cells:
         return f"SELECT '{{\"f\":[]}}' FROM {relation}"
-    return f"SELECT CAST(json_object('f', json_array({', '.join(cells)})) AS VARCHAR) FROM {relation}"
+    return f"""SELECT '{{"f":[' || {" || ',' || ".join(cells)} || ']}}' FROM {relation}"""
 
 
 # ------------------------------------------------------------------------------------------

@@ -615,3 +615,24 @@ def test_type_mismatch_in_dml_is_a_bad_request(client):
     with pytest.raises(exceptions.BadRequest):
         client.query("INSERT INTO ds1.t (n) VALUES ('not a number')").result()
     assert client.get_table("ds1.t").num_rows == 0
+
+
+def test_strings_are_escaped_and_nested_repeated_records_round_trip(client):
+    schema = [bigquery.SchemaField("s", "STRING"), bigquery.SchemaField("j", "JSON"),
+              bigquery.SchemaField("recs", "RECORD", mode="REPEATED", fields=[
+                  bigquery.SchemaField("name", "STRING"),
+                  bigquery.SchemaField("vals", "INT64", mode="REPEATED"),
+                  bigquery.SchemaField("inner", "RECORD", fields=[bigquery.SchemaField("t", "TIMESTAMP")])])]
+    client.create_table(bigquery.Table(f"{PROJECT}.ds1.n", schema=schema))
+    tricky = 'quote " backslash \\ newline \n tab \t unicode é 中 \u0001'
+    rows = [{"s": tricky, "j": {"k": tricky}, "recs": [
+        {"name": "a", "vals": [1, 2], "inner": {"t": "2024-01-01T00:00:00Z"}},
+        {"name": None, "vals": [], "inner": None}]}, {"s": None, "recs": []}]
+    assert client.insert_rows_json("ds1.n", rows) == []
+    got = list(client.query("SELECT * FROM ds1.n ORDER BY s NULLS LAST").result())
+    assert got[0].s == tricky and got[0].j == {"k": tricky}
+    assert got[0].recs == [{"name": "a", "vals": [1, 2], "inner": {"t": dt.datetime(2024, 1, 1, tzinfo=dt.UTC)}},
+                           {"name": None, "vals": [], "inner": None}]
+    assert got[1].s is None and got[1].recs == []
+    listed = list(client.list_rows("ds1.n"))
+    assert sorted(r.s or "" for r in listed) == sorted([tricky, ""])
