@@ -31,6 +31,7 @@ import io
 import linecache
 import os
 import re
+import shlex
 import sys
 import traceback
 import types
@@ -48,6 +49,7 @@ _MAGIC_LINE = re.compile(r"^\s*(!|%|\?)|^\s*\w+\s*=\s*[!%]")
 _ADDRESS = re.compile(r" at 0x[0-9A-Fa-f]{4,}")
 _PY_CELL_MARK = re.compile(r"^# ?%%")
 _MISSING = object()
+_BODY_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 _CARETS = re.compile(r"^\s+[~^]+\s*$")
 
 
@@ -128,7 +130,9 @@ def load_cells(path: str | os.PathLike[str]) -> list[Cell]:
 def strip_magics(source: str) -> tuple[str, list[str]]:
     """Replace shell (``!cmd``), magic (``%x``) and help (``?x``) lines by ``pass``; notes of what went.
 
-    A cell magic (first line ``%%...``) skips the whole cell.
+    Cell magics (first line ``%%...``): ``%%writefile [-a] FILE`` writes the cell's body to FILE
+    (relative to the working directory) as IPython does; the body of ``%%time``, ``%%timeit``,
+    ``%%capture`` and ``%%prun`` runs as plain code; any other cell magic skips the whole cell.
     """
     try:
         ast.parse(source)
@@ -137,9 +141,24 @@ def strip_magics(source: str) -> tuple[str, list[str]]:
     else:  # plain Python: nothing to skip (a line starting with % may continue an expression)
         return source, []
     lines = source.splitlines()
-    first = next((ln for ln in lines if ln.strip()), "")
-    if first.lstrip().startswith("%%"):
-        return "", [f"skipped cell magic: {first.strip()}"]
+    first_index = next((i for i, ln in enumerate(lines) if ln.strip()), 0)
+    first = lines[first_index].strip() if lines else ""
+    if first.startswith("%%"):
+        name, _, args = first[2:].partition(" ")
+        body = "\n".join(lines[first_index + 1 :]) + "\n"
+        if name == "writefile":
+            words = shlex.split(args)
+            append = any(w in ("-a", "--append") for w in words)
+            targets = [w for w in words if not w.startswith("-")]
+            if len(targets) != 1:
+                return "", [f"skipped cell magic (expected one file name): {first}"]
+            call = f"__import__('tutorial_replay.notebook', fromlist=['_']).writefile({targets[0]!r}, {body!r}, {append})"
+            return call + "\n", [f"ran cell magic: {first}"]
+        if name in _BODY_MAGICS:
+            inner, notes = strip_magics(body)
+            padding = "pass\n" * (first_index + 1)  # keeps traceback line numbers those of the cell
+            return padding + inner, [f"ran the body of {first} as plain code", *notes]
+        return "", [f"skipped cell magic: {first}"]
     notes = []
     out = []
     for number, line in enumerate(lines, 1):
@@ -150,6 +169,19 @@ def strip_magics(source: str) -> tuple[str, list[str]]:
         else:
             out.append(line)
     return "\n".join(out) + ("\n" if source.endswith("\n") else ""), notes
+
+
+def writefile(path: str, text: str, append: bool = False) -> None:
+    """What ``%%writefile [-a] path`` does: write (or append) the cell body and say so."""
+    target = Path(path).expanduser()
+    if append:
+        print(f"Appending to {path}")
+    elif target.exists():
+        print(f"Overwriting {path}")
+    else:
+        print(f"Writing {path}")
+    with target.open("a" if append else "w", encoding="utf-8") as handle:
+        handle.write(text)
 
 
 # -- display --------------------------------------------------------------------------------

@@ -161,7 +161,8 @@ def test_syntax_error_is_reported_without_runner_frames(tmp_path):
 def test_strip_magics_keeps_plain_python():
     src = "s = ('%s'\n     % 3)\n"
     assert strip_magics(src) == (src, [])
-    assert strip_magics("%%time\nx = 1\n") == ("", ["skipped cell magic: %%time"])
+    assert strip_magics("%%time\nx = 1\n") == ("pass\nx = 1\n", ["ran the body of %%time as plain code"])
+    assert strip_magics("%%bash\nls -l\n") == ("", ["skipped cell magic: %%bash"])
     assert strip_magics("if True:\n    !ls\nfiles = !ls\n") == (
         "if True:\n    pass\npass\n",
         ["skipped line 2: !ls", "skipped line 3: files = !ls"],
@@ -246,3 +247,42 @@ def test_sdk_option_selects_the_profile(tmp_path):
     new = run_notebook(script, workdir=tmp_path, sdk="2026.1")
     assert old.ok and new.ok
     assert old.cells[0].output.startswith("'2023.2") and new.cells[0].output.startswith("'2026.1")
+
+
+CELL_MAGICS = """\
+# %%
+%%writefile main.py
+import json
+print(json.dumps({"ok": True}))
+# %%
+%%writefile -a main.py
+print("appended")
+# %%
+%%capture
+!pip install nothing
+print("body ran")
+# %%
+import runpy
+
+_ = runpy.run_path("main.py")
+# %%
+%%time
+x = 1
+raise ValueError(x)
+"""
+
+
+def test_cell_magics(tmp_path):
+    script = tmp_path / "magics.py"
+    script.write_text(CELL_MAGICS)
+    result = run_notebook(script, workdir=tmp_path / "w")
+    assert [c.status for c in result.cells] == ["ok", "ok", "ok", "ok", "error"]
+    assert (tmp_path / "w" / "main.py").read_text() == (
+        'import json\nprint(json.dumps({"ok": True}))\nprint("appended")\n'
+    )
+    outputs = [c.output for c in result.cells]
+    assert outputs[0] == "[note] ran cell magic: %%writefile main.py\nWriting main.py\n"
+    assert outputs[1].endswith("Appending to main.py\n")
+    assert outputs[2].endswith("[note] skipped line 1: !pip install nothing\nbody ran\n")
+    assert outputs[3] == '{"ok": true}\nappended\n'
+    assert 'File "<cell 5>", line 3, in <module>' in result.cells[4].error
