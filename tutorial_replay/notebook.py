@@ -11,8 +11,9 @@ What a run does (``python -m tutorial_replay run PATH``, or :func:`run_notebook`
   form Jupyter keeps next to the HTML; nothing for ``None`` or a trailing ``;``);
   ``IPython.display.display`` is the real one when IPython is installed (it prints outside a
   kernel), otherwise a printing stand-in; shell and magic lines (``!pip install``,
-  ``%matplotlib inline``, ``%%time`` cells) are skipped with a note; ``time.sleep`` advances the
-  virtual clock;
+  ``%matplotlib inline``) are skipped with a note, ``%%writefile`` writes its file, the bodies
+  of ``%%time``/``%%capture`` cells run, other cell magics are skipped; ``time.sleep`` advances
+  the virtual clock;
 * stops at the first failing cell, naming it and showing its traceback;
 * gives each cell a virtual-time budget (:data:`DEFAULT_CELL_BUDGET`, 6 virtual hours): a cell
   stuck in a polling loop (sleeping while nothing changes) is stopped when its sleeps take the
