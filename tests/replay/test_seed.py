@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
 import json
 import zipfile
 
@@ -388,3 +389,77 @@ def test_format_key_overrides_the_extension(tmp_path):
     assert seedmod.infer_schema(tmp_path / "rows.feather") == [
         {"name": "a", "type": "INTEGER", "mode": "NULLABLE"}
     ]
+
+
+TYPED = [
+    {
+        "ts": dt.datetime(2023, 5, 10, 21, 0, 1, 123456, tzinfo=dt.UTC),
+        "naive": dt.datetime(2023, 5, 10, 21, 0),
+        "day": dt.date(2023, 5, 10),
+        "num": decimal.Decimal("1.250000000"),
+        "raw": b"\x00\xff",
+        "rec": {"x": 1, "y": "a"},
+        "ints": [1, 2],
+    }
+]
+
+
+def _typed_files(folder):
+    table = pa.Table.from_pylist(TYPED)
+    pq.write_table(table, folder / "typed.parquet")
+    with pa.ipc.new_file(folder / "typed.arrow", table.schema) as writer:
+        writer.write_table(table)
+    avro_schema = {
+        "type": "record",
+        "name": "typed",
+        "fields": [
+            {"name": "ts", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+            {"name": "naive", "type": {"type": "long", "logicalType": "local-timestamp-micros"}},
+            {"name": "day", "type": {"type": "int", "logicalType": "date"}},
+            {"name": "num", "type": {"type": "bytes", "logicalType": "decimal", "precision": 38, "scale": 9}},
+            {"name": "raw", "type": "bytes"},
+            {
+                "name": "rec",
+                "type": {
+                    "type": "record",
+                    "name": "rec",
+                    "fields": [{"name": "x", "type": "long"}, {"name": "y", "type": "string"}],
+                },
+            },
+            {"name": "ints", "type": {"type": "array", "items": "long"}},
+        ],
+    }
+    with (folder / "typed.avro").open("wb") as handle:
+        fastavro.writer(handle, avro_schema, TYPED)
+
+
+@pytest.mark.parametrize("name", ["typed.parquet", "typed.arrow", "typed.avro"])
+def test_typed_values_survive_the_trip_into_bigquery(tmp_path, name):
+    from emulator.emulator import Emulator
+
+    _typed_files(tmp_path)
+    seed = load_seed(
+        {
+            "bigquery": [
+                {"project": "p", "datasets": [{"dataset": "d", "tables": [{"table": "t", "rows": name}]}]}
+            ]
+        },
+        base_dir=tmp_path,
+    )
+    emu = Emulator()
+    try:
+        seed.apply(emu, tmp_path)
+        types = {f["name"]: (f["type"], f["mode"]) for f in emu.bigquery.table_schema("p", "d", "t")}
+        assert types == {
+            "ts": ("TIMESTAMP", "NULLABLE"),
+            "naive": ("DATETIME", "NULLABLE"),
+            "day": ("DATE", "NULLABLE"),
+            "num": ("NUMERIC", "NULLABLE"),
+            "raw": ("BYTES", "NULLABLE"),
+            "rec": ("RECORD", "NULLABLE"),
+            "ints": ("INTEGER", "REPEATED"),
+        }
+        (row,) = emu.bigquery.read_rows("p", "d", "t")[0].to_pylist()
+    finally:
+        emu.close()
+    assert row == TYPED[0]
