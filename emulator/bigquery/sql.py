@@ -286,6 +286,11 @@ def _name_anonymous_columns(query: exp.Expression) -> None:
     new = []
     changed = False
     for item in select.expressions:
+        inner = item.this if isinstance(item, exp.Alias) else item
+        if isinstance(inner, exp.Null):  # an untyped NULL column is INT64 in BigQuery
+            inner.replace(exp.cast(exp.null(), exp.DataType.build("BIGINT")))
+            item = select.expressions[len(new)] if not isinstance(item, exp.Alias) else item
+            changed = True
         if isinstance(item, exp.Alias | exp.Column | exp.Star | exp.Dot):
             new.append(item)
             continue

@@ -327,7 +327,11 @@ def _struct(node: exp.Struct, ctx: RuleContext) -> exp.Expression:
 
 
 def _inside_insert_values(node: exp.Expression) -> bool:
+    """True where a positional struct is assigned to a column (INSERT VALUES, UPDATE/MERGE SET)."""
     parent = node.parent
+    if isinstance(parent, exp.EQ) and node.arg_key == "expression" and parent.arg_key == "expressions" \
+            and isinstance(parent.parent, exp.Update):
+        return True
     while parent is not None:
         if isinstance(parent, exp.Values):
             return isinstance(parent.parent, exp.Insert)
