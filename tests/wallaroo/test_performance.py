@@ -79,8 +79,17 @@ def measure(wl: Any, path: Path, rows: int, repeat: int) -> tuple[float, float]:
     frame = pd.DataFrame({"tensor": x.tolist()})
     session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     x32 = x.astype(np.float32)
-    raw = best_of(lambda: session.run(None, {"float_input": x32}), repeat)
-    ours = best_of(lambda: pipeline.infer(frame), repeat)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # the rest of the test session's objects are not ours to traverse
+    try:
+        raw = ours = float("inf")
+        for _ in range(2):  # interleaved, so a burst of load elsewhere hits both
+            raw = min(raw, best_of(lambda: session.run(None, {"float_input": x32}), repeat))
+            ours = min(ours, best_of(lambda: pipeline.infer(frame), repeat))
+    finally:
+        gc.unfreeze()
     return raw, ours
 
 
