@@ -361,6 +361,17 @@ def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.Anonymous(this="try", expressions=[node.this])
 
 
+def _source_text(node: exp.Expression) -> str:
+    """GoogleSQL text of ``node`` without the casts our rules put around literals."""
+    copy = node.copy()
+    for cast in list(copy.find_all(exp.Cast)):
+        if isinstance(cast.this, exp.Literal) and cast.this.is_number:
+            if cast is copy:
+                return cast.this.sql("bigquery")
+            cast.replace(cast.this)
+    return copy.sql("bigquery")
+
+
 def _div(node: exp.Div, ctx: RuleContext) -> exp.Expression:
     divisor = node.expression
     if isinstance(divisor, exp.Literal) and not divisor.is_string:
@@ -375,7 +386,7 @@ def _div(node: exp.Div, ctx: RuleContext) -> exp.Expression:
                 return node
         except ValueError:
             return node
-    message = exp.Literal.string(f"division by zero: {node.this.sql('bigquery')} / {divisor.sql('bigquery')}")
+    message = exp.Literal.string(f"division by zero: {_source_text(node.this)} / {_source_text(divisor)}")
     guard = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
                                  true=exp.Anonymous(this="error", expressions=[message]))],
                      default=divisor)
