@@ -1,17 +1,11 @@
-"""Hot-path budget of ``pipeline.infer`` against a raw onnxruntime ``session.run`` on the same array.
+"""Large inference calls work and match onnxruntime (a random-forest model like the tutorial's).
 
-* 1,000 rows: within 1.5× of ``session.run`` plus 2 ms of fixed overhead (house-price-like model).
-* 100,000 rows in one call: within 2× of ``session.run`` for a random-forest model like the
-  tutorial's ``rf_model.onnx`` (a TreeEnsembleRegressor built here). Converting 1.8 M Python
-  floats of a list-valued DataFrame column costs ~0.2 µs per value whatever the model, so the
-  2× bound needs a model with real work per row (as the tutorial's forest has).
-
-Timings are best-of-N real (not virtual) time.
+The time budgets of ``pipeline.infer`` (1,000 rows within 1.5x of ``session.run`` + 2 ms; 100,000
+rows within 2x) are measured by the benchmark script (``bench/run.py``), not by tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +15,6 @@ import pandas as pd
 import pytest
 from conftest import house_rows, upload
 from onnx import TensorProto, helper
-
-from emulator.clock import real_monotonic
 
 
 def forest_model(n_trees: int = 40, depth: int = 8, n_features: int = 18, seed: int = 0) -> onnx.ModelProto:
@@ -60,39 +52,6 @@ def forest_model(n_trees: int = 40, depth: int = 8, n_features: int = 18, seed: 
     return model
 
 
-def best_of(func: Callable[[], Any], repeat: int) -> float:
-    func()
-    best = float("inf")
-    for _ in range(repeat):
-        start = real_monotonic()
-        func()
-        best = min(best, real_monotonic() - start)
-    return best
-
-
-def measure(wl: Any, path: Path, rows: int, repeat: int) -> tuple[float, float]:
-    import onnxruntime
-
-    model = upload(wl, path.stem.replace("_", "-"), path, tensor_fields=["tensor"])
-    pipeline = wl.build_pipeline(f"perf-{path.stem.replace('_', '-')}").add_model_step(model).deploy()
-    x = house_rows(rows)
-    frame = pd.DataFrame({"tensor": x.tolist()})
-    session = onnxruntime.InferenceSession(str(path), providers=["CPUExecutionProvider"])
-    x32 = x.astype(np.float32)
-    import gc
-
-    gc.collect()
-    gc.freeze()  # the rest of the test session's objects are not ours to traverse
-    try:
-        raw = ours = float("inf")
-        for _ in range(2):  # interleaved, so a burst of load elsewhere hits both
-            raw = min(raw, best_of(lambda: session.run(None, {"float_input": x32}), repeat))
-            ours = min(ours, best_of(lambda: pipeline.infer(frame), repeat))
-    finally:
-        gc.unfreeze()
-    return raw, ours
-
-
 @pytest.fixture
 def forest_path(tmp_path: Path) -> Path:
     path = tmp_path / "forest_model.onnx"
@@ -100,14 +59,18 @@ def forest_path(tmp_path: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("profile", ["2023.2"], indirect=True)
-def test_thousand_rows_fixed_overhead(wl: Any, workspace: Any, house_model_path: Path, forest_path: Path) -> None:
-    for path in (house_model_path, forest_path):
-        raw, ours = measure(wl, path, 1000, 30)
-        assert ours <= 1.5 * raw + 0.002, f"{path.name}: infer {ours * 1e3:.2f} ms vs session.run {raw * 1e3:.2f} ms"
-
-
-@pytest.mark.parametrize("profile", ["2026.1"], indirect=True)
+@pytest.mark.parametrize("profile", ["2023.2", "2026.1"], indirect=True)
 def test_hundred_thousand_rows_in_one_call(wl: Any, workspace: Any, forest_path: Path) -> None:
-    raw, ours = measure(wl, forest_path, 100_000, 3)
-    assert ours <= 2 * raw, f"infer {ours * 1e3:.1f} ms vs session.run {raw * 1e3:.1f} ms"
+    """A 100,000-row frame goes through in one call with onnxruntime's values (timing: bench/run.py)."""
+    import onnxruntime
+
+    model = upload(wl, "forest-model", forest_path, tensor_fields=["tensor"])
+    pipeline = wl.build_pipeline("big-forest").add_model_step(model).deploy()
+    x = house_rows(100_000)
+    result = pipeline.infer(pd.DataFrame({"tensor": x.tolist()}))
+    session = onnxruntime.InferenceSession(str(forest_path), providers=["CPUExecutionProvider"])
+    expected = session.run(None, {"float_input": x.astype(np.float32)})[0]
+    assert len(result) == 100_000
+    assert result["time"].nunique() == 1
+    got = np.asarray(result["out.variable"].tolist(), dtype=np.float32)
+    np.testing.assert_array_equal(got, expected)
