@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from conftest import house_rows
+from wallaroo_testkit import house_rows
 
 from emulator.emulator import Emulator
 from emulator.wallaroo.backend import DEPLOY_SECONDS, UNDEPLOY_SECONDS, WallarooBackend

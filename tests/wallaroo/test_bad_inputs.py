@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import house_rows
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from wallaroo_testkit import house_rows
 
 from emulator.emulator import Emulator
 
@@ -61,7 +61,7 @@ def test_bad_arrow_tables(deployed: Any, emu: Emulator) -> None:
 
 
 def test_missing_input_of_a_multi_input_model(wl: Any, workspace: Any, multi_io_path: Any, emu: Emulator) -> None:
-    from conftest import upload
+    from wallaroo_testkit import upload
 
     pipeline = wl.build_pipeline("m").add_model_step(upload(wl, "m", multi_io_path)).deploy()
     expect_engine_error(emu, pipeline, pd.DataFrame({"input_1": [[1.0, 2.0, 3.0]], "x": [[1.0, 2.0, 3.0]],

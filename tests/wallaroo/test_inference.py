@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import house_rows, reference_predictions, upload
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from wallaroo_testkit import house_rows, reference_predictions, upload
 
 from emulator.emulator import Emulator
 

@@ -13,8 +13,8 @@ import numpy as np
 import onnx
 import pandas as pd
 import pytest
-from conftest import house_rows, upload
 from onnx import TensorProto, helper
+from wallaroo_testkit import house_rows, upload
 
 
 def forest_model(n_trees: int = 40, depth: int = 8, n_features: int = 18, seed: int = 0) -> onnx.ModelProto:

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from conftest import house_rows
+from wallaroo_testkit import house_rows
 
 from emulator.emulator import Emulator
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import upload
+from wallaroo_testkit import upload
 
 from emulator.emulator import Emulator
 

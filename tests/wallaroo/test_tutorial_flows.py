@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
-from conftest import house_rows, reference_predictions
+from wallaroo_testkit import house_rows, reference_predictions
 
 from emulator.emulator import Emulator
 
