@@ -8,18 +8,21 @@ Python's :class:`random.Random` (whose stream is stable across Python versions) 
 as JSON with a fixed layout, and the Arrow file holds exactly those values.
 
 The model has the interface of the tutorial's ``rf_model.onnx``: input ``float_input``
-(float32 ``[N, 18]``), output ``variable`` (float32 ``[N, 1]``). It is not a random forest but a
-log-linear price model over the 18 features, ``exp(clip(b + (x - centre) · w))``, giving prices
-between about a hundred thousand and several million dollars that move with size, grade,
-location and the rest.
+(float32 ``[N, 18]``), output ``variable`` (float32 ``[N, 1]``), and like it is a random forest
+(an ONNX-ML ``TreeEnsembleRegressor``): 40 trees of depth 8 fitted, with bootstrap samples and
+randomised splits, to a log-linear price over the 18 features (``exp(clip(b + (x - centre) · w))``)
+on seeded synthetic houses. Prices run from about a hundred thousand to several million dollars
+and move with size, grade, location and the rest; evaluating it costs what a forest costs.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import io
 import math
 import random
+import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,49 +96,119 @@ _LOG_MIN = math.log(75_000.0)
 _LOG_MAX = math.log(12_000_000.0)
 
 _PRODUCER = "wallaroo-emulator build_assets"
-_PRODUCER_VERSION = "1"
+_PRODUCER_VERSION = "2"
 _IR_VERSION = 8
 _OPSET = 13
+_ML_OPSET = 3
+
+N_TREES = 40
+TREE_DEPTH = 8
+N_TRAIN = 3000
 
 
 # -- the model -------------------------------------------------------------------------------
 
 
-def build_model_bytes() -> bytes:
-    """The ONNX house-price model, serialised (deterministic bytes)."""
-    import numpy as np
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
+def _loglinear(row: Sequence[float]) -> float:
+    """The price the forest is fitted to: log-linear in the features, clipped, in dollars."""
+    score = _INTERCEPT + sum((x - c) * w for x, (c, w) in zip(row, _CENTRE_WEIGHT, strict=True))
+    return math.exp(min(max(score, _LOG_MIN), _LOG_MAX))
 
-    centre = np.array([[c for c, _ in _CENTRE_WEIGHT]], dtype=np.float32)
-    weights = np.array([[w] for _, w in _CENTRE_WEIGHT], dtype=np.float32)
-    inits = [
-        numpy_helper.from_array(centre, "centre"),
-        numpy_helper.from_array(weights, "weights"),
-        numpy_helper.from_array(np.array([_INTERCEPT], dtype=np.float32), "intercept"),
-        numpy_helper.from_array(np.array(_LOG_MIN, dtype=np.float32), "log_min"),
-        numpy_helper.from_array(np.array(_LOG_MAX, dtype=np.float32), "log_max"),
-    ]
-    nodes = [
-        helper.make_node("Sub", ["float_input", "centre"], ["centred"], name="centre_features"),
-        helper.make_node("MatMul", ["centred", "weights"], ["score"], name="weigh_features"),
-        helper.make_node("Add", ["score", "intercept"], ["log_price"], name="add_intercept"),
-        helper.make_node("Clip", ["log_price", "log_min", "log_max"], ["log_price_clipped"], name="bound"),
-        helper.make_node("Exp", ["log_price_clipped"], ["variable"], name="to_dollars"),
-    ]
+
+def _f32(value: float) -> float:
+    return struct.unpack("f", struct.pack("f", value))[0]
+
+
+class _Tree:
+    """A complete binary tree: ``split[i] = (feature, threshold)`` for internal nodes, leaf values."""
+
+    def __init__(self, splits: list[tuple[int, float]], leaves: list[float]) -> None:
+        self.splits = splits
+        self.leaves = leaves
+
+    def value(self, row: Sequence[float]) -> float:
+        node = 0
+        while node < len(self.splits):
+            feature, threshold = self.splits[node]
+            node = 2 * node + 1 if _f32(row[feature]) <= threshold else 2 * node + 2
+        return self.leaves[node - len(self.splits)]
+
+
+@functools.lru_cache(maxsize=1)
+def _forest() -> tuple[_Tree, ...]:
+    """Fit the forest: bootstrap samples, a random feature and a random cut per node, leaf means."""
+    rng = random.Random(SEED + 1)
+    train = [_house(rng, luxury=0.6 if i % 5 == 0 else 0.0) for i in range(N_TRAIN)]
+    target = [_loglinear(row) for row in train]
+    internal = 2**TREE_DEPTH - 1
+    trees = []
+    for _ in range(N_TREES):
+        sample = [rng.randrange(N_TRAIN) for _ in range(N_TRAIN)]
+        splits: list[tuple[int, float]] = []
+        groups = [sample]
+        means = [sum(target[i] for i in sample) / len(sample)]
+        for node in range(internal):
+            members = groups[node]
+            feature = rng.randrange(len(FEATURES))
+            values = sorted({train[i][feature] for i in members})
+            if len(values) > 1:
+                cut = rng.randrange(len(values) - 1)
+                threshold = _f32((values[cut] + values[cut + 1]) / 2)
+            else:
+                threshold = _f32(values[0] if values else 0.0)
+            splits.append((feature, threshold))
+            left = [i for i in members if _f32(train[i][feature]) <= threshold]
+            right = [i for i in members if _f32(train[i][feature]) > threshold]
+            for part in (left, right):
+                groups.append(part)
+                means.append(sum(target[i] for i in part) / len(part) if part else means[node])
+        leaves = [_f32(means[internal + k]) for k in range(internal + 1)]
+        trees.append(_Tree(splits, leaves))
+    return tuple(trees)
+
+
+def build_model_bytes() -> bytes:
+    """The ONNX house-price forest, serialised (deterministic bytes)."""
+    import onnx
+    from onnx import TensorProto, helper
+
+    attrs: dict[str, list[object]] = {key: [] for key in (
+        "nodes_treeids", "nodes_nodeids", "nodes_featureids", "nodes_values", "nodes_modes",
+        "nodes_truenodeids", "nodes_falsenodeids", "target_treeids", "target_nodeids", "target_ids",
+        "target_weights")}
+    for tree_id, tree in enumerate(_forest()):
+        internal = len(tree.splits)
+        for node in range(internal + len(tree.leaves)):
+            attrs["nodes_treeids"].append(tree_id)
+            attrs["nodes_nodeids"].append(node)
+            if node < internal:
+                feature, threshold = tree.splits[node]
+                attrs["nodes_featureids"].append(feature)
+                attrs["nodes_values"].append(threshold)
+                attrs["nodes_modes"].append("BRANCH_LEQ")
+                attrs["nodes_truenodeids"].append(2 * node + 1)
+                attrs["nodes_falsenodeids"].append(2 * node + 2)
+            else:
+                for key, value in (("nodes_featureids", 0), ("nodes_values", 0.0), ("nodes_modes", "LEAF"),
+                                   ("nodes_truenodeids", 0), ("nodes_falsenodeids", 0),
+                                   ("target_treeids", tree_id), ("target_nodeids", node), ("target_ids", 0),
+                                   ("target_weights", tree.leaves[node - internal])):
+                    attrs[key].append(value)
+    forest = helper.make_node("TreeEnsembleRegressor", ["float_input"], ["variable"], name="forest",
+                              domain="ai.onnx.ml", n_targets=1, aggregate_function="AVERAGE",
+                              post_transform="NONE", **attrs)
     graph = helper.make_graph(
-        nodes,
+        [forest],
         "house_price",
         [helper.make_tensor_value_info("float_input", TensorProto.FLOAT, ["N", len(FEATURES)])],
         [helper.make_tensor_value_info("variable", TensorProto.FLOAT, ["N", 1])],
-        initializer=inits,
     )
-    graph.doc_string = "Log-linear house price over: " + ", ".join(FEATURES)
+    graph.doc_string = f"Random forest ({N_TREES} trees, depth {TREE_DEPTH}) house price over: " + ", ".join(FEATURES)
     model = helper.make_model(
         graph,
         producer_name=_PRODUCER,
         producer_version=_PRODUCER_VERSION,
-        opset_imports=[helper.make_opsetid("", _OPSET)],
+        opset_imports=[helper.make_opsetid("", _OPSET), helper.make_opsetid("ai.onnx.ml", _ML_OPSET)],
     )
     model.ir_version = _IR_VERSION
     model.model_version = 1
@@ -144,12 +217,9 @@ def build_model_bytes() -> bytes:
 
 
 def predict(rows: Sequence[Sequence[float]]) -> list[float]:
-    """The model's formula in plain float64 Python (used to pick small and big houses)."""
-    out = []
-    for row in rows:
-        score = _INTERCEPT + sum((x - c) * w for x, (c, w) in zip(row, _CENTRE_WEIGHT, strict=True))
-        out.append(math.exp(min(max(score, _LOG_MIN), _LOG_MAX)))
-    return out
+    """The forest's prediction in plain Python (used to pick small and big houses)."""
+    trees = _forest()
+    return [sum(tree.value(row) for tree in trees) / len(trees) for row in rows]
 
 
 # -- the houses ------------------------------------------------------------------------------
