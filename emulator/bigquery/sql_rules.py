@@ -511,6 +511,11 @@ def _bit_count(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return node
 
 
+def _count_if(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """COUNTIF is 0 over no rows (DuckDB's count_if is NULL there)."""
+    return duck("count(CASE WHEN {0} THEN 1 END)", node.this)
+
+
 def _to_json(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     if not node.args.get("to_json"):
         return node
@@ -645,6 +650,7 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.StrPosition: _str_position,
     exp.BitwiseCount: _bit_count,
     exp.JSONFormat: _to_json,
+    exp.CountIf: _count_if,
     exp.Unnest: _unnest,
     exp.Format: _format,
     exp.Unicode: _unicode,

@@ -278,6 +278,10 @@ CASES = [
          "FROM UNNEST([1, 4, NULL, 4, 5]) AS x", [(5, 4, 3)], types=["INTEGER"] * 3),
     case(AG, "Aggregate functions: COUNTIF", "SELECT COUNTIF(x < 0), COUNTIF(x > 0) "
          "FROM UNNEST([5, -2, 3, 6, -10, -7, 4, 0]) AS x", [(3, 4)]),
+    case(AG, "Aggregate functions: COUNTIF of no rows is 0", "SELECT COUNTIF(x > 0) FROM UNNEST(ARRAY<INT64>[]) AS x",
+         [(0,)], types=["INTEGER"]),
+    case(AG, "Aggregate functions: COUNTIF as a window function", "SELECT x, COUNTIF(x > 1) OVER (ORDER BY x) "
+         "FROM UNNEST([1, 2, 3]) AS x ORDER BY x", [(1, 0), (2, 1), (3, 2)]),
     case(AG, "Aggregate functions: LOGICAL_AND / LOGICAL_OR",
          "SELECT LOGICAL_AND(x), LOGICAL_OR(x) FROM UNNEST([true, false, true]) AS x", [(False, True)]),
     case(AG, "Aggregate functions: MAX / MIN", "SELECT MAX(x), MIN(x) FROM UNNEST([8, 37, 55, 4]) AS x", [(55, 4)]),
