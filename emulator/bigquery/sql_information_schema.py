@@ -68,7 +68,8 @@ def view_sql(view: str, project: str, dataset: str | None) -> str:
     if view == "COLUMNS":
         where = _scope_filter(project, dataset, "table_catalog", "table_schema")
         return ("SELECT table_catalog, table_schema, table_name, column_name, "
-                "CAST(ordinal_position AS BIGINT) AS ordinal_position, is_nullable, "
+                "CAST(ordinal_position AS BIGINT) AS ordinal_position, "
+                "CASE WHEN data_type LIKE '%[]' THEN 'NO' ELSE is_nullable END AS is_nullable, "
                 f"{_bq_type_sql('data_type')} AS data_type, 'NO' AS is_hidden, 'NO' AS is_partitioning_column "
                 f"FROM information_schema.columns WHERE {where} AND column_name <> '__no_columns'")
     if view == "VIEWS":

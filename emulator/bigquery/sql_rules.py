@@ -342,12 +342,23 @@ def _inside_insert_values(node: exp.Expression) -> bool:
 
 
 def _array_agg(node: exp.ArrayAgg, ctx: RuleContext) -> exp.Expression:
+    """``ARRAY_AGG(… LIMIT n)`` → ``list_slice``; a NULL element is an error unless IGNORE NULLS."""
+    parent = node.parent
+    checked = not isinstance(parent, exp.IgnoreNulls | exp.Window | exp.RespectNulls)
+    element: exp.Expression | None = node.this
+    while isinstance(element, exp.Limit | exp.Order):
+        element = element.this
+    if isinstance(element, exp.Distinct):
+        element = element.expressions[0] if element.expressions else None
+    out: exp.Expression = node
     inner = node.this
-    if not isinstance(inner, exp.Limit):
-        return node
-    limit = inner.expression
-    node.set("this", inner.this)
-    return exp.Anonymous(this="list_slice", expressions=[node, exp.Literal.number(1), limit])
+    if isinstance(inner, exp.Limit):
+        node.set("this", inner.this)
+        out = exp.Anonymous(this="list_slice", expressions=[node, exp.Literal.number(1), inner.expression])
+    if checked and element is not None:
+        out = duck("CASE WHEN bool_or({0} IS NULL) THEN error('Array cannot have a null element; error in writing "
+                   "field') ELSE {1} END", element, out)
+    return out
 
 
 def _farm_fingerprint(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
@@ -511,6 +522,112 @@ def _bit_count(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return node
 
 
+def _domain_checked(name: str, bad: str, message: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """SQRT/LN/LOG/LOG10 of an argument outside the domain fail in BigQuery (DuckDB gives NaN/NULL/-inf)."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        arg = node.expression if name == "LOG" and node.expression is not None else node.this
+        return duck(f"CASE WHEN {{0}} {bad} THEN error('{message}: ' || CAST({{0}} AS VARCHAR)) ELSE {{1}} END",
+                    arg, node)
+    return rule
+
+
+def _bracket(node: exp.Bracket, ctx: RuleContext) -> exp.Expression:
+    """``arr[OFFSET(i)]`` / ``arr[ORDINAL(i)]`` / ``arr[i]`` out of range is an error (SAFE_ variants: NULL)."""
+    if node.args.get("safe") or len(node.expressions) != 1 or node.args.get("offset") not in (0, 1):
+        return node
+    index = node.expressions[0]
+    if isinstance(index, exp.Literal) and index.is_string:
+        return node
+    base = node.this
+    if isinstance(base, exp.ParseJSON | exp.JSONExtract) or (
+            isinstance(base, exp.Cast) and base.to.this == exp.DataType.Type.JSON):
+        return node
+    first = node.args["offset"]
+    return duck(f"CASE WHEN {{1}} < {first} OR {{1}} >= len({{0}}) + {first} THEN error('Array index ' || "
+                f"CAST({{1}} AS VARCHAR) || ' is out of bounds (' || CASE WHEN {{1}} < {first} THEN 'underflow' "
+                f"ELSE 'overflow' END || ')') ELSE {{2}} END", base, index, node)
+
+
+def _approx_quantiles(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    count = node.expression
+    if not (isinstance(count, exp.Literal) and count.is_int and int(count.this) > 0):
+        return node
+    n = int(count.this)
+    points = ", ".join(repr(i / n) for i in range(n + 1))
+    return duck(f"quantile_disc({{0}}, [{points}])", node.this)
+
+
+def _approx_top_count(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("list_transform(list_slice(list_reverse_sort(list_transform(map_entries(histogram({0})), "
+                "lambda e: {{'count': CAST(e.value AS BIGINT), 'value': e.key}})), 1, {1}), "
+                "lambda e: {{'value': e.value, 'count': e.count}})", node.this, node.expression)
+
+
+def _parse_numeric(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    arg = node.expressions[0] if isinstance(node, exp.Anonymous) else node.this
+    return duck("CAST(trim({0}) AS DECIMAL(38, 9))", arg)
+
+
+def _update(node: exp.Update, ctx: RuleContext) -> exp.Expression:
+    """``SET s.f = v`` on a STRUCT column → ``SET s = struct_update(s, f := v)``."""
+    target = node.this
+    names = {target.name.lower()} if isinstance(target, exp.Table) else set()
+    if isinstance(target, exp.Table) and target.alias:
+        names.add(target.alias.lower())
+    merged: dict[str, list[exp.Expression]] = {}
+    kept: list[exp.Expression] = []
+    for item in node.expressions:
+        column = item.this if isinstance(item, exp.EQ) else None
+        if isinstance(column, exp.Column) and column.table and column.table.lower() not in names \
+                and not column.args.get("db"):
+            merged.setdefault(column.table, []).append(
+                exp.PropertyEQ(this=exp.to_identifier(column.name), expression=item.expression))
+            continue
+        kept.append(item)
+    if not merged:
+        return node
+    for struct_name, fields in merged.items():
+        kept.append(exp.EQ(this=exp.column(struct_name), expression=exp.Anonymous(
+            this="struct_update", expressions=[exp.column(struct_name), *fields])))
+    node.set("expressions", kept)
+    return node
+
+
+def _insert_row(node: exp.Insert, ctx: RuleContext) -> exp.Expression:
+    """MERGE … WHEN NOT MATCHED THEN INSERT ROW → DuckDB's INSERT *."""
+    if isinstance(node.this, exp.Var) and node.this.name.upper() == "ROW" and isinstance(node.parent, exp.When):
+        node.set("this", exp.Star())
+    return node
+
+
+_CAST_FORMAT = [("YYYY", "%Y"), ("MONTH", "%B"), ("HH24", "%H"), ("HH12", "%I"), ("MON", "%b"), ("DAY", "%A"),
+                ("YY", "%y"), ("MM", "%m"), ("DD", "%d"), ("DY", "%a"), ("HH", "%I"), ("MI", "%M"), ("SS", "%S"),
+                ("AM", "%p"), ("PM", "%p")]
+
+
+def _cast_format(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
+    """``CAST(x AS STRING FORMAT 'YYYY-MM-DD')`` and ``CAST(s AS DATE FORMAT …)`` for date/time elements."""
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string):
+        return node
+    text, out, i = fmt.this.upper(), "", 0
+    while i < len(text):
+        for element, spec in _CAST_FORMAT:
+            if text.startswith(element, i):
+                out += spec
+                i += len(element)
+                break
+        else:
+            out += fmt.this[i].replace("%", "%%")
+            i += 1
+    to = node.to.this
+    T = exp.DataType.Type
+    if to in (T.TEXT, T.VARCHAR):
+        return duck("strftime({0}, {1})", node.this, exp.Literal.string(out))
+    parsed = duck("strptime({0}, {1})", node.this, exp.Literal.string(out))
+    return exp.cast(parsed, node.to.copy())
+
+
 def _count_if(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """COUNTIF is 0 over no rows (DuckDB's count_if is NULL there)."""
     return duck("count(CASE WHEN {0} THEN 1 END)", node.this)
@@ -606,6 +723,8 @@ def _array(node: exp.Array, ctx: RuleContext) -> exp.Expression:
 _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = {
     "IEEE_DIVIDE": _ieee_divide,
     "FLOAT64": _json_scalar("DOUBLE"),
+    "PARSE_NUMERIC": _parse_numeric,
+    "PARSE_BIGNUMERIC": _parse_numeric,
     "ARRAY_INCLUDES": lambda n, c: duck("list_contains({0}, {1})", *n.expressions),
     "ARRAY_INCLUDES_ALL": lambda n, c: duck("list_has_all({0}, {1})", *n.expressions),
     "ARRAY_INCLUDES_ANY": lambda n, c: duck("list_has_any({0}, {1})", *n.expressions),
@@ -651,6 +770,17 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.BitwiseCount: _bit_count,
     exp.JSONFormat: _to_json,
     exp.CountIf: _count_if,
+    exp.Sqrt: _domain_checked("SQRT", "< 0", "Argument to SQRT cannot be negative"),
+    exp.Ln: _domain_checked("LN", "<= 0", "Argument to LN must be positive"),
+    exp.Log: _domain_checked("LOG", "<= 0", "Argument to LOG must be positive"),
+    exp.Bracket: _bracket,
+    exp.Update: _update,
+    exp.Insert: _insert_row,
+    exp.Cast: _cast_format,
+    exp.ApproxQuantiles: _approx_quantiles,
+    exp.ApproxTopK: _approx_top_count,
+    exp.ParseNumeric: _parse_numeric,
+    exp.ParseBignumeric: _parse_numeric,
     exp.Unnest: _unnest,
     exp.Format: _format,
     exp.Unicode: _unicode,

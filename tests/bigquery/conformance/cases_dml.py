@@ -70,7 +70,7 @@ CASES = [
                                                                                             "zip": "5003"},)],
          setup=PEOPLE + ["UPDATE ds.people SET address = STRUCT('Bergen', '5003') WHERE id = 2"]),
     case(DML, "DML: UPDATE a STRUCT field", "UPDATE ds.people SET address.city = 'Lyon' WHERE id = 1", affected=1,
-         setup=PEOPLE, xfail="SET struct.field = … is not translated"),
+         setup=PEOPLE),
     case(DML, "DML: UPDATE an ARRAY with ARRAY_CONCAT", "SELECT tags FROM ds.people WHERE id = 1", [(["a", "b"],)],
          setup=PEOPLE + ["UPDATE ds.people SET tags = ARRAY_CONCAT(tags, ['b']) WHERE id = 1"]),
     case(DML, "DML: UPDATE with a subquery in WHERE", "UPDATE ds.Inventory SET supply_constrained = TRUE "
@@ -112,8 +112,7 @@ CASES = [
          "ON T.product = S.product WHEN NOT MATCHED BY SOURCE THEN DELETE", affected=4,
          setup=INVENTORY + NEW_ARRIVALS),
     case(DML, "DML: MERGE INSERT ROW", "MERGE ds.NewArrivals T USING (SELECT 'fan' AS product, 1 AS quantity, "
-         "'w' AS warehouse) S ON FALSE WHEN NOT MATCHED THEN INSERT ROW", affected=1, setup=NEW_ARRIVALS,
-         xfail="MERGE … INSERT ROW is not translated"),
+         "'w' AS warehouse) S ON FALSE WHEN NOT MATCHED THEN INSERT ROW", affected=1, setup=NEW_ARRIVALS),
     case(DML, "DML: MERGE with a subquery source", "MERGE ds.Inventory T USING (SELECT 'oven' AS product, 1 AS q) S "
          "ON T.product = S.product WHEN MATCHED THEN UPDATE SET quantity = S.q", affected=1, setup=INVENTORY),
     # ---------------------------------------------------------------- TRUNCATE
@@ -220,8 +219,7 @@ CASES = [
     case(INF, "INFORMATION_SCHEMA.COLUMNS", "SELECT column_name, ordinal_position, is_nullable, data_type "
          "FROM `my-proj`.ds.INFORMATION_SCHEMA.COLUMNS WHERE table_name = 'people' ORDER BY ordinal_position",
          [("id", 1, "YES", "INT64"), ("name", 2, "YES", "STRING"), ("tags", 3, "NO", "ARRAY<STRING>"),
-          ("address", 4, "YES", "STRUCT<city STRING, zip STRING>")], setup=PEOPLE,
-         xfail="is_nullable of ARRAY columns is YES in DuckDB (BigQuery: NO)"),
+          ("address", 4, "YES", "STRUCT<city STRING, zip STRING>")], setup=PEOPLE),
     case(INF, "INFORMATION_SCHEMA.COLUMNS data types", "SELECT column_name, data_type "
          "FROM ds.INFORMATION_SCHEMA.COLUMNS WHERE table_name = 'people' ORDER BY ordinal_position",
          [("id", "INT64"), ("name", "STRING"), ("tags", "ARRAY<STRING>"),

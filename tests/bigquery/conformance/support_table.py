@@ -1,12 +1,15 @@
 """Render the feature-support table of docs/sql-support.md from the conformance cases.
 
-Run ``python -m tests.bigquery.conformance.support_table`` (from the repository root) to print it;
-``test_support_doc.py`` fails when the committed document disagrees with the cases.
+Run ``python -m tests.bigquery.conformance.support_table --write`` (from the repository root) to
+update the document in place (without ``--write`` it prints the table); ``test_support_doc.py``
+fails when the committed document disagrees with the cases.
 """
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict
+from pathlib import Path
 
 from . import all_cases
 
@@ -35,5 +38,17 @@ def render() -> str:
     return "\n".join(lines)
 
 
+DOC = Path(__file__).resolve().parents[3] / "docs" / "sql-support.md"
+
+
+def write(doc: Path = DOC) -> None:
+    text = doc.read_text(encoding="utf-8")
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    doc.write_text(text[:start] + render() + text[end:], encoding="utf-8")
+
+
 if __name__ == "__main__":
-    print(render())
+    if "--write" in sys.argv[1:]:
+        write()
+    else:
+        print(render())

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .support_table import BEGIN, END, render
-
-DOC = Path(__file__).resolve().parents[3] / "docs" / "sql-support.md"
+from .support_table import BEGIN, DOC, END, render
 
 
 def test_support_table_is_current() -> None:
     text = DOC.read_text(encoding="utf-8")
     start, end = text.index(BEGIN), text.index(END) + len(END)
-    assert text[start:end] == render(), "regenerate with: python -m tests.bigquery.conformance.support_table"
+    assert text[start:end] == render(), "regenerate with: python -m tests.bigquery.conformance.support_table --write"
