@@ -133,6 +133,21 @@ class _Script:
 
 def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
     _check_statement_starts(sql)
+    if "ASSERT" in sql.upper():
+        chunks = _split_script(sql)
+        if any(c.lstrip()[:6].upper() == "ASSERT" for c in chunks):
+            script = _Script(project, dataset, param_types)
+            out: list[Statement] = []
+            for chunk in chunks:
+                if chunk.lstrip()[:6].upper() == "ASSERT":
+                    out.append(_assert_statement(chunk, script))
+                    continue
+                try:
+                    trees = sqlglot.parse(chunk, read="bigquery")
+                except ParseError as exc:
+                    raise InvalidQuery(_parse_error_message(chunk, exc)) from None
+                out.extend(_statement(t, script, chunk) for t in trees if t is not None)
+            return out
     try:
         trees = sqlglot.parse(sql, read="bigquery")
     except ParseError as exc:
@@ -301,6 +316,13 @@ def _name_anonymous_columns(query: exp.Expression) -> None:
         select.set("expressions", new)
 
 
+def _name_derived_tables(tree: exp.Expression) -> None:
+    """Anonymous columns of CTEs and FROM-clause subqueries are f0_, f1_… too (visible through *)."""
+    for node in list(tree.find_all(exp.CTE, exp.Subquery)):
+        if isinstance(node, exp.CTE) or isinstance(node.parent, exp.From | exp.Join):
+            _name_anonymous_columns(node.this)
+
+
 # ------------------------------------------------------------------------------------------
 # statement kinds
 # ------------------------------------------------------------------------------------------
@@ -325,6 +347,7 @@ def _dml_or_query(tree: exp.Expression, kind: str, target_node: Any, script: _Sc
         skip = (target_node,)
     if kind == "SELECT":
         _name_anonymous_columns(tree)
+    _name_derived_tables(tree)
     referenced, replacements = _resolve_tables(tree, script, skip)
     return Statement(kind, _finish(tree, script, replacements), target=target, referenced=referenced)
 
@@ -499,6 +522,40 @@ def _alter(tree: exp.Alter, script: _Script) -> Statement:
 
 
 # ------------------------------------------------------------------------------------------
+# ASSERT
+# ------------------------------------------------------------------------------------------
+def _assert_statement(text: str, script: _Script) -> Statement:
+    """``ASSERT expression [AS 'description']``: fails the request with the description when not TRUE."""
+    body = text.strip().rstrip(";").strip()[len("ASSERT"):].strip()
+    message: str | None = None
+    tokens = _tokens(body)
+    if len(tokens) >= 2 and tokens[-2].token_type == TokenType.ALIAS and tokens[-1].token_type == TokenType.STRING:
+        message = tokens[-1].text
+        body = body[: tokens[-2].start].strip()
+    try:
+        condition = sqlglot.parse_one(f"SELECT {body}", read="bigquery").expressions[0]
+    except (ParseError, TokenError) as exc:
+        raise InvalidQuery(f"Syntax error: {exc}") from None
+    description = message or f"Assertion failed: {body}"
+    check = exp.select(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Paren(this=exp.Coalesce(
+        this=condition, expressions=[exp.false()]))), true=exp.Anonymous(
+        this="error", expressions=[exp.Literal.string(description)]))]))
+    referenced, replacements = _resolve_tables(check, script)
+    return Statement("ASSERT", _finish(check, script, replacements), referenced=referenced)
+
+
+def _split_script(sql: str) -> list[str]:
+    """Statements of a script, split at top-level semicolons (for scripts sqlglot cannot parse whole)."""
+    parts, start = [], 0
+    for token in _tokens(sql):
+        if token.token_type == TokenType.SEMICOLON:
+            parts.append(sql[start:token.start])
+            start = token.end + 1
+    parts.append(sql[start:])
+    return [p for p in parts if p.strip()]
+
+
+# ------------------------------------------------------------------------------------------
 # scripting variables
 # ------------------------------------------------------------------------------------------
 def _declare(tree: exp.Declare, script: _Script) -> Statement:
@@ -640,12 +697,12 @@ def _check_statement_starts(sql: str) -> None:
         return
     first = stripped.split(None, 1)[0].upper().rstrip(";(")
     if first in {"SELECT", "WITH", "INSERT", "UPDATE", "DELETE", "MERGE", "CREATE", "DROP", "ALTER",
-                 "TRUNCATE", "DECLARE", "SET", "BEGIN", "COMMIT", "ROLLBACK"} and ";" not in sql:
+                 "TRUNCATE", "DECLARE", "SET", "BEGIN", "COMMIT", "ROLLBACK", "ASSERT"} and ";" not in sql:
         return
     tokens = _tokens(sql)
     expect_start = True
     for token in tokens:
-        if expect_start and token.token_type not in _STATEMENT_STARTS:
+        if expect_start and token.token_type not in _STATEMENT_STARTS and token.text.upper() != "ASSERT":
             if token.token_type in (TokenType.VAR, TokenType.IDENTIFIER, TokenType.STRING, TokenType.NUMBER):
                 line, col = _line_col(sql, token.start)
                 raise InvalidQuery(f"Syntax error: {_describe_token(token)} at [{line}:{col}]")

@@ -628,6 +628,21 @@ def _cast_format(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     return exp.cast(parsed, node.to.copy())
 
 
+def _string_agg(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """``STRING_AGG(x, sep ORDER BY … LIMIT n)``: DuckDB has no LIMIT inside aggregates."""
+    inner = node.this
+    if not isinstance(inner, exp.Limit):
+        return node
+    separator = node.args.get("separator") or exp.Literal.string(",")
+    collected = exp.ArrayAgg(this=inner.this)
+    return duck("array_to_string(list_slice(list_filter({0}, lambda v: v IS NOT NULL), 1, {1}), {2})",
+                collected, inner.expression, separator)
+
+
+def _generate_timestamp_array(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return exp.cast(node, exp.DataType.build("TIMESTAMPTZ[]"))
+
+
 def _count_if(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """COUNTIF is 0 over no rows (DuckDB's count_if is NULL there)."""
     return duck("count(CASE WHEN {0} THEN 1 END)", node.this)
@@ -770,6 +785,8 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.BitwiseCount: _bit_count,
     exp.JSONFormat: _to_json,
     exp.CountIf: _count_if,
+    exp.GroupConcat: _string_agg,
+    exp.GenerateTimestampArray: _generate_timestamp_array,
     exp.Sqrt: _domain_checked("SQRT", "< 0", "Argument to SQRT cannot be negative"),
     exp.Ln: _domain_checked("LN", "<= 0", "Argument to LN must be positive"),
     exp.Log: _domain_checked("LOG", "<= 0", "Argument to LOG must be positive"),

@@ -10,7 +10,8 @@ def case(feature: str, source: str, sql: str, rows: list[tuple] | None = None, *
          error: str | None = None, message: str | None = None, xfail: str | None = None,
          params: list[tuple] | None = None, affected: int | None = None,
          schema: list[tuple] | None = None, schema_of: str | None = None, approx: bool = False,
-         dataset: str | None = None, name: str | None = None) -> dict[str, Any]:
+         dataset: str | None = None, name: str | None = None, columns: list[str] | None = None
+         ) -> dict[str, Any]:
     """One case.
 
     feature  row of the support table (docs/sql-support.md) the case counts towards
@@ -28,8 +29,9 @@ def case(feature: str, source: str, sql: str, rows: list[tuple] | None = None, *
     schema   expected [(name, type, mode)] of the table ``schema_of`` after the statement
     approx   compare floats with a relative tolerance of 1e-9
     dataset  default dataset of the query job
+    columns  expected result column names
     """
     return {"feature": feature, "source": source, "sql": sql, "rows": rows, "types": types, "ordered": ordered,
             "setup": list(setup), "error": error, "message": message, "xfail": xfail, "params": params,
             "affected": affected, "schema": schema, "schema_of": schema_of, "approx": approx, "dataset": dataset,
-            "name": name}
+            "name": name, "columns": columns}

@@ -116,6 +116,9 @@ CASES = [
     case(D, "Array functions: GENERATE_DATE_ARRAY months",
          "SELECT GENERATE_DATE_ARRAY('2016-01-01', '2016-12-31', INTERVAL 2 MONTH)",
          [([dt.date(2016, m, 1) for m in (1, 3, 5, 7, 9, 11)],)]),
+    case(TS, "Array functions: GENERATE_TIMESTAMP_ARRAY", "SELECT GENERATE_TIMESTAMP_ARRAY('2016-10-05 00:00:00', "
+         "'2016-10-07 00:00:00', INTERVAL 1 DAY)", [([ts(2016, 10, 5), ts(2016, 10, 6), ts(2016, 10, 7)],)],
+         types=["TIMESTAMP"]),
     case(D, "Date functions: date comparison", "SELECT DATE '2024-01-02' > DATE '2024-01-01'", [(True,)]),
     case(D, "Date functions: DATE - DATE is an INTERVAL", "SELECT DATE_DIFF(DATE '2024-03-01', DATE '2024-01-01', DAY)",
          [(60,)]),

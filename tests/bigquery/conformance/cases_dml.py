@@ -212,6 +212,10 @@ CASES = [
          "SELECT COUNT(*) FROM ds.tx", [(1,)], setup=["CREATE TABLE ds.tx (x INT64)"]),
     case(SCR, "Procedural language: SET with a subquery", "DECLARE n INT64; SET n = (SELECT COUNT(*) FROM ds.Inventory);"
          " SELECT n", [(7,)], setup=INVENTORY),
+    case(SCR, "Debugging statements: ASSERT that holds", "ASSERT (SELECT COUNT(*) FROM ds.Inventory) > 0 "
+         "AS 'Inventory must not be empty'; SELECT 1", [(1,)], setup=INVENTORY),
+    case(SCR, "Debugging statements: ASSERT that fails", "ASSERT (SELECT COUNT(*) FROM ds.Inventory) > 100 "
+         "AS 'Inventory is too small'", error="invalidQuery", message="Inventory is too small", setup=INVENTORY),
     # ---------------------------------------------------------------- INFORMATION_SCHEMA
     case(INF, "INFORMATION_SCHEMA.TABLES", "SELECT table_name, table_type FROM ds.INFORMATION_SCHEMA.TABLES "
          "ORDER BY table_name", [("Inventory", "BASE TABLE"), ("v", "VIEW")],

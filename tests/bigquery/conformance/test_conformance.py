@@ -107,6 +107,8 @@ def test_case(bq: Any, case: dict) -> None:
     if case["types"] is not None:
         types = [_TYPE_ALIASES.get(f.field_type, f.field_type) for f in result.schema]
         assert types == [_TYPE_ALIASES.get(t, t) for t in case["types"]]
+    if case["columns"] is not None:
+        assert [f.name for f in result.schema] == case["columns"]
     if case["affected"] is not None:
         assert job.num_dml_affected_rows == case["affected"]
     if case["schema"] is not None:
