@@ -13,8 +13,9 @@ generated. Decisions worth knowing:
   target column's fields by position, as BigQuery does.
 * ``NUMERIC`` → ``DECIMAL(38,9)``; ``BIGNUMERIC`` → ``DECIMAL(38,9)`` too (DuckDB decimals stop
   at 38 digits; values needing BIGNUMERIC's extra range or scale are refused or rounded).
-* ``FARM_FINGERPRINT`` → a deterministic 64-bit hash of DuckDB (``hash``): stable and well spread,
-  but **not** FarmHash, so values differ from BigQuery.
+* ``FARM_FINGERPRINT`` → ``bq_farm_fingerprint`` (FarmHash Fingerprint64 in Python, registered on the
+  backend's connection by :func:`emulator.bigquery.sql_functions.register`). A BYTES argument is
+  recognised from its expression (literal, FROM_BASE64, CAST … AS BYTES…); columns are taken as STRING.
 """
 
 from __future__ import annotations
@@ -362,10 +363,12 @@ def _array_agg(node: exp.ArrayAgg, ctx: RuleContext) -> exp.Expression:
 
 
 def _farm_fingerprint(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """FARM_FINGERPRINT → the Python FarmHash Fingerprint64 of :mod:`emulator.bigquery.sql_functions`."""
+    from emulator.bigquery.sql_functions import FARM_FINGERPRINT, FARM_FINGERPRINT_BYTES
+
     arg = node.expressions[0] if node.expressions else node.this
-    hashed = exp.cast(exp.Anonymous(this="hash", expressions=[arg]), exp.DataType.build("HUGEINT"))
-    shifted = exp.Sub(this=hashed, expression=exp.Literal.number(9223372036854775808))
-    return exp.cast(shifted, exp.DataType.build("BIGINT"))
+    name = FARM_FINGERPRINT_BYTES if _is_bytes(arg) else FARM_FINGERPRINT
+    return exp.Anonymous(this=name, expressions=[arg])
 
 
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
@@ -494,13 +497,15 @@ def _json_scalar(duck_type: str) -> Callable[[exp.Expression, RuleContext], exp.
 _BYTES_PRODUCERS = (exp.ByteString, exp.MD5Digest, exp.SHA, exp.SHA2, exp.Unhex, exp.FromBase64)
 
 
-def _byte_length(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    arg = node.this
-    is_bytes = isinstance(arg, _BYTES_PRODUCERS) or (
+def _is_bytes(arg: exp.Expression) -> bool:
+    """True when ``arg`` is known to be BYTES (a column's type is unknown here: STRING is assumed)."""
+    return isinstance(arg, _BYTES_PRODUCERS) or (
         isinstance(arg, exp.Cast) and arg.to.this in (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY,
                                                       exp.DataType.Type.BLOB))
-    # a column's type is unknown here: STRING is assumed (BYTES columns need BYTE_LENGTH(CAST(… AS BYTES)))
-    return duck("octet_length({0})" if is_bytes else "strlen({0})", arg)
+
+
+def _byte_length(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    return duck("octet_length({0})" if _is_bytes(node.this) else "strlen({0})", node.this)
 
 
 def _str_position(node: exp.Expression, ctx: RuleContext) -> exp.Expression:

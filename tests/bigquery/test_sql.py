@@ -19,6 +19,8 @@ import pytest
 
 from emulator.bigquery.errors import InvalidQuery
 from emulator.bigquery.sql import Statement, TableRef, clear_cache, translate
+from emulator.bigquery.sql_functions import farm_fingerprint
+from emulator.bigquery.sql_functions import register as register_functions
 
 UTC = dt.UTC
 NOW = dt.datetime(2024, 3, 4, 5, 6, 7, 123456, tzinfo=UTC)
@@ -31,6 +33,7 @@ class Fixture:
     def __init__(self) -> None:
         self.con = duckdb.connect()
         self.con.execute("SET TimeZone='UTC'")
+        register_functions(self.con)
         self.con.execute("ATTACH ':memory:' AS \"my-proj\"")
         self.con.execute('CREATE SCHEMA "my-proj"."ds"')
         self.con.execute('CREATE TABLE "my-proj"."ds"."t" (id BIGINT, name VARCHAR, tensor DOUBLE[], '
@@ -148,6 +151,7 @@ EXPECTED: dict[str, Any] = {
     "CTE": [(2,)],
     "GENERATE_UUID": [(36,)],
     "COSINE_DISTANCE (vector)": [(1.0,)],
+    "FARM_FINGERPRINT": [(farm_fingerprint("a"),)],
     "EUCLIDEAN_DISTANCE (vector)": [(5.0,)],
     "APPROX_COUNT_DISTINCT / ANY_VALUE": [(2, "a")],
     "STRING_AGG": [("a,a",)],
@@ -172,7 +176,6 @@ EXPECTED_ERRORS = {
 
 #: corpus cases the translator cannot reproduce (with the reason); they must keep failing
 KNOWN_GAPS = {
-    "FARM_FINGERPRINT": "FARM_FINGERPRINT is a deterministic stand-in hash, not FarmHash",
     "ML.DISTANCE": "ML.DISTANCE is not supported",
     # ds.T resolves to ds.t in DuckDB; the backend's catalog check (case-sensitive) rejects it.
     "case-insensitive table name (BQ tables are case-sensitive)": "table-name case is checked by the backend",
@@ -494,3 +497,21 @@ def test_syntax_errors_follow_bigquery_pattern(sql: str, message: str) -> None:
         translate(sql, project="p", now=NOW)
     assert info.value.message.startswith(message)
     assert info.value.reason == "invalidQuery" and info.value.status == 400
+
+
+# ------------------------------------------------------------------------------------------
+# FARM_FINGERPRINT (FarmHash Fingerprint64)
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("text, expected", [
+    # BigQuery's documented outputs (Hash functions: FARM_FINGERPRINT)
+    ("1footrue", -1541654101129638711), ("2applefalse", 2794438866806483259), ("3true", -4880158226897771312),
+    ("", -7286425919675154353),
+])
+def test_farm_fingerprint_documented_values(db: Fixture, text: str, expected: int) -> None:
+    assert farm_fingerprint(text) == expected
+    assert db.run(f"SELECT FARM_FINGERPRINT('{text}')") == [(expected,)]
+
+
+def test_farm_fingerprint_bytes_and_null(db: Fixture) -> None:
+    assert db.run("SELECT FARM_FINGERPRINT(b'alphabet'), FARM_FINGERPRINT(CAST(NULL AS STRING))") == [
+        (farm_fingerprint("alphabet"), None)]

@@ -408,8 +408,14 @@ CASES = [
     case(H, "Hash functions: SHA512", "SELECT TO_HEX(SHA512('Hello World'))",
          [("2c74fd17edafd80e8447b0d46741ee243b7eb74dd2149a0ab1b9246fb30382f27e853d8585719e0e67cbda0daa8f51671064615d"
            "645ae27acb15bfb1447f459b",)], xfail="SHA512 is not available in DuckDB's core functions"),
-    case(H, "Hash functions: FARM_FINGERPRINT", "SELECT FARM_FINGERPRINT('')", [(-7286425919675154353,)],
-         xfail="FARM_FINGERPRINT is a stand-in hash, not FarmHash Fingerprint64"),
+    case(H, "Hash functions: FARM_FINGERPRINT", "WITH example AS (SELECT 1 AS x, 'foo' AS y, true AS z UNION ALL "
+         "SELECT 2, 'apple', false UNION ALL SELECT 3, '', true) SELECT x, FARM_FINGERPRINT(CONCAT(CAST(x AS STRING), "
+         "y, CAST(z AS STRING))) FROM example ORDER BY x", [(1, -1541654101129638711), (2, 2794438866806483259),
+                                                           (3, -4880158226897771312)], types=["INTEGER", "INTEGER"]),
+    case(H, "Hash functions: FARM_FINGERPRINT of an empty string", "SELECT FARM_FINGERPRINT('')",
+         [(-7286425919675154353,)]),
+    case(H, "Hash functions: FARM_FINGERPRINT of BYTES", "SELECT FARM_FINGERPRINT(b'') = FARM_FINGERPRINT('')",
+         [(True,)]),
     case(H, "Hash functions: FARM_FINGERPRINT is deterministic INT64",
          "SELECT FARM_FINGERPRINT('a') = FARM_FINGERPRINT('a'), FARM_FINGERPRINT('a') <> FARM_FINGERPRINT('b')",
          [(True, True)]),
