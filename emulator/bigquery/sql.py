@@ -66,6 +66,11 @@ class Statement:
     referenced: list[TableRef] = field(default_factory=list)
     #: DROP SCHEMA … CASCADE
     cascade: bool = False
+    #: query parameters this statement references, in binding order: names (as written, for NAMED
+    #: mode) or 0-based positions in the request's list (POSITIONAL mode). DuckDB wants exactly the
+    #: parameters a statement uses, so bind ``{n: values[n] for n in parameters}`` /
+    #: ``[values[i] for i in parameters]``.
+    parameters: list[str | int] = field(default_factory=list)
 
 
 # ------------------------------------------------------------------------------------------
@@ -97,9 +102,10 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
             if now_literal is None:
                 now_literal = _timestamp_literal(now)
             out.append(replace(statement, sql=statement.sql.replace(_QUOTED_NOW, now_literal),
-                               referenced=list(statement.referenced)))
+                               referenced=list(statement.referenced), parameters=list(statement.parameters)))
         else:
-            out.append(replace(statement, referenced=list(statement.referenced)))
+            out.append(replace(statement, referenced=list(statement.referenced),
+                               parameters=list(statement.parameters)))
     return out
 
 
@@ -140,7 +146,10 @@ def _translate_uncached(sql: str, project: str, dataset: str | None, param_types
             out: list[Statement] = []
             for chunk in chunks:
                 if chunk.lstrip()[:6].upper() == "ASSERT":
-                    out.append(_assert_statement(chunk, script))
+                    script.rules.used_parameters = []
+                    assertion = _assert_statement(chunk, script)
+                    assertion.parameters = list(dict.fromkeys(script.rules.used_parameters))
+                    out.append(assertion)
                     continue
                 try:
                     trees = sqlglot.parse(chunk, read="bigquery")
@@ -164,6 +173,17 @@ def _translate_uncached(sql: str, project: str, dataset: str | None, param_types
 
 
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    script.rules.used_parameters = []
+    statement = _statement_kind(tree, script, source)
+    used = script.rules.used_parameters
+    if any(isinstance(u, int) for u in used):
+        statement.parameters = sorted({u for u in used if isinstance(u, int)})
+    else:
+        statement.parameters = list(dict.fromkeys(used))
+    return statement
+
+
+def _statement_kind(tree: exp.Expression, script: _Script, source: str) -> Statement:
     if isinstance(tree, exp.Query):
         return _dml_or_query(tree, "SELECT", None, script)
     if isinstance(tree, exp.Insert):

@@ -50,6 +50,8 @@ class RuleContext:
             self.positional_types = list(param_types)
         self.positional_index = 0
         self.variables: dict[str, exp.DataType | None] = {}
+        #: parameters referenced by the statement being translated: names (named) or 0-based positions
+        self.used_parameters: list[str | int] = []
         self.subquery_counter = 0
 
     def fresh_alias(self, stem: str) -> str:
@@ -105,6 +107,7 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
 
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
+    ctx.used_parameters.append(node.name)
     ptype = ctx.named_types.get(node.name.lower())
     if ptype is None:
         return node
@@ -114,6 +117,8 @@ def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
 def _placeholder(node: exp.Placeholder, ctx: RuleContext) -> exp.Expression:
     # numbered in a separate pre-pass (source order); see number_placeholders()
     index = node.meta.get("position") if node.meta else None
+    if index is not None:
+        ctx.used_parameters.append(index)
     if index is None or index >= len(ctx.positional_types):
         return node
     ptype = ctx.positional_types[index]

@@ -68,8 +68,10 @@ class Fixture:
                             + (" CASCADE" if statement.cascade else ""))
                 result = []
                 continue
-            if params is not None:
-                rel = cur.execute(statement.sql, params)
+            if params is not None and statement.parameters:
+                bind = ({n: params[n] for n in statement.parameters} if isinstance(params, dict)
+                        else [params[i] for i in statement.parameters])
+                rel = cur.execute(statement.sql, bind)
             else:
                 rel = cur.execute(statement.sql)
             try:
@@ -409,6 +411,17 @@ def test_positional_parameters(db: Fixture) -> None:
     [st] = db.statements("SELECT ? + 1, ?", param_types=types)
     assert st.sql.count("?") == 2
     assert db.run("SELECT ? + 1, ?", params=["1", 2], param_types=types) == [(2, "2")]
+
+
+def test_statements_list_the_parameters_they_use(db: Fixture) -> None:
+    sql = "DECLARE x INT64 DEFAULT @a; SELECT x + @b AS y, @a AS a"
+    sts = db.statements(sql, param_types={"a": {"type": "INT64"}, "b": {"type": "INT64"}})
+    assert [s.parameters for s in sts] == [["a"], ["b", "a"]] or [sorted(s.parameters) for s in sts] == [
+        ["a"], ["a", "b"]]
+    assert db.run(sql, params={"a": 1, "b": 10, "unused": 5}) == [(11, 1)]
+    positional = db.statements("SELECT ?; SELECT ? + ?", param_types=[{"type": "INT64"}] * 3)
+    assert [s.parameters for s in positional] == [[0], [1, 2]]
+    assert db.run("SELECT ?; SELECT ? * ?", params=[1, 2, 3], param_types=[{"type": "INT64"}] * 3) == [(6,)]
 
 
 # ------------------------------------------------------------------------------------------
