@@ -672,6 +672,14 @@ def _unnest(node: exp.Unnest, ctx: RuleContext) -> exp.Expression:
     if len(items) == 1 and isinstance(items[0], exp.Array) and items[0].expressions \
             and all(isinstance(e, exp.Struct) for e in items[0].expressions):
         node.set("explode_array", True)
+        return node
+    alias = node.args.get("alias")
+    unaliased = alias is None or (isinstance(alias, exp.TableAlias) and not alias.name and not alias.columns)
+    if unaliased and not node.args.get("offset") and len(items) == 1 and not isinstance(items[0], exp.Array):
+        # UNNEST(array_of_structs_column) without alias: BigQuery exposes the fields as columns. The
+        # element type is unknown here; exploding is harmless for scalar arrays (their unaliased value
+        # column cannot be referenced by name anyway).
+        node.set("explode_array", True)
     return node
 
 

@@ -208,6 +208,9 @@ CASES = [
          [("one",)], xfail="IF / LOOP / WHILE scripting blocks are not supported"),
     case(SCR, "Multi-statement queries: temporary table", "CREATE TEMP TABLE t1 AS SELECT 1 AS x UNION ALL SELECT 2; "
          "SELECT SUM(x) FROM t1", [(3,)]),
+    case(SCR, "Multi-statement queries: query parameters in a script", "DECLARE x INT64 DEFAULT @a; "
+         "SELECT x + @b", [(11,)], params=[("a", "INT64", 1), ("b", "INT64", 10)],
+         xfail="the backend binds every parameter to every statement; it should bind Statement.parameters"),
     case(SCR, "Transactions: BEGIN / COMMIT", "BEGIN TRANSACTION; INSERT INTO ds.tx VALUES (1); COMMIT TRANSACTION; "
          "SELECT COUNT(*) FROM ds.tx", [(1,)], setup=["CREATE TABLE ds.tx (x INT64)"]),
     case(SCR, "Procedural language: SET with a subquery", "DECLARE n INT64; SET n = (SELECT COUNT(*) FROM ds.Inventory);"

@@ -23,6 +23,9 @@ _ALL_TYPES_TABLE = ("CREATE TABLE ds.all_types (i INT64, f FLOAT64, n NUMERIC, b
                     "y BYTES, d DATE, dtm DATETIME, t TIME, ts TIMESTAMP, j JSON, a ARRAY<INT64>, "
                     "st STRUCT<x INT64, tags ARRAY<STRING>>)")
 
+_ORDERS = ["CREATE TABLE ds.o (id INT64, kv ARRAY<STRUCT<k STRING, v INT64>>, arr ARRAY<INT64>)",
+           "INSERT INTO ds.o VALUES (1, [STRUCT('a' AS k, 1 AS v), STRUCT('b' AS k, 2 AS v)], [7, 8]), (2, [], [])"]
+
 CASES = [
     # ---------------------------------------------------------------- literal types
     case(L, "Data types: INT64 literal", "SELECT 1", [(1,)], types=["INTEGER"]),
@@ -113,6 +116,23 @@ CASES = [
     case(L, "Query syntax: LEFT JOIN UNNEST keeps empty arrays",
          "SELECT id, x FROM (SELECT 1 AS id, ARRAY<INT64>[] AS arr) t LEFT JOIN UNNEST(t.arr) AS x",
          [(1, None)]),
+    case(L, "Query syntax: UNNEST of an ARRAY<STRUCT> column exposes its fields", "SELECT id, k, v FROM ds.o, "
+         "UNNEST(kv) ORDER BY k", [(1, "a", 1), (1, "b", 2)], setup=_ORDERS),
+    case(L, "Query syntax: UNNEST alias of a struct element", "SELECT id, item.k FROM ds.o, UNNEST(o.kv) AS item "
+         "ORDER BY item.k", [(1, "a"), (1, "b")], setup=_ORDERS),
+    case(L, "Work with arrays: aggregate over UNNEST in a correlated subquery",
+         "SELECT id, (SELECT SUM(v) FROM UNNEST(kv)) AS total FROM ds.o ORDER BY id", [(1, 3), (2, None)],
+         setup=_ORDERS),
+    case(L, "Work with arrays: filter rows on an array element",
+         "SELECT id FROM ds.o WHERE EXISTS (SELECT 1 FROM UNNEST(kv) WHERE k = 'a')", [(1,)], setup=_ORDERS),
+    case(L, "Work with arrays: ARRAY subquery ordering struct elements",
+         "SELECT id, ARRAY(SELECT k FROM UNNEST(kv) ORDER BY v DESC) FROM ds.o ORDER BY id",
+         [(1, ["b", "a"]), (2, [])], setup=_ORDERS),
+    case(L, "Work with arrays: LEFT JOIN UNNEST keeps rows with empty arrays",
+         "SELECT id, x FROM ds.o LEFT JOIN UNNEST(arr) AS x ORDER BY id, x", [(1, 7), (1, 8), (2, None)],
+         setup=_ORDERS),
+    case(L, "Work with arrays: ARRAY_LENGTH of a column", "SELECT id, ARRAY_LENGTH(kv) FROM ds.o ORDER BY id",
+         [(1, 2), (2, 0)], setup=_ORDERS),
     case(L, "Query syntax: scalar subquery", "SELECT (SELECT MAX(x) FROM UNNEST([1, 5, 3]) AS x)", [(5,)]),
     case(L, "Query syntax: GROUP BY ROLLUP", "SELECT k, SUM(v) FROM UNNEST([STRUCT('a' AS k, 1 AS v), ('b', 2)]) "
          "GROUP BY ROLLUP(k) ORDER BY k", [(None, 3), ("a", 1), ("b", 2)]),
