@@ -147,6 +147,9 @@ class BigQueryBackend:
         else:
             con = duckdb.connect(":memory:")
         con.execute("SET TimeZone='UTC'").fetchall()
+        from emulator.bigquery.sql_functions import register as register_functions
+
+        register_functions(con)  # GoogleSQL functions DuckDB lacks (FARM_FINGERPRINT), seen by every cursor
         self._con = con
         if self.database is not None:
             self._load_persisted_meta()
