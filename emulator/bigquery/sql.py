@@ -425,9 +425,8 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
             referenced, replacements = _resolve_tables(query, script)
             body = _finish(query, script, replacements)
             if columns:
-                from emulator.bigquery import types as bqtypes
 
-                decl = bqtypes.table_ddl_columns(bqtypes.normalise_schema(columns))
+                decl = _ddl_columns(columns, script)
                 names = ", ".join(_quote(c["name"]) for c in columns)
                 sql = (f"{head}TABLE {if_not}{qualified} ({decl}); INSERT INTO {qualified} ({names}) "
                        f"SELECT * FROM ({body})")
@@ -437,9 +436,8 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
                              if_not_exists=exists, or_replace=replace_, referenced=referenced)
         if not columns:
             raise InvalidQuery("Syntax error: CREATE TABLE needs a column list or AS SELECT")
-        from emulator.bigquery import types as bqtypes
 
-        decl = bqtypes.table_ddl_columns(bqtypes.normalise_schema(columns))
+        decl = _ddl_columns(columns, script)
         return Statement("CREATE_TABLE", f"{head}TABLE {if_not}{qualified} ({decl})", target=target,
                          columns=columns, if_not_exists=exists, or_replace=replace_)
     raise InvalidQuery(f"CREATE {kind} statements are not supported by wallaroo-emulator")
@@ -525,11 +523,10 @@ def _alter(tree: exp.Alter, script: _Script) -> Statement:
         if isinstance(action, exp.ColumnDef):
             column = _column_field(action)
             columns.append(column)
-            from emulator.bigquery import types as bqtypes
 
-            duck = bqtypes.field_duckdb_type(bqtypes.normalise_schema([column])[0])
+            duck = _ddl_columns([column], script)
             if_not = "IF NOT EXISTS " if action.args.get("exists") else ""
-            parts.append(f"ALTER TABLE {qualified} ADD COLUMN {if_not}{_quote(column['name'])} {duck}")
+            parts.append(f"ALTER TABLE {qualified} ADD COLUMN {if_not}{duck}")
         elif isinstance(action, exp.AlterSet):
             continue  # SET OPTIONS(...): metadata only
         else:
@@ -632,6 +629,38 @@ _BQ_TYPE_NAMES = {
 }
 
 
+#: DuckDB session variable holding the virtual clock's instant for column DEFAULTs using CURRENT_*.
+CLOCK_VARIABLE = "__wallaroo_emulator_now"
+
+
+def clock_variable_sql(now: datetime) -> str:
+    """SQL the backend runs on each request cursor so ``DEFAULT CURRENT_TIMESTAMP()`` columns read the clock."""
+    return f"SET VARIABLE {CLOCK_VARIABLE} = CAST({_timestamp_literal(now)} AS TIMESTAMPTZ)"
+
+
+def _ddl_columns(columns: list[dict], script: _Script) -> str:
+    """DuckDB column definitions for REST fields (types as the backend stores them, plus DEFAULTs)."""
+    from emulator.bigquery import types as bqtypes
+
+    parts = []
+    for field_, normalised in zip(columns, bqtypes.normalise_schema(columns)):
+        col = f"{_quote(normalised['name'])} {bqtypes.field_duckdb_type(normalised)}"
+        if normalised.get("mode") == "REQUIRED":
+            col += " NOT NULL"
+        default = field_.get("defaultValueExpression")
+        if default:
+            col += f" DEFAULT ({_default_sql(default, script)})"
+        parts.append(col)
+    return ", ".join(parts)
+
+
+def _default_sql(default: str, script: _Script) -> str:
+    tree = sqlglot.parse_one(f"SELECT {default}", read="bigquery")
+    sql = _finish(tree, script, [])
+    clock = f"CAST(getvariable('{CLOCK_VARIABLE}') AS TIMESTAMPTZ)"
+    return sql[len("SELECT "):].replace(f"CAST({_QUOTED_NOW} AS TIMESTAMPTZ)", clock)
+
+
 def _column_field(column: exp.ColumnDef) -> dict:
     kind = column.args.get("kind")
     if not isinstance(kind, exp.DataType):
@@ -643,6 +672,8 @@ def _column_field(column: exp.ColumnDef) -> dict:
             if out["mode"] == "REPEATED":
                 continue
             out["mode"] = "REQUIRED"
+        elif isinstance(ckind, exp.DefaultColumnConstraint) and isinstance(ckind.this, exp.Expression):
+            out["defaultValueExpression"] = ckind.this.sql("bigquery")
         elif isinstance(ckind, exp.Properties):
             for prop in ckind.expressions:
                 if prop.name.lower() == "description" and isinstance(prop.args.get("value"), exp.Literal):

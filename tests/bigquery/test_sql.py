@@ -18,7 +18,7 @@ import duckdb
 import pytest
 
 from emulator.bigquery.errors import InvalidQuery
-from emulator.bigquery.sql import Statement, TableRef, clear_cache, translate
+from emulator.bigquery.sql import Statement, TableRef, clear_cache, clock_variable_sql, translate
 from emulator.bigquery.sql_functions import farm_fingerprint
 from emulator.bigquery.sql_functions import register as register_functions
 
@@ -53,6 +53,7 @@ class Fixture:
             with_types: bool = False) -> Any:
         cur = self.con.cursor()
         cur.execute("SET TimeZone='UTC'")
+        cur.execute(clock_variable_sql(NOW))
         cur.execute('USE "my-proj"' + (f'."{dataset}"' if dataset else ""))
         result: Any = None
         types: list[str] = []
@@ -275,6 +276,17 @@ def test_create_table_columns_and_flags(db: Fixture) -> None:
     types = db.con.sql('SELECT * FROM "my-proj".ds.t2').types
     assert [str(t) for t in types] == ["DECIMAL(38,9)", "TIMESTAMP WITH TIME ZONE", "TIMESTAMP", "DECIMAL(38,9)",
                                        "VARCHAR"]
+
+
+def test_column_defaults_including_the_clock(db: Fixture) -> None:
+    [st] = db.statements("CREATE TABLE ds.d (id INT64, n INT64 DEFAULT 5, s STRING DEFAULT 'x', "
+                         "ts TIMESTAMP DEFAULT CURRENT_TIMESTAMP(), d DATE DEFAULT CURRENT_DATE())")
+    assert st.columns is not None and st.columns[1]["defaultValueExpression"] == "5"
+    assert "now()" not in st.sql.lower() and "current_timestamp" not in st.sql.lower()
+    db.run("CREATE TABLE ds.d (id INT64, n INT64 DEFAULT 5, s STRING DEFAULT 'x', "
+           "ts TIMESTAMP DEFAULT CURRENT_TIMESTAMP(), d DATE DEFAULT CURRENT_DATE())")
+    db.run("INSERT INTO ds.d (id) VALUES (1)")
+    assert db.run("SELECT * FROM ds.d") == [(1, 5, "x", NOW, dt.date(2024, 3, 4))]
 
 
 def test_ctas_and_views(db: Fixture) -> None:

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from ._case import case
 
 DML = "DML: INSERT / UPDATE / DELETE / MERGE / TRUNCATE"
@@ -122,6 +124,14 @@ CASES = [
     case(DDL, "DDL: CREATE TABLE", "CREATE TABLE ds.newtable (x INT64 OPTIONS(description = 'An optional INTEGER "
          "field'), y STRUCT<a ARRAY<STRING>, b BOOL>) OPTIONS(description = 'a table')", schema_of="ds.newtable",
          schema=[("x", "INTEGER", "NULLABLE"), ("y", "RECORD", "NULLABLE")]),
+    case(DDL, "DDL: column DEFAULT values", "SELECT id, qty, label FROM ds.d", [(1, 5, "new")],
+         setup=["CREATE TABLE ds.d (id INT64, qty INT64 DEFAULT 5, label STRING DEFAULT 'new')",
+                "INSERT INTO ds.d (id) VALUES (1)"]),
+    case(DDL, "DDL: column DEFAULT CURRENT_TIMESTAMP()", "SELECT id, created FROM ds.d",
+         [(1, dt.datetime(2024, 3, 4, 5, 6, 7, tzinfo=dt.UTC))],
+         setup=["CREATE TABLE ds.d (id INT64, created TIMESTAMP DEFAULT CURRENT_TIMESTAMP())",
+                "INSERT INTO ds.d (id) VALUES (1)"],
+         xfail="the backend must run sql.clock_variable_sql(now) on each request cursor"),
     case(DDL, "DDL: CREATE TABLE IF NOT EXISTS keeps the table", "SELECT COUNT(*) FROM ds.Inventory", [(7,)],
          setup=INVENTORY + ["CREATE TABLE IF NOT EXISTS ds.Inventory (other STRING)"]),
     case(DDL, "DDL: CREATE TABLE on an existing table fails", "CREATE TABLE ds.Inventory (x INT64)",
