@@ -71,6 +71,8 @@ class Statement:
     #: parameters a statement uses, so bind ``{n: values[n] for n in parameters}`` /
     #: ``[values[i] for i in parameters]``.
     parameters: list[str | int] = field(default_factory=list)
+    #: ALTER TABLE … RENAME TO: the table's new name (same project and dataset)
+    renamed_to: TableRef | None = None
 
 
 # ------------------------------------------------------------------------------------------
@@ -519,7 +521,13 @@ def _alter(tree: exp.Alter, script: _Script) -> Statement:
     qualified = _quoted(ref)
     parts: list[str] = []
     columns: list[dict] = []
+    renamed_to: TableRef | None = None
     for action in tree.args.get("actions") or []:
+        if isinstance(action, exp.AlterRename) and isinstance(action.this, exp.Table):
+            new_parts = _table_parts(action.this)
+            renamed_to = TableRef(ref.project, ref.dataset, new_parts[-1])
+            parts.append(f"ALTER TABLE {qualified} RENAME TO {_quote(new_parts[-1])}")
+            continue
         if isinstance(action, exp.ColumnDef):
             column = _column_field(action)
             columns.append(column)
@@ -535,7 +543,7 @@ def _alter(tree: exp.Alter, script: _Script) -> Statement:
             parts.append(_generate(single))
     sql = "; ".join(parts) if parts else NOOP_SQL
     return Statement("ALTER_VIEW" if kind == "VIEW" else "ALTER_TABLE", sql, target=ref, columns=columns or None,
-                     if_exists=exists)
+                     if_exists=exists, renamed_to=renamed_to)
 
 
 # ------------------------------------------------------------------------------------------

@@ -328,6 +328,8 @@ def test_drop_truncate_alter(db: Fixture) -> None:
     db.run("ALTER TABLE ds.t SET OPTIONS (description='x')")
     db.run("ALTER TABLE ds.t DROP COLUMN extra")
     assert "extra" not in db.con.sql('SELECT * FROM "my-proj".ds.t').columns
+    [rename] = db.statements("ALTER TABLE ds.t RENAME TO t9")
+    assert rename.renamed_to == TableRef("my-proj", "ds", "t9") and rename.target == TableRef("my-proj", "ds", "t")
     db.run("TRUNCATE TABLE ds.t")
     assert db.run("SELECT count(*) FROM ds.t") == [(0,)]
 
