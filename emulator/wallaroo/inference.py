@@ -93,6 +93,9 @@ def _load_onnx_session(data: bytes) -> Any:
 
     options = onnxruntime.SessionOptions()
     options.log_severity_level = 3
+    # no busy-waiting of idle worker threads: on small machines they steal the core the
+    # DataFrame conversion around each run needs
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return onnxruntime.InferenceSession(data, sess_options=options, providers=["CPUExecutionProvider"])
 
 
