@@ -3,6 +3,7 @@
 ``register(con)`` must be called once per DuckDB connection (cursors see the functions). The
 translator (:mod:`emulator.bigquery.sql_rules`) emits calls to the names registered here:
 
+* ``bq_sha512(VARCHAR)`` / ``bq_sha512_bytes(BLOB)`` → BLOB: SHA-512 (DuckDB has SHA-256 only).
 * ``bq_farm_fingerprint(VARCHAR)`` / ``bq_farm_fingerprint_bytes(BLOB)`` → BIGINT: FarmHash
   ``Fingerprint64`` (farmhashna ``Hash64``) of the UTF-8 bytes, as BigQuery's ``FARM_FINGERPRINT``.
   Written from the algorithm's description and checked against BigQuery's documented outputs.
@@ -19,6 +20,8 @@ _K2 = 0x9AE16A3B2F90404F
 
 FARM_FINGERPRINT = "bq_farm_fingerprint"
 FARM_FINGERPRINT_BYTES = "bq_farm_fingerprint_bytes"
+SHA512 = "bq_sha512"
+SHA512_BYTES = "bq_sha512_bytes"
 
 
 def _fetch64(data: bytes, i: int) -> int:
@@ -163,14 +166,24 @@ def farm_fingerprint(value: str | bytes | None) -> int | None:
     return result - (1 << 64) if result >= (1 << 63) else result
 
 
+def sha512(value: str | bytes | None) -> bytes | None:
+    if value is None:
+        return None
+    import hashlib
+
+    return hashlib.sha512(value.encode("utf-8") if isinstance(value, str) else bytes(value)).digest()
+
+
 def register(con: Any) -> None:
     """Register the functions on a DuckDB connection (idempotent; cursors of ``con`` see them)."""
     from duckdb.sqltypes import BIGINT, BLOB, VARCHAR
 
-    for name, arg_type in ((FARM_FINGERPRINT, VARCHAR), (FARM_FINGERPRINT_BYTES, BLOB)):
+    for name, function, arg_type, result in (
+        (FARM_FINGERPRINT, farm_fingerprint, VARCHAR, BIGINT), (FARM_FINGERPRINT_BYTES, farm_fingerprint, BLOB, BIGINT),
+        (SHA512, sha512, VARCHAR, BLOB), (SHA512_BYTES, sha512, BLOB, BLOB),
+    ):
         try:
             con.remove_function(name)
         except Exception:  # noqa: BLE001 - not registered yet
             pass
-        con.create_function(name, farm_fingerprint, [arg_type], BIGINT, null_handling="special",
-                            side_effects=False)
+        con.create_function(name, function, [arg_type], result, null_handling="special", side_effects=False)

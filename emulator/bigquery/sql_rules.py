@@ -376,6 +376,31 @@ def _farm_fingerprint(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.Anonymous(this=name, expressions=[arg])
 
 
+def _sha2(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """SHA512 → a registered Python function (sqlglot would silently compute SHA-256)."""
+    length = node.args.get("length")
+    if not (isinstance(length, exp.Literal) and length.this == "512"):
+        return node
+    from emulator.bigquery.sql_functions import SHA512, SHA512_BYTES
+
+    return exp.Anonymous(this=SHA512_BYTES if _is_bytes(node.this) else SHA512, expressions=[node.this])
+
+
+def _parse_json(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """``JSON '{"a": 1}'.a``: sqlglot reads the field path into the literal; apply it to the JSON value."""
+    path: list[exp.Expression] = []
+    inner = node.this
+    while isinstance(inner, exp.Dot):
+        path.append(inner.expression)
+        inner = inner.this
+    if not path or not (isinstance(inner, exp.Literal) and inner.is_string):
+        return node
+    value: exp.Expression = exp.ParseJSON(this=inner)
+    for part in reversed(path):
+        value = exp.Dot(this=value, expression=part)
+    return value
+
+
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.Anonymous(this="try", expressions=[node.this])
 
@@ -492,7 +517,10 @@ def _json_type(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 def _json_scalar(duck_type: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
     def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
         if duck_type == "VARCHAR":
-            if not isinstance(node.this, exp.ParseJSON | exp.JSONExtract | exp.JSONFormat):
+            root = node.this
+            while isinstance(root, exp.Dot):
+                root = root.this
+            if not isinstance(root, exp.ParseJSON | exp.JSONExtract | exp.JSONFormat):
                 return node
             return duck("json_extract_string({0}, '$')", node.this)
         return exp.cast(node.this, exp.DataType.build(duck_type))
@@ -803,6 +831,8 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.BitwiseCount: _bit_count,
     exp.JSONFormat: _to_json,
     exp.CountIf: _count_if,
+    exp.SHA2Digest: _sha2,
+    exp.ParseJSON: _parse_json,
     exp.GroupConcat: _string_agg,
     exp.GenerateTimestampArray: _generate_timestamp_array,
     exp.Sqrt: _domain_checked("SQRT", "< 0", "Argument to SQRT cannot be negative"),
