@@ -123,6 +123,9 @@ class BigQueryBackend:
         self._tables: dict[tuple[str, str, str], TableMeta] = {}
         self._insert_ids: dict[tuple[str, str, str], dict[str, int]] = {}
         self.jobs: dict[tuple[str, str], Job] = {}
+        self._request_cursor: Any = None
+        self._encode_cursor: Any = None
+        self._cursor_scope: tuple[str, str | None] | None = None
         self.user_email = "emulator@wallaroo-emulator.iam.gserviceaccount.com"
         if database is not None:
             self._open()  # a persistent catalog is read at once: its metadata must be there
@@ -156,6 +159,10 @@ class BigQueryBackend:
 
     def close(self) -> None:
         with self._lock:
+            self._forget_cursor()
+            if self._encode_cursor is not None:
+                self._encode_cursor.close()
+                self._encode_cursor = None
             if self._con is not None:
                 self._con.close()
                 self._con = None
@@ -185,15 +192,36 @@ class BigQueryBackend:
             self._projects.add(project)
 
     def _cursor(self, project: str, dataset: str | None = None) -> Any:
-        cur = self.con.cursor()
-        cur.execute("SET TimeZone='UTC'")
+        """The request cursor, resolving names against ``project`` (and ``dataset``).
+
+        One cursor is kept and reused (callers hold ``self._lock``): creating a DuckDB cursor,
+        setting its time zone and ``USE`` cost more than a small query itself. ``USE`` is only
+        re-run when the defaults change.
+        """
         self.ensure_project(project)
         if dataset is not None:
             self.require_dataset(project, dataset)
-            cur.execute(f"USE {quote_ident(project)}.{quote_ident(dataset)}")
-        else:
-            cur.execute(f"USE {quote_ident(project)}")
+        cur = self._request_cursor
+        if cur is None:
+            cur = self._request_cursor = self.con.cursor()
+            cur.execute("SET TimeZone='UTC'").fetchall()
+            self._cursor_scope = None
+        scope = (project, dataset)
+        if self._cursor_scope != scope:
+            target = quote_ident(project) if dataset is None else f"{quote_ident(project)}.{quote_ident(dataset)}"
+            cur.execute(f"USE {target}").fetchall()
+            self._cursor_scope = scope
         return cur
+
+    def _forget_cursor(self) -> None:
+        """Drop the request cursor (after a failure that may have left it in a bad state)."""
+        cur, self._request_cursor = self._request_cursor, None
+        self._cursor_scope = None
+        if cur is not None:
+            try:
+                cur.close()
+            except Exception:  # noqa: BLE001 - closing a broken cursor
+                pass
 
     # ------------------------------------------------------------------------------------
     # Persistence of metadata (file databases only)
@@ -328,7 +356,7 @@ class BigQueryBackend:
         if len(statements) != 1 or statements[0].kind != "SELECT":
             raise Invalid("A view's query must be a single SELECT statement")
         cur = self._cursor(project)
-        cur.execute(f"CREATE VIEW {_qualified(project, dataset, table)} AS {statements[0].sql}")
+        cur.execute(f"CREATE VIEW {_qualified(project, dataset, table)} AS {statements[0].sql}").fetchall()
         rel = cur.sql(f"SELECT * FROM {_qualified(project, dataset, table)}")
         return [bqtypes.field_from_duckdb(name, dtype) for name, dtype in zip(rel.columns, rel.types)]
 
@@ -441,14 +469,15 @@ class BigQueryBackend:
         if arrow.num_rows == 0:
             return "[]"
         with self._lock:
-            cur = self.con.cursor()
-            cur.execute("SET TimeZone='UTC'")
+            cur = self._encode_cursor
+            if cur is None:
+                cur = self._encode_cursor = self.con.cursor()
+                cur.execute("SET TimeZone='UTC'").fetchall()
             cur.register("__bq_rows", arrow)
             try:
                 encoded = cur.execute(row_encoder_sql(schema, "__bq_rows", int64_timestamps)).fetchall()
             finally:
                 cur.unregister("__bq_rows")
-                cur.close()
         return "[" + ",".join(r[0] for r in encoded) + "]"
 
     # ------------------------------------------------------------------------------------
@@ -616,24 +645,28 @@ class BigQueryBackend:
                 return self._dry_run(statements, project, dataset, bind)
             cur = self._cursor(project, dataset)
             outcome: QueryOutcome | None = None
+            # A read-only request needs no transaction (two round trips saved per query).
+            writes = any(statement.kind != "SELECT" for statement in statements)
             try:
-                cur.execute("BEGIN TRANSACTION")
+                if writes:
+                    cur.execute("BEGIN TRANSACTION").fetchall()
                 for statement in statements:
-                    outcome = self._run_statement(cur, statement, bind)
-                cur.execute("COMMIT")
+                    outcome = self._run_statement(cur, statement, _bind_for(statement, bind))
+                if writes:
+                    cur.execute("COMMIT").fetchall()
             except BaseException as exc:
-                try:
-                    cur.execute("ROLLBACK")
-                except Exception:  # noqa: BLE001 - the transaction may already be aborted
-                    pass
+                if writes:
+                    try:
+                        cur.execute("ROLLBACK").fetchall()
+                    except Exception:  # noqa: BLE001 - the transaction may already be aborted
+                        pass
+                self._forget_cursor()
                 self._resync_after_failure()
                 if isinstance(exc, BigQueryError):
                     raise
                 if _is_duckdb_error(exc):
                     raise _translate_duckdb_error(exc, project, dataset) from None
                 raise
-            finally:
-                cur.close()
             self._persist_meta()
             assert outcome is not None
             outcome.referenced = [(r.project, r.dataset, r.table) for r in _all_referenced(statements)
@@ -656,15 +689,15 @@ class BigQueryBackend:
         schema = None
         if last.kind == "SELECT":
             cur = self._cursor(project, dataset)
+            bound = _bind_for(last, bind)
             try:
-                rel = cur.sql(last.sql, params=bind) if bind else cur.sql(last.sql)
+                rel = cur.sql(last.sql, params=bound) if bound else cur.sql(last.sql)
                 schema = [bqtypes.field_from_duckdb(n, t) for n, t in zip(rel.columns, rel.types)]
             except Exception as exc:  # noqa: BLE001
+                self._forget_cursor()
                 if _is_duckdb_error(exc):
                     raise _translate_duckdb_error(exc, project, dataset) from None
                 raise
-            finally:
-                cur.close()
         return QueryOutcome(statement_type=last.kind, schema=schema)
 
     def _resync_after_failure(self) -> None:
@@ -723,7 +756,8 @@ class BigQueryBackend:
         result = cur.execute(statement.sql, bind) if bind else cur.execute(statement.sql)
         now = self.clock.epoch_ms()
         if kind in ("INSERT", "UPDATE", "DELETE", "MERGE"):
-            row = result.fetchone()
+            rows = result.fetchall()
+            row = rows[0] if rows else None
             affected = int(row[0]) if row and row[0] is not None else 0
             if target is not None:
                 self._tables[(target.project, target.dataset, target.table)].modified_ms = now
@@ -883,6 +917,18 @@ def _bind_parameters(parameters: list[dict[str, Any]], mode: str | None) -> tupl
         out_types.append(ptype)
         out_values.append(parameter_value(ptype, p.get("parameterValue"), f"positional parameter {index + 1}"))
     return out_values, out_types
+
+
+def _bind_for(statement: Any, bind: Any) -> Any:
+    """The parameter values one statement uses (DuckDB refuses bindings a statement does not use)."""
+    if not bind:
+        return None
+    used = getattr(statement, "parameters", None)
+    if used is None:
+        return bind
+    if isinstance(bind, dict):
+        return {name: bind[name] for name in used if name in bind} or None
+    return [bind[i] for i in used if isinstance(i, int) and i < len(bind)] or None
 
 
 def _all_referenced(statements: list[Any]) -> list[Any]:
