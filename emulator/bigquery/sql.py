@@ -24,8 +24,11 @@ by ``now`` on every call. Returned Statements are fresh objects; treat them as r
 from __future__ import annotations
 
 import json
+import logging
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -92,7 +95,12 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
         if cached is not None:
             _cache.move_to_end(key)
     if cached is None:
-        cached = tuple(_translate_uncached(sql, project, dataset, param_types))
+        try:
+            cached = tuple(_translate_uncached(sql, project, dataset, param_types))
+        except InvalidQuery:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a translator bug must not become a 5xx (clients retry those)
+            raise InvalidQuery(f"wallaroo-emulator cannot translate this query ({type(exc).__name__}: {exc})") from exc
         with _cache_lock:
             _cache[key] = cached
             if len(_cache) > _CACHE_SIZE:
@@ -139,7 +147,24 @@ class _Script:
         self.temp_tables: set[str] = set()
 
 
+@contextmanager
+def _quiet_sqlglot() -> Iterator[None]:
+    """sqlglot logs unsupported syntax as warnings; our errors say it instead."""
+    logger = logging.getLogger("sqlglot")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
+    with _quiet_sqlglot():
+        return _translate_script(sql, project, dataset, param_types)
+
+
+def _translate_script(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
     _check_statement_starts(sql)
     if "ASSERT" in sql.upper():
         chunks = _split_script(sql)
@@ -157,6 +182,8 @@ def _translate_uncached(sql: str, project: str, dataset: str | None, param_types
                     trees = sqlglot.parse(chunk, read="bigquery")
                 except ParseError as exc:
                     raise InvalidQuery(_parse_error_message(chunk, exc)) from None
+                except (TokenError, AttributeError, IndexError, KeyError, TypeError, ValueError):
+                    raise InvalidQuery("Syntax error: the query could not be parsed") from None
                 out.extend(_statement(t, script, chunk) for t in trees if t is not None)
             return out
     try:
@@ -165,6 +192,8 @@ def _translate_uncached(sql: str, project: str, dataset: str | None, param_types
         raise InvalidQuery(_parse_error_message(sql, exc)) from None
     except TokenError:
         raise InvalidQuery(_token_error_message(sql)) from None
+    except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:  # sqlglot gave up mid-parse
+        raise InvalidQuery(f"Syntax error: the query could not be parsed ({type(exc).__name__})") from None
     script = _Script(project, dataset, param_types)
     out = []
     for tree in trees:
@@ -398,7 +427,9 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
         else:
             target = _qualify(table, script)
             qualified = _quoted(target)
-        head = "CREATE " + ("OR REPLACE " if replace_ else "") + ("TEMP " if temporary else "")
+        # temporary objects live in the DuckDB session, which may outlive the script: replace, don't collide
+        head = "CREATE " + ("OR REPLACE " if replace_ or temporary else "") + ("TEMP " if temporary else "")
+        replacing = replace_ or temporary
         columns = None
         if schema is not None:
             columns = [_column_field(c) for c in schema.expressions if isinstance(c, exp.ColumnDef)]
@@ -407,11 +438,11 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
                 raise InvalidQuery("CREATE VIEW requires AS SELECT")
             _name_anonymous_columns(query)
             referenced, replacements = _resolve_tables(query, script)
-            sql = f"{head}VIEW {'IF NOT EXISTS ' if exists and not replace_ else ''}{qualified} AS " \
+            sql = f"{head}VIEW {'IF NOT EXISTS ' if exists and not replacing else ''}{qualified} AS " \
                   f"{_finish(query, script, replacements)}"
             return Statement("CREATE_VIEW", sql, target=target, if_not_exists=exists, or_replace=replace_,
                              referenced=referenced)
-        if_not = "IF NOT EXISTS " if exists and not replace_ else ""
+        if_not = "IF NOT EXISTS " if exists and not replacing else ""
         clone = tree.args.get("clone")
         like = next((p for p in properties.expressions if isinstance(p, exp.LikeProperty)), None) \
             if properties else None
@@ -465,8 +496,9 @@ def _create_function(tree: exp.Create, script: _Script, temporary: bool) -> Stat
         name_sql = _quote(name_table.name if isinstance(name_table, exp.Expression) else str(name_table))
     referenced, replacements = _resolve_tables(body, script)
     body_sql = _finish(body, script, replacements)
-    head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") else "") + ("TEMP " if temporary else "")
-    exists = " IF NOT EXISTS" if tree.args.get("exists") else ""
+    head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") or temporary else "") + (
+        "TEMP " if temporary else "")
+    exists = " IF NOT EXISTS" if tree.args.get("exists") and not (tree.args.get("replace") or temporary) else ""
     sql = f"{head}MACRO{exists} {name_sql}({params}) AS {body_sql}"
     return Statement("CREATE_FUNCTION", sql, target=target, or_replace=bool(tree.args.get("replace")),
                      if_not_exists=bool(tree.args.get("exists")), referenced=referenced)
@@ -557,10 +589,12 @@ def _assert_statement(text: str, script: _Script) -> Statement:
     if len(tokens) >= 2 and tokens[-2].token_type == TokenType.ALIAS and tokens[-1].token_type == TokenType.STRING:
         message = tokens[-1].text
         body = body[: tokens[-2].start].strip()
+    if not body:
+        raise InvalidQuery("Syntax error: Unexpected end of statement after ASSERT")
     try:
         condition = sqlglot.parse_one(f"SELECT {body}", read="bigquery").expressions[0]
     except (ParseError, TokenError) as exc:
-        raise InvalidQuery(f"Syntax error: {exc}") from None
+        raise InvalidQuery(f"Syntax error: {str(exc).splitlines()[0]}") from None
     description = message or f"Assertion failed: {body}"
     check = exp.select(exp.Case(ifs=[exp.If(this=exp.Not(this=exp.Paren(this=exp.Coalesce(
         this=condition, expressions=[exp.false()]))), true=exp.Anonymous(

@@ -542,3 +542,31 @@ def test_farm_fingerprint_documented_values(db: Fixture, text: str, expected: in
 def test_farm_fingerprint_bytes_and_null(db: Fixture) -> None:
     assert db.run("SELECT FARM_FINGERPRINT(b'alphabet'), FARM_FINGERPRINT(CAST(NULL AS STRING))") == [
         (farm_fingerprint("alphabet"), None)]
+
+
+# ------------------------------------------------------------------------------------------
+# robustness: translate() only ever raises InvalidQuery
+# ------------------------------------------------------------------------------------------
+_WORDS = ["SELECT", "FROM", "WHERE", "ds.t", "`my-proj.ds.t`", "UNNEST", "(", ")", "[", "]", ",", "1", "1.5", "'a'",
+          "@p", "?", "AS", "x", "WITH", "OFFSET", "STRUCT", "ARRAY", "CAST", "INT64", "+", "/", "=", "AND", "GROUP",
+          "BY", "ORDER", "LIMIT", ";", "INSERT", "INTO", "VALUES", "UPDATE", "SET", "DELETE", "MERGE", "CREATE",
+          "TABLE", "DROP", "CURRENT_TIMESTAMP()", "DATE_TRUNC", "EXTRACT", "DAYOFWEEK", "OVER", "*", "EXCEPT",
+          "DECLARE", "ASSERT", "IF", "JSON", "'{}'", ".", "NULL", "TRUE"]
+
+
+def test_translate_raises_only_invalid_query() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=300, deadline=None, derandomize=True)
+    @given(st.lists(st.sampled_from(_WORDS), min_size=1, max_size=14))
+    def check(words: list[str]) -> None:
+        sql = " ".join(words)
+        try:
+            statements = translate(sql, project="my-proj", dataset="ds", now=NOW,
+                                   param_types={"p": {"type": "INT64"}})
+        except InvalidQuery:
+            return
+        assert all(isinstance(s, Statement) for s in statements)
+
+    check()
