@@ -341,6 +341,7 @@ def _apply_replacements(replacements: list[tuple[exp.Table, exp.Expression]]) ->
 # anonymous result columns: BigQuery names them f0_, f1_, …
 # ------------------------------------------------------------------------------------------
 def _name_anonymous_columns(query: exp.Expression) -> None:
+    """Unnamed result columns are f0_, f1_…; a repeated name gets a suffix (x, x_1), as in BigQuery."""
     select = query
     while isinstance(select, exp.SetOperation):
         select = select.this
@@ -349,7 +350,8 @@ def _name_anonymous_columns(query: exp.Expression) -> None:
     if not isinstance(select, exp.Select):
         return
     counter = 0
-    new = []
+    new: list[exp.Expression] = []
+    seen: set[str] = set()
     changed = False
     for item in select.expressions:
         inner = item.this if isinstance(item, exp.Alias) else item
@@ -357,12 +359,26 @@ def _name_anonymous_columns(query: exp.Expression) -> None:
             inner.replace(exp.cast(exp.null(), exp.DataType.build("BIGINT")))
             item = select.expressions[len(new)] if not isinstance(item, exp.Alias) else item
             changed = True
-        if isinstance(item, exp.Alias | exp.Column | exp.Star | exp.Dot):
+        if isinstance(item, exp.Star) or (isinstance(item, exp.Column) and isinstance(item.this, exp.Star)):
             new.append(item)
             continue
-        new.append(exp.alias_(item, f"f{counter}_"))
+        if isinstance(item, exp.Alias | exp.Column | exp.Dot):
+            name = item.alias_or_name
+            if name.lower() in seen:
+                suffix = 1
+                while f"{name}_{suffix}".lower() in seen:
+                    suffix += 1
+                target = item.this if isinstance(item, exp.Alias) else item
+                item = exp.alias_(target, f"{name}_{suffix}")
+                name = f"{name}_{suffix}"
+                changed = True
+            seen.add(name.lower())
+            new.append(item)
+            continue
+        item = exp.alias_(item, f"f{counter}_")
         counter += 1
         changed = True
+        new.append(item)
     if changed:
         select.set("expressions", new)
 

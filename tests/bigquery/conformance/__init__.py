@@ -6,7 +6,7 @@ import importlib
 import re
 from typing import Any
 
-MODULES = ("cases_functions", "cases_datetime", "cases_types", "cases_dml", "cases_errors")
+MODULES = ("cases_functions", "cases_datetime", "cases_types", "cases_query", "cases_dml", "cases_errors")
 
 
 def all_cases() -> list[dict[str, Any]]:
