@@ -324,8 +324,6 @@ def _resolve_tables(tree: exp.Expression, script: _Script, skip: tuple[exp.Expre
             name = table.name.lower()
             if name in ctes or name in script.temp_tables:
                 continue
-            if "." in table.name and table.this.quoted:
-                pass  # `ds.t` written as one quoted identifier: qualify below
         ref = _qualify(table, script)
         if ref not in referenced:
             referenced.append(ref)
