@@ -48,6 +48,8 @@ __all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
 NOOP_SQL = "SELECT NULL WHERE FALSE"
 
 _CACHE_SIZE = 2048
+#: longer requests (typically INSERT … VALUES with many rows) are translated every time, not cached
+_CACHE_MAX_SQL = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -101,10 +103,11 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
             raise
         except Exception as exc:  # noqa: BLE001 - a translator bug must not become a 5xx (clients retry those)
             raise InvalidQuery(f"wallaroo-emulator cannot translate this query ({type(exc).__name__}: {exc})") from exc
-        with _cache_lock:
-            _cache[key] = cached
-            if len(_cache) > _CACHE_SIZE:
-                _cache.popitem(last=False)
+        if len(sql) <= _CACHE_MAX_SQL:
+            with _cache_lock:
+                _cache[key] = cached
+                if len(_cache) > _CACHE_SIZE:
+                    _cache.popitem(last=False)
     now_literal: str | None = None
     out = []
     for statement in cached:
