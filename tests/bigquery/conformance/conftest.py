@@ -19,18 +19,7 @@ def bq() -> Iterator[Any]:
     from emulator import Emulator
 
     with Emulator(start=START) as emu:
-        _ensure_sql_functions(emu)
         client = emu.bigquery_client(project=PROJECT)
         client.create_dataset("ds")
         yield client
 
-
-def _ensure_sql_functions(emu: Any) -> None:
-    """The backend registers emulator.bigquery.sql_functions on its connection; do it if it does not yet."""
-    from emulator.bigquery import sql_functions
-
-    con = emu.bigquery.con
-    present = con.execute("SELECT count(*) FROM duckdb_functions() WHERE function_name = ?",
-                          [sql_functions.FARM_FINGERPRINT]).fetchall()[0][0]
-    if not present:
-        sql_functions.register(con)
