@@ -609,6 +609,9 @@ def _parse_numeric(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 def _update(node: exp.Update, ctx: RuleContext) -> exp.Expression:
     """``SET s.f = v`` on a STRUCT column → ``SET s = struct_update(s, f := v)``."""
     target = node.this
+    if not isinstance(target, exp.Table):  # UPDATE inside MERGE … WHEN MATCHED: the MERGE's target
+        merge = node.find_ancestor(exp.Merge)
+        target = merge.this if merge is not None else None
     names = {target.name.lower()} if isinstance(target, exp.Table) else set()
     if isinstance(target, exp.Table) and target.alias:
         names.add(target.alias.lower())

@@ -345,6 +345,13 @@ def test_dml_targets(db: Fixture) -> None:
     assert merge.referenced == [TableRef("my-proj", "ds", "u")]
 
 
+def test_update_struct_field(db: Fixture) -> None:
+    db.run("UPDATE ds.t SET s.b = 'changed' WHERE id = 1")
+    db.run("MERGE ds.t T USING (SELECT 2 AS id) S ON T.id = S.id WHEN MATCHED THEN UPDATE SET s.a = 20")
+    assert db.run("SELECT id, s FROM ds.t WHERE id < 3 ORDER BY id") == [
+        (1, {"a": 1, "b": "changed"}), (2, {"a": 20, "b": "y"})]
+
+
 def test_delete_without_where_is_an_error(db: Fixture) -> None:
     with pytest.raises(InvalidQuery, match="DELETE must have a WHERE clause"):
         db.statements("DELETE FROM ds.t")
