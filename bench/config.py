@@ -30,7 +30,7 @@ class Mode:
         return 1 if self.quick else 2
 
 
-QUICK = Mode(quick=True, reps_fast=5, reps_slow=2, sizes=(1_000, 10_000), schedule_days=(1,),
+QUICK = Mode(quick=True, reps_fast=5, reps_slow=2, sizes=(1_000, 10_000), schedule_days=(1, 7),
              big_rows=100_000, point_budget_s=10.0)
 FULL = Mode(quick=False, reps_fast=30, reps_slow=5, sizes=(1_000, 10_000, 100_000, 1_000_000),
             schedule_days=(1, 7, 30), big_rows=1_000_000, point_budget_s=150.0)
