@@ -401,6 +401,34 @@ def _parse_json(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return value
 
 
+_ML_DISTANCES = {
+    "EUCLIDEAN": "list_distance({0}, {1})",
+    "COSINE": "list_cosine_distance({0}, {1})",
+    "MANHATTAN": "list_sum(list_transform(range(1, len({0}) + 1), "
+                 "lambda i: abs(list_extract({0}, i) - list_extract({1}, i))))",
+}
+
+
+def _dot(node: exp.Dot, ctx: RuleContext) -> exp.Expression:
+    """``ML.DISTANCE(a, b [, 'EUCLIDEAN' | 'COSINE' | 'MANHATTAN'])`` on ARRAY<FLOAT64> vectors."""
+    call = node.expression
+    if not (isinstance(node.this, exp.Identifier | exp.Column | exp.Var) and node.this.name.upper() == "ML"
+            and isinstance(call, exp.Anonymous) and str(call.this).upper() == "DISTANCE"):
+        return node
+    args = call.expressions
+    if len(args) < 2:
+        return node
+    kind = "EUCLIDEAN"
+    if len(args) > 2:
+        if not (isinstance(args[2], exp.Literal) and args[2].is_string):
+            return node
+        kind = args[2].this.upper()
+    template = _ML_DISTANCES.get(kind)
+    if template is None:
+        return node
+    return duck(template, args[0], args[1])
+
+
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.Anonymous(this="try", expressions=[node.this])
 
@@ -834,6 +862,7 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.BitwiseCount: _bit_count,
     exp.JSONFormat: _to_json,
     exp.CountIf: _count_if,
+    exp.Dot: _dot,
     exp.SHA2Digest: _sha2,
     exp.ParseJSON: _parse_json,
     exp.GroupConcat: _string_agg,

@@ -154,6 +154,7 @@ EXPECTED: dict[str, Any] = {
     "CTE": [(2,)],
     "GENERATE_UUID": [(36,)],
     "COSINE_DISTANCE (vector)": [(1.0,)],
+    "ML.DISTANCE": [(1.0,)],
     "FARM_FINGERPRINT": [(farm_fingerprint("a"),)],
     "EUCLIDEAN_DISTANCE (vector)": [(5.0,)],
     "APPROX_COUNT_DISTINCT / ANY_VALUE": [(2, "a")],
@@ -179,7 +180,6 @@ EXPECTED_ERRORS = {
 
 #: corpus cases the translator cannot reproduce (with the reason); they must keep failing
 KNOWN_GAPS = {
-    "ML.DISTANCE": "ML.DISTANCE is not supported",
     # ds.T resolves to ds.t in DuckDB; the backend's catalog check (case-sensitive) rejects it.
     "case-insensitive table name (BQ tables are case-sensitive)": "table-name case is checked by the backend",
 }

@@ -249,6 +249,14 @@ CASES = [
     case(A, "Array functions: ARRAY_INCLUDES_ALL", "SELECT ARRAY_INCLUDES_ALL([1, 2, 3], [1, 2])", [(True,)]),
     case(A, "Array functions: ARRAY_IS_DISTINCT", "SELECT ARRAY_IS_DISTINCT([1, 2, 3]), "
          "ARRAY_IS_DISTINCT([1, 1, 1])", [(True, False)]),
+    case(A, "Distance functions: COSINE_DISTANCE", "SELECT COSINE_DISTANCE([1.0, 2.0], [3.0, 4.0])",
+         [(0.016130089900092459,)], approx=True),
+    case(A, "Distance functions: EUCLIDEAN_DISTANCE", "SELECT EUCLIDEAN_DISTANCE([1.0, 2.0], [3.0, 4.0])",
+         [(2.8284271247461903,)], approx=True),
+    case(A, "ML.DISTANCE: EUCLIDEAN (default) / COSINE / MANHATTAN",
+         "SELECT ML.DISTANCE([1.0, 2.0], [3.0, 4.0]), ML.DISTANCE([1.0, 2.0], [3.0, 4.0], 'COSINE'), "
+         "ML.DISTANCE([1.0, 2.0], [3.0, 4.0], 'MANHATTAN')", [(2.8284271247461903, 0.016130089900092459, 4.0)],
+         approx=True),
     # ---------------------------------------------------------------- aggregates
     case(AG, "Aggregate functions: ARRAY_AGG", "SELECT ARRAY_AGG(x) FROM UNNEST([2, 1, -2, 3, -2, 1, 2]) AS x",
          [([2, 1, -2, 3, -2, 1, 2],)]),
