@@ -15,6 +15,22 @@ LIBRARIES = ("duckdb", "onnxruntime", "numpy", "pandas", "pyarrow", "google-clou
              "freezegun", "responses", "matplotlib")
 
 
+def code_version() -> str:
+    """The commit measured (and whether the work tree differed from it)."""
+    import subprocess
+
+    from bench.measure import REPO
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True,
+                              check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", "emulator",
+                                "tutorial_replay", "bench"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return head + (" with uncommitted changes in emulator/, tutorial_replay/ or bench/" if dirty else "")
+
+
 def machine() -> dict[str, Any]:
     """Where the run happened: platform, CPUs, memory, Python and library versions."""
     memory = ""
@@ -46,6 +62,7 @@ def machine() -> dict[str, Any]:
         "platform": platform.platform(), "machine": platform.machine(), "cpu": cpu,
         "cpu_count": os.cpu_count(), "cpus_usable": usable, "memory": memory,
         "python": sys.version.split()[0], "implementation": platform.python_implementation(), "versions": versions,
+        "code": code_version(),
     }
 
 
@@ -207,6 +224,7 @@ def render(results: Results, *, mode_name: str, started: str, elapsed: float, in
         f"* run started {started} (UTC), took {elapsed:.0f} s",
         f"* machine: {info['platform']} ({info['machine']}), {info['cpu'] or 'cpu model unknown'}, "
         f"{info['cpu_count']} CPUs ({info['cpus_usable']} usable), {info['memory'] or 'memory unknown'} memory",
+        f"* code measured: commit {info['code']}",
         f"* Python {info['python']} ({info['implementation']})",
         "* " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()),
         "",

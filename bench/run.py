@@ -79,7 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     steps = _steps()
 
     def run_all() -> None:
+        from emulator.clock import keep_time_patches
+
         for group in groups:
+            if group != "bigquery":  # measure_fresh_emulator pins them itself, after its unpinned figures
+                keep_time_patches()  # as the pytest plugin does: cheap fresh emulators
             for step in steps[group]:
                 print(f"[bench] {step.__module__.split('.')[-1]}.{step.__name__} ...", file=sys.stderr, flush=True)
                 try:
