@@ -86,12 +86,19 @@ def main(argv: Sequence[str] | None = None) -> int:
                 keep_time_patches()  # as the pytest plugin does: cheap fresh emulators
             for step in steps[group]:
                 print(f"[bench] {step.__module__.split('.')[-1]}.{step.__name__} ...", file=sys.stderr, flush=True)
+                first_row, first_curve = len(results.rows), len(results.curves)
                 try:
                     step(results, mode)
                 except Exception as exc:  # noqa: BLE001 - recorded; the run goes on
                     import traceback
 
-                    results.crashes.append(f"{step.__name__}: {exc}\n{traceback.format_exc()}")
+                    text = f"{type(exc).__name__}: {exc}"
+                    results.crashes.append(f"{step.__name__}: {text}\n{traceback.format_exc()}")
+                    for row in results.rows[first_row:]:
+                        if row.measured is None and row.status == "measured":
+                            row.status, row.error = "error", text
+                    for curve in results.curves[first_curve:]:
+                        curve.error = curve.error or text
         if args.anchor == "bqemulator":
             from bench.anchor import measure_bqemulator
 
