@@ -3,6 +3,9 @@
 ``register(con)`` must be called once per DuckDB connection (cursors see the functions). The
 translator (:mod:`emulator.bigquery.sql_rules`) emits calls to the names registered here:
 
+* ``bq_normalize(VARCHAR, VARCHAR)`` → VARCHAR: Unicode normalization (NFC, NFKC, NFD, NFKD).
+* ``bq_soundex(VARCHAR)`` → VARCHAR: American Soundex of the Latin letters (H and W do not separate codes).
+* ``bq_safe_convert_bytes_to_string(BLOB)`` → VARCHAR: UTF-8 with invalid bytes replaced by U+FFFD.
 * ``bq_sha512(VARCHAR)`` / ``bq_sha512_bytes(BLOB)`` → BLOB: SHA-512 (DuckDB has SHA-256 only).
 * ``bq_farm_fingerprint(VARCHAR)`` / ``bq_farm_fingerprint_bytes(BLOB)`` → BIGINT: FarmHash
   ``Fingerprint64`` (farmhashna ``Hash64``) of the UTF-8 bytes, as BigQuery's ``FARM_FINGERPRINT``.
@@ -22,6 +25,9 @@ FARM_FINGERPRINT = "bq_farm_fingerprint"
 FARM_FINGERPRINT_BYTES = "bq_farm_fingerprint_bytes"
 SHA512 = "bq_sha512"
 SHA512_BYTES = "bq_sha512_bytes"
+NORMALIZE = "bq_normalize"
+SOUNDEX = "bq_soundex"
+SAFE_CONVERT_BYTES_TO_STRING = "bq_safe_convert_bytes_to_string"
 
 
 def _fetch64(data: bytes, i: int) -> int:
@@ -174,6 +180,44 @@ def sha512(value: str | bytes | None) -> bytes | None:
     return hashlib.sha512(value.encode("utf-8") if isinstance(value, str) else bytes(value)).digest()
 
 
+def normalize(value: str | None, form: str | None) -> str | None:
+    if value is None:
+        return None
+    import unicodedata
+
+    return unicodedata.normalize((form or "NFC").upper(), value)
+
+
+_SOUNDEX_CODES = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"), **dict.fromkeys("dt", "3"),
+                  "l": "4", **dict.fromkeys("mn", "5"), "r": "6"}
+
+
+def soundex(value: str | None) -> str | None:
+    if value is None:
+        return None
+    letters = [ch for ch in value if "a" <= ch.lower() <= "z"]
+    if not letters:
+        return ""
+    result = letters[0].upper()
+    last = _SOUNDEX_CODES.get(letters[0].lower())
+    for ch in letters[1:]:
+        code = _SOUNDEX_CODES.get(ch.lower())
+        if code is None:
+            if ch.lower() not in "hw":  # vowels separate equal codes; H and W do not
+                last = None
+            continue
+        if code != last:
+            result += code
+            if len(result) == 4:
+                break
+        last = code
+    return result.ljust(4, "0")
+
+
+def safe_convert_bytes_to_string(value: bytes | None) -> str | None:
+    return None if value is None else bytes(value).decode("utf-8", errors="replace")
+
+
 def register(con: Any) -> None:
     """Register the functions on a DuckDB connection (idempotent; cursors of ``con`` see them)."""
     from duckdb.sqltypes import BIGINT, BLOB, VARCHAR
@@ -181,9 +225,12 @@ def register(con: Any) -> None:
     for name, function, arg_type, result in (
         (FARM_FINGERPRINT, farm_fingerprint, VARCHAR, BIGINT), (FARM_FINGERPRINT_BYTES, farm_fingerprint, BLOB, BIGINT),
         (SHA512, sha512, VARCHAR, BLOB), (SHA512_BYTES, sha512, BLOB, BLOB),
+        (SOUNDEX, soundex, VARCHAR, VARCHAR), (SAFE_CONVERT_BYTES_TO_STRING, safe_convert_bytes_to_string, BLOB, VARCHAR),
+        (NORMALIZE, normalize, [VARCHAR, VARCHAR], VARCHAR),
     ):
         try:
             con.remove_function(name)
         except Exception:  # noqa: BLE001 - not registered yet
             pass
-        con.create_function(name, function, [arg_type], result, null_handling="special", side_effects=False)
+        arg_types = arg_type if isinstance(arg_type, list) else [arg_type]
+        con.create_function(name, function, arg_types, result, null_handling="special", side_effects=False)

@@ -429,6 +429,23 @@ def _dot(node: exp.Dot, ctx: RuleContext) -> exp.Expression:
     return duck(template, args[0], args[1])
 
 
+def _normalize(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    from emulator.bigquery.sql_functions import NORMALIZE
+
+    form = node.args.get("form")
+    name = form.name.upper() if isinstance(form, exp.Expression) else "NFC"
+    return exp.Anonymous(this=NORMALIZE, expressions=[node.this, exp.Literal.string(name)])
+
+
+def _udf(name_attr: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        from emulator.bigquery import sql_functions
+
+        arg = node.expressions[0] if isinstance(node, exp.Anonymous) else node.this
+        return exp.Anonymous(this=getattr(sql_functions, name_attr), expressions=[arg])
+    return rule
+
+
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.Anonymous(this="try", expressions=[node.this])
 
@@ -816,6 +833,7 @@ _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = 
     "IEEE_DIVIDE": _ieee_divide,
     "FLOAT64": _json_scalar("DOUBLE"),
     "PARSE_NUMERIC": _parse_numeric,
+    "SAFE_CONVERT_BYTES_TO_STRING": _udf("SAFE_CONVERT_BYTES_TO_STRING"),
     "PARSE_BIGNUMERIC": _parse_numeric,
     "ARRAY_INCLUDES": lambda n, c: duck("list_contains({0}, {1})", *n.expressions),
     "ARRAY_INCLUDES_ALL": lambda n, c: duck("list_has_all({0}, {1})", *n.expressions),
@@ -863,6 +881,9 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.JSONFormat: _to_json,
     exp.CountIf: _count_if,
     exp.Dot: _dot,
+    exp.Normalize: _normalize,
+    exp.Soundex: _udf("SOUNDEX"),
+    exp.SafeConvertBytesToString: _udf("SAFE_CONVERT_BYTES_TO_STRING"),
     exp.SHA2Digest: _sha2,
     exp.ParseJSON: _parse_json,
     exp.GroupConcat: _string_agg,
