@@ -206,6 +206,15 @@ class InputColumn:
         if values.dtype != object or len(values) == 0:
             return values
         first = values[0]
+        if isinstance(first, np.ndarray) and first.ndim == 1 and first.dtype.kind == "f":
+            # float arrays (as BigQuery's to_dataframe gives) echo like float lists do: their values
+            enabled = gc.isenabled()
+            gc.disable()  # many small lists: the cyclic GC only slows this down
+            try:
+                return _object_array(np.stack(values).tolist())
+            finally:
+                if enabled:
+                    gc.enable()
         needs_floats = isinstance(first, np.ndarray) or (
             isinstance(first, list) and first and isinstance(first[0], int | np.integer))
         if needs_floats and self._cache:  # the engine sends the tensor back as float lists
@@ -260,6 +269,13 @@ def _values_to_array(column: InputColumn, spec: TensorSpec) -> np.ndarray:
                               f"({int(lengths.min())} to {int(lengths.max())} values)")
             flat = np.fromiter(chain.from_iterable(values), dtype=dtype or np.float64, count=n * width)
             return flat.reshape(n, width)
+        if isinstance(first, np.ndarray) and first.ndim == 1:
+            # cells from BigQuery's to_dataframe() are 1-D numpy arrays: stack them in one go
+            lengths = np.fromiter(map(len, values), dtype=np.int64, count=n)
+            if not (lengths == lengths[0]).all():
+                raise invalid(f"column '{column.name}' has rows of different lengths "
+                              f"({int(lengths.min())} to {int(lengths.max())} values)")
+            return np.stack(values).astype(dtype, copy=False) if dtype is not None else np.stack(values)
         return np.array(values.tolist(), dtype=dtype)
     except InferenceFailed:
         raise
