@@ -4,6 +4,9 @@
 translator (:mod:`emulator.bigquery.sql_rules`) emits calls to the names registered here:
 
 * ``bq_normalize(VARCHAR, VARCHAR)`` → VARCHAR: Unicode normalization (NFC, NFKC, NFD, NFKD).
+* ``bq_format_timestamp(VARCHAR, TIMESTAMPTZ, VARCHAR)`` / ``bq_format_civil(VARCHAR, TIMESTAMP)`` →
+  VARCHAR: FORMAT_TIMESTAMP / FORMAT_DATETIME / FORMAT_DATE / FORMAT_TIME for format elements DuckDB's
+  strftime lacks (``%E#S``, ``%E*S``, ``%Ez``, ``%Q``, ``%s``, ``%Z``, ``%z``, ``%C``, ``%G``, ``%V``…).
 * ``bq_soundex(VARCHAR)`` → VARCHAR: American Soundex of the Latin letters (H and W do not separate codes).
 * ``bq_safe_convert_bytes_to_string(BLOB)`` → VARCHAR: UTF-8 with invalid bytes replaced by U+FFFD.
 * ``bq_sha512(VARCHAR)`` / ``bq_sha512_bytes(BLOB)`` → BLOB: SHA-512 (DuckDB has SHA-256 only).
@@ -27,6 +30,8 @@ SHA512 = "bq_sha512"
 SHA512_BYTES = "bq_sha512_bytes"
 NORMALIZE = "bq_normalize"
 SOUNDEX = "bq_soundex"
+FORMAT_TIMESTAMP = "bq_format_timestamp"
+FORMAT_CIVIL = "bq_format_civil"
 SAFE_CONVERT_BYTES_TO_STRING = "bq_safe_convert_bytes_to_string"
 
 
@@ -218,15 +223,86 @@ def safe_convert_bytes_to_string(value: bytes | None) -> str | None:
     return None if value is None else bytes(value).decode("utf-8", errors="replace")
 
 
+def bq_strftime(fmt: str, value: Any, zone_name: str | None = None) -> str:
+    """Format ``value`` (a datetime) with BigQuery's format elements (Python strftime plus %E…, %Q, %s)."""
+    out: list[str] = []
+    i = 0
+    while i < len(fmt):
+        ch = fmt[i]
+        if ch != "%" or i + 1 >= len(fmt):
+            out.append(ch)
+            i += 1
+            continue
+        spec = fmt[i + 1]
+        if spec == "E":
+            rest = fmt[i + 2:]
+            if rest[:2] == "*S" or (rest[:1].isdigit() and rest[1:2] == "S"):
+                digits = 6 if rest[0] == "*" else int(rest[0])
+                seconds = f"{value.second:02d}"
+                if digits:
+                    seconds += "." + f"{value.microsecond:06d}"[:digits]
+                out.append(seconds)
+                i += 4
+                continue
+            if rest[:1] == "z":
+                offset = value.utcoffset()
+                total = int(offset.total_seconds()) if offset is not None else 0
+                sign = "-" if total < 0 else "+"
+                out.append(f"{sign}{abs(total) // 3600:02d}:{abs(total) % 3600 // 60:02d}")
+                i += 3
+                continue
+            if rest[:2] == "4Y":
+                out.append(f"{value.year:04d}")
+                i += 4
+                continue
+            out.append("%E")
+            i += 2
+            continue
+        if spec == "Q":
+            out.append(str((value.month - 1) // 3 + 1))
+        elif spec == "s":
+            import calendar
+
+            out.append(str(calendar.timegm(value.utctimetuple())))
+        elif spec == "Z":
+            out.append(zone_name or ("UTC" if value.tzinfo is not None else ""))
+        elif spec == "z":
+            out.append(value.strftime("%z") if value.tzinfo is not None else "")
+        elif spec == "%":
+            out.append("%")
+        else:
+            out.append(value.strftime("%" + spec))
+        i += 2
+    return "".join(out)
+
+
+def format_timestamp(fmt: str | None, value: Any, zone: str | None) -> str | None:
+    if fmt is None or value is None:
+        return None
+    from datetime import UTC
+    from zoneinfo import ZoneInfo
+
+    local = value.astimezone(ZoneInfo(zone) if zone else UTC)
+    return bq_strftime(fmt, local, zone or "UTC")
+
+
+def format_civil(fmt: str | None, value: Any) -> str | None:
+    if fmt is None or value is None:
+        return None
+    return bq_strftime(fmt, value)
+
+
 def register(con: Any) -> None:
     """Register the functions on a DuckDB connection (idempotent; cursors of ``con`` see them)."""
-    from duckdb.sqltypes import BIGINT, BLOB, VARCHAR
+    from duckdb.sqltypes import BIGINT, BLOB, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
 
     for name, function, arg_type, result in (
         (FARM_FINGERPRINT, farm_fingerprint, VARCHAR, BIGINT), (FARM_FINGERPRINT_BYTES, farm_fingerprint, BLOB, BIGINT),
         (SHA512, sha512, VARCHAR, BLOB), (SHA512_BYTES, sha512, BLOB, BLOB),
         (SOUNDEX, soundex, VARCHAR, VARCHAR), (SAFE_CONVERT_BYTES_TO_STRING, safe_convert_bytes_to_string, BLOB, VARCHAR),
         (NORMALIZE, normalize, [VARCHAR, VARCHAR], VARCHAR),
+        (FORMAT_TIMESTAMP, format_timestamp, [VARCHAR, TIMESTAMP_TZ, VARCHAR], VARCHAR),
+        (FORMAT_CIVIL, format_civil, [VARCHAR, TIMESTAMP], VARCHAR),
     ):
         try:
             con.remove_function(name)

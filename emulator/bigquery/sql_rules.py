@@ -223,7 +223,34 @@ def _unix_to_time(node: exp.UnixToTime, ctx: RuleContext) -> exp.Expression:
     return exp.AtTimeZone(this=naive, zone=exp.Literal.string("UTC"))
 
 
+#: format elements DuckDB's strftime lacks or spells differently: such formats use a Python function
+_PYTHON_FORMAT_ELEMENTS = ("%E", "%Q", "%s", "%Z", "%z", "%C", "%G", "%V", "%g", "%u", "%J", "%P", "%h", "%N")
+
+
+def _python_format(node: exp.TimeToStr) -> exp.Expression | None:
+    from emulator.bigquery.sql_functions import FORMAT_CIVIL, FORMAT_TIMESTAMP
+
+    fmt = node.args.get("format")
+    if not (isinstance(fmt, exp.Literal) and fmt.is_string and any(e in fmt.this for e in _PYTHON_FORMAT_ELEMENTS)):
+        return None
+    value = node.this
+    zone = node.args.get("zone")
+    if isinstance(value, exp.TsOrDsToTimestamp) or isinstance(zone, exp.Expression):
+        inner = value.this if isinstance(value, exp.TsOrDsToTimestamp) else value
+        return exp.Anonymous(this=FORMAT_TIMESTAMP, expressions=[
+            fmt, exp.cast(inner, exp.DataType.build("TIMESTAMPTZ")), zone if isinstance(zone, exp.Expression)
+            else exp.null()])
+    if isinstance(value, exp.TsOrDsToDatetime | exp.TsOrDsToDate):
+        return exp.Anonymous(this=FORMAT_CIVIL, expressions=[fmt, exp.cast(value.this, exp.DataType.build("TIMESTAMP"))])
+    if isinstance(value, exp.TsOrDsToTime):
+        return exp.Anonymous(this=FORMAT_CIVIL, expressions=[fmt, duck("CAST('1970-01-01' AS DATE) + {0}", value.this)])
+    return None
+
+
 def _time_to_str(node: exp.TimeToStr, ctx: RuleContext) -> exp.Expression:
+    python = _python_format(node)
+    if python is not None:
+        return python
     value = node.this
     zone = node.args.get("zone")
     if isinstance(value, exp.TsOrDsToTime):  # FORMAT_TIME: DuckDB formats timestamps only
