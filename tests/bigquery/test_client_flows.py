@@ -636,3 +636,21 @@ def test_strings_are_escaped_and_nested_repeated_records_round_trip(client):
     assert got[1].s is None and got[1].recs == []
     listed = list(client.list_rows("ds1.n"))
     assert sorted(r.s or "" for r in listed) == sorted([tricky, ""])
+
+
+def test_destination_table_copy_jobs_and_job_listing(client):
+    client.query("CREATE TABLE ds1.src AS SELECT n FROM UNNEST(GENERATE_ARRAY(1, 10)) AS n").result()
+    cfg = bigquery.QueryJobConfig(destination=f"{PROJECT}.ds1.dst", write_disposition="WRITE_TRUNCATE")
+    job = client.query("SELECT n FROM ds1.src WHERE n > 5", job_config=cfg)
+    assert job.result().total_rows == 5
+    assert client.get_table("ds1.dst").num_rows == 5
+    client.query("SELECT n FROM ds1.src WHERE n > 8", job_config=cfg).result()
+    assert client.get_table("ds1.dst").num_rows == 2
+    copy = client.copy_table("ds1.src", "ds1.cpy")
+    assert copy.result().state == "DONE"
+    assert client.get_table("ds1.cpy").num_rows == 10
+    fetched = client.get_job(job.job_id)
+    assert fetched.state == "DONE" and fetched.job_id == job.job_id
+    assert job.job_id in {j.job_id for j in client.list_jobs()}
+    with pytest.raises(exceptions.NotFound):
+        client.get_job("no-such-job")
