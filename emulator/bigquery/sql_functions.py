@@ -7,6 +7,8 @@ translator (:mod:`emulator.bigquery.sql_rules`) emits calls to the names registe
 * ``bq_format_timestamp(VARCHAR, TIMESTAMPTZ, VARCHAR)`` / ``bq_format_civil(VARCHAR, TIMESTAMP)`` →
   VARCHAR: FORMAT_TIMESTAMP / FORMAT_DATETIME / FORMAT_DATE / FORMAT_TIME for format elements DuckDB's
   strftime lacks (``%E#S``, ``%E*S``, ``%Ez``, ``%Q``, ``%s``, ``%Z``, ``%z``, ``%C``, ``%G``, ``%V``…).
+* ``bq_parse_timestamp(VARCHAR, VARCHAR, VARCHAR)`` → TIMESTAMPTZ: PARSE_TIMESTAMP for formats with
+  ``%E*S``, ``%E#S``, ``%Ez`` or ``%s`` (DuckDB's strptime lacks them).
 * ``bq_soundex(VARCHAR)`` → VARCHAR: American Soundex of the Latin letters (H and W do not separate codes).
 * ``bq_safe_convert_bytes_to_string(BLOB)`` → VARCHAR: UTF-8 with invalid bytes replaced by U+FFFD.
 * ``bq_sha512(VARCHAR)`` / ``bq_sha512_bytes(BLOB)`` → BLOB: SHA-512 (DuckDB has SHA-256 only).
@@ -32,6 +34,7 @@ NORMALIZE = "bq_normalize"
 SOUNDEX = "bq_soundex"
 FORMAT_TIMESTAMP = "bq_format_timestamp"
 FORMAT_CIVIL = "bq_format_civil"
+PARSE_TIMESTAMP = "bq_parse_timestamp"
 SAFE_CONVERT_BYTES_TO_STRING = "bq_safe_convert_bytes_to_string"
 
 
@@ -292,6 +295,33 @@ def format_civil(fmt: str | None, value: Any) -> str | None:
     return bq_strftime(fmt, value)
 
 
+def parse_timestamp(fmt: str | None, text: str | None, zone: str | None) -> Any:
+    """PARSE_TIMESTAMP with BigQuery's %E*S / %E#S / %Ez / %s elements (civil times are in ``zone``)."""
+    import re
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    if fmt is None or text is None:
+        return None
+    if fmt.strip() == "%s":
+        return datetime.fromtimestamp(int(text.strip()), tz=UTC)
+    python_fmt = re.sub(r"%E(\*|\d)S", "%S.%f", fmt).replace("%Ez", "%z")
+    candidates = [python_fmt]
+    if "%S.%f" in python_fmt:  # the fraction is optional for %E*S
+        candidates.append(python_fmt.replace("%S.%f", "%S"))
+    for candidate in candidates:
+        try:
+            value = datetime.strptime(text, candidate)
+        except ValueError:
+            continue
+        if "%Y" not in candidate and "%y" not in candidate and "%G" not in candidate:
+            value = value.replace(year=1970)
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=ZoneInfo(zone) if zone else UTC)
+        return value.astimezone(UTC)
+    raise ValueError(f"Failed to parse input string \"{text}\"")
+
+
 def register(con: Any) -> None:
     """Register the functions on a DuckDB connection (idempotent; cursors of ``con`` see them)."""
     from duckdb.sqltypes import BIGINT, BLOB, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
@@ -303,6 +333,7 @@ def register(con: Any) -> None:
         (NORMALIZE, normalize, [VARCHAR, VARCHAR], VARCHAR),
         (FORMAT_TIMESTAMP, format_timestamp, [VARCHAR, TIMESTAMP_TZ, VARCHAR], VARCHAR),
         (FORMAT_CIVIL, format_civil, [VARCHAR, TIMESTAMP], VARCHAR),
+        (PARSE_TIMESTAMP, parse_timestamp, [VARCHAR, VARCHAR, VARCHAR], TIMESTAMP_TZ),
     ):
         try:
             con.remove_function(name)

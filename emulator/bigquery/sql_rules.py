@@ -286,9 +286,14 @@ def normalise_formats(tree: exp.Expression) -> None:
 def _str_to_time(node: exp.StrToTime, ctx: RuleContext) -> exp.Expression:
     """PARSE_TIMESTAMP: civil time in ``zone`` (UTC by default) → TIMESTAMP (DuckDB TIMESTAMPTZ)."""
     fmt = node.args.get("format")
+    zone = node.args.get("zone")
+    if isinstance(fmt, exp.Literal) and ("%E" in fmt.this or "%s" in fmt.this):
+        from emulator.bigquery.sql_functions import PARSE_TIMESTAMP
+
+        return exp.Anonymous(this=PARSE_TIMESTAMP, expressions=[
+            fmt, node.this, zone if isinstance(zone, exp.Expression) else exp.null()])
     if isinstance(fmt, exp.Literal) and ("%z" in fmt.this or "%Z" in fmt.this):
         return node
-    zone = node.args.get("zone")
     node.set("zone", None)
     return exp.Anonymous(this="timezone", expressions=[zone or exp.Literal.string("UTC"), node])
 

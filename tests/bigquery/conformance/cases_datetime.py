@@ -242,6 +242,12 @@ CASES = [
          [("01 01 01 2024 7 0 007",)]),
     case(T, "Format elements: FORMAT_TIME with %E3S", "SELECT FORMAT_TIME('%H:%M:%E3S', TIME '10:11:12.345678')",
          [("10:11:12.345",)]),
+    case(TS, "Format elements: PARSE_TIMESTAMP with %E*S and %Ez", "SELECT PARSE_TIMESTAMP("
+         "'%Y-%m-%dT%H:%M:%E*S%Ez', '2024-01-02T03:04:05.123+01:00')", [(ts(2024, 1, 2, 2, 4, 5, 123000),)]),
+    case(TS, "Format elements: PARSE_TIMESTAMP with %s", "SELECT PARSE_TIMESTAMP('%s', '1230219000')",
+         [(ts(2008, 12, 25, 15, 30),)]),
+    case(TS, "Format elements: SAFE.PARSE_TIMESTAMP of a bad string", "SELECT SAFE.PARSE_TIMESTAMP("
+         "'%Y-%m-%dT%H:%M:%E*S', 'nope')", [(None,)]),
     case(TS, "Timestamp functions: PARSE_TIMESTAMP", "SELECT PARSE_TIMESTAMP('%c', 'Thu Dec 25 07:30:00 2008')",
          [(ts(2008, 12, 25, 7, 30),)], types=["TIMESTAMP"]),
     case(TS, "Timestamp functions: PARSE_TIMESTAMP with time zone",
