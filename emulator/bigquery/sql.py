@@ -150,16 +150,28 @@ class _Script:
         self.temp_tables: set[str] = set()
 
 
+_quiet_lock = threading.Lock()
+_quiet_depth = 0
+_quiet_saved_level = logging.NOTSET
+
+
 @contextmanager
 def _quiet_sqlglot() -> Iterator[None]:
-    """sqlglot logs unsupported syntax as warnings; our errors say it instead."""
+    """sqlglot logs unsupported syntax as warnings; our errors say it instead (thread-safe nesting)."""
+    global _quiet_depth, _quiet_saved_level
     logger = logging.getLogger("sqlglot")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
+    with _quiet_lock:
+        if _quiet_depth == 0:
+            _quiet_saved_level = logger.level
+            logger.setLevel(logging.ERROR)
+        _quiet_depth += 1
     try:
         yield
     finally:
-        logger.setLevel(level)
+        with _quiet_lock:
+            _quiet_depth -= 1
+            if _quiet_depth == 0:
+                logger.setLevel(_quiet_saved_level)
 
 
 def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
