@@ -42,8 +42,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from croniter import CroniterError, croniter
-
 from emulator.clock import Clock, Timer
 from emulator.ids import IdGenerator
 from emulator.wallaroo import runner
@@ -180,6 +178,13 @@ class TaskRecord:
         return data
 
 
+
+def _cron() -> Any:
+    """croniter, imported on first use (its import costs ~12 ms: it probes the platform)."""
+    import croniter
+
+    return croniter
+
 def validate_schedule(schedule: object) -> str:
     """A 5-field cron expression croniter understands, or :class:`TaskError`."""
     if not isinstance(schedule, str):
@@ -192,14 +197,14 @@ def validate_schedule(schedule: object) -> str:
             f"invalid schedule {schedule!r}: a cron schedule has 5 fields (minute hour day-of-month month "
             f"day-of-week), got {len(fields)}"
         )
-    if not croniter.is_valid(schedule):
+    if not _cron().croniter.is_valid(schedule):
         raise TaskError(f"invalid schedule {schedule!r}: not a valid cron expression")
     return " ".join(fields)
 
 
 def cron_instants(schedule: str, after: _dt.datetime, until: _dt.datetime) -> list[_dt.datetime]:
     """Instants of ``schedule`` in ``(after, until]`` (what a scheduled task fires in that window)."""
-    it = croniter(schedule, after)
+    it = _cron().croniter(schedule, after)
     out: list[_dt.datetime] = []
     while True:
         instant = it.get_next(_dt.datetime)
@@ -307,15 +312,15 @@ class TaskStore:
         """A task that runs the orchestration at every instant of a 5-field cron ``schedule``."""
         expr = validate_schedule(schedule)
         try:
-            croniter(expr, self.clock.now()).get_next(_dt.datetime)
-        except CroniterError as exc:
+            _cron().croniter(expr, self.clock.now()).get_next(_dt.datetime)
+        except _cron().CroniterError as exc:
             raise TaskError(f"invalid schedule {schedule!r}: it never fires ({exc})") from None
         task = self._new_task(orch_id, name=name, json_args=json_args, timeout=timeout, debug=debug,
                               workspace_id=workspace_id, schedule=expr)
         task.schedule = schedule if isinstance(schedule, str) else expr
         task.timers.append(self.clock.call_later(
             self.timings.launch_seconds, lambda: self._mark_started(task), name=f"task {task.id} start"))
-        self._arm(task, croniter(expr, task.created_at))
+        self._arm(task, _cron().croniter(expr, task.created_at))
         return task
 
     # -- running ---------------------------------------------------------------------------
@@ -330,16 +335,16 @@ class TaskStore:
         self._mark_started(task)
         self._execute(task)
 
-    def _arm(self, task: TaskRecord, schedule: croniter) -> None:
+    def _arm(self, task: TaskRecord, schedule: Any) -> None:
         try:
             instant = schedule.get_next(_dt.datetime)
-        except CroniterError:  # no further instant (croniter's search horizon): nothing more to run
+        except _cron().CroniterError:  # no further instant (croniter's search horizon): nothing more to run
             return
         timer = self.clock.call_at(instant, lambda: self._fire(task, schedule), name=f"task {task.id} cron")
         task.timers = [t for t in task.timers if not t.cancelled and t.when >= self.clock.now()]
         task.timers.append(timer)
 
-    def _fire(self, task: TaskRecord, schedule: croniter) -> None:
+    def _fire(self, task: TaskRecord, schedule: Any) -> None:
         if task.killed or task.status == "pending_kill":
             return
         self._arm(task, schedule)
