@@ -370,6 +370,9 @@ def _inside_insert_values(node: exp.Expression) -> bool:
     if isinstance(parent, exp.EQ) and node.arg_key == "expression" and parent.arg_key == "expressions" \
             and isinstance(parent.parent, exp.Update):
         return True
+    owner = parent.parent if isinstance(parent, exp.Alias) else parent
+    if isinstance(owner, exp.Select) and isinstance(owner.parent, exp.Insert) and owner.arg_key == "expression":
+        return True  # INSERT … SELECT STRUCT(…): assigned to the target column by position
     while parent is not None:
         if isinstance(parent, exp.Values):
             return isinstance(parent.parent, exp.Insert)

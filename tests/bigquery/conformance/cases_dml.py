@@ -46,6 +46,9 @@ CASES = [
          setup=PEOPLE + ["INSERT INTO ds.people VALUES (4, 'dan', ['p', 'q'], STRUCT('Rome' AS city, '00100' AS zip))"]),
     case(DML, "DML: INSERT positional STRUCT into a STRUCT column", "SELECT address.city FROM ds.people WHERE id = 5",
          [("Lima",)], setup=PEOPLE + ["INSERT INTO ds.people (id, address) VALUES (5, STRUCT('Lima', '15001'))"]),
+    case(DML, "DML: INSERT SELECT of a positional STRUCT", "SELECT address FROM ds.people WHERE id = 6",
+         [({"city": "Quito", "zip": "170150"},)],
+         setup=PEOPLE + ["INSERT INTO ds.people (id, address) SELECT 6, STRUCT('Quito', '170150')"]),
     case(DML, "DML: INSERT with a CTE", "INSERT ds.Inventory (product, quantity) WITH w AS (SELECT 'fan' AS p) "
          "SELECT p, 1 FROM w", affected=1, setup=INVENTORY),
     case(DML, "DML: INSERT DEFAULT-less value types coerce", "SELECT quantity FROM ds.Inventory WHERE product = 'x'",
