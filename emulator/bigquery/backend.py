@@ -33,7 +33,15 @@ from emulator.bigquery.errors import (
     table_not_found,
 )
 from emulator.bigquery.types import quote_ident
-from emulator.bigquery.wire import ValueError_, convert_record, parameter_value, row_encoder_sql
+from emulator.bigquery.wire import (
+    SMALL_RESULT_CELLS,
+    ValueError_,
+    convert_record,
+    encode_rows_python,
+    parameter_value,
+    python_encodable,
+    row_encoder_sql,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -468,6 +476,8 @@ class BigQueryBackend:
         """The JSON text of a ``rows`` array (f/v cells) for an Arrow table following ``schema``."""
         if arrow.num_rows == 0:
             return "[]"
+        if arrow.num_rows * max(len(schema), 1) <= SMALL_RESULT_CELLS and python_encodable(schema):
+            return encode_rows_python(arrow.to_pylist(), schema, int64_timestamps)
         with self._lock:
             cur = self._encode_cursor
             if cur is None:

@@ -369,3 +369,67 @@ def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: 
         return convert_value(raw, field, name)
     except ValueError_ as exc:
         raise Invalid(f"Invalid query parameter value for {name or 'positional parameter'}: {exc.message}") from None
+
+
+# ------------------------------------------------------------------------------------------
+# Small results: the same f/v rows, encoded in Python
+# ------------------------------------------------------------------------------------------
+#: Results up to this many cells are encoded in Python: preparing the DuckDB encoder costs more.
+SMALL_RESULT_CELLS = 200
+_PY_TYPES = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "STRING", "JSON", "GEOGRAPHY", "BYTES",
+             "DATE", "TIME", "DATETIME", "TIMESTAMP", "RECORD"}
+
+
+def python_encodable(schema: list[dict[str, Any]]) -> bool:
+    """Whether every field of ``schema`` has a Python encoder (INTERVAL/RANGE go through DuckDB)."""
+    return all(f["type"] in _PY_TYPES and (f["type"] != "RECORD" or python_encodable(f["fields"])) for f in schema)
+
+
+def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
+    if ftype == "INTEGER":
+        return str(int(value))
+    if ftype == "FLOAT":
+        if math.isnan(value):
+            return "NaN"
+        if math.isinf(value):
+            return "Infinity" if value > 0 else "-Infinity"
+        return repr(float(value))
+    if ftype in ("NUMERIC", "BIGNUMERIC"):
+        text = format(value, "f")
+        if "." in text:
+            text = text.rstrip("0").rstrip(".")
+        return text
+    if ftype == "BOOLEAN":
+        return "true" if value else "false"
+    if ftype == "BYTES":
+        return base64.b64encode(value).decode("ascii")
+    if ftype == "DATE":
+        return value.isoformat()
+    if ftype == "TIME":
+        return value.strftime("%H:%M:%S.%f")
+    if ftype == "DATETIME":
+        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if ftype == "TIMESTAMP":
+        micros = (value - _EPOCH) // dt.timedelta(microseconds=1)
+        return str(micros) if int64_ts else f"{micros / 1_000_000:.6E}"
+    return str(value)
+
+
+def _py_cell(value: Any, field: dict[str, Any], int64_ts: bool) -> str:
+    if field.get("mode") == "REPEATED":
+        element = {**field, "mode": "NULLABLE"}
+        return '{"v":[' + ",".join(_py_cell(v, element, int64_ts) for v in (value or [])) + "]}"
+    if value is None:
+        return '{"v":null}'
+    if field["type"] == "RECORD":
+        inner = ",".join(_py_cell(value.get(sub["name"]), sub, int64_ts) for sub in field["fields"])
+        return '{"v":{"f":[' + inner + "]}}"
+    text = _py_text(value, field["type"], int64_ts)
+    return '{"v":' + json.dumps(text, ensure_ascii=False) + "}"
+
+
+def encode_rows_python(rows: list[dict[str, Any]], schema: list[dict[str, Any]], int64_ts: bool = True) -> str:
+    """The ``rows`` JSON text for Python row dicts (``pyarrow.Table.to_pylist()``) following ``schema``."""
+    return "[" + ",".join(
+        '{"f":[' + ",".join(_py_cell(row.get(f["name"]), f, int64_ts) for f in schema) + "]}" for row in rows
+    ) + "]"
