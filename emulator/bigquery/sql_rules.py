@@ -481,6 +481,28 @@ def _udf(name_attr: str) -> Callable[[exp.Expression, RuleContext], exp.Expressi
     return rule
 
 
+def _like(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """BigQuery's LIKE treats backslash as the escape character; DuckDB needs ``ESCAPE '\\'`` for that."""
+    if isinstance(node.parent, exp.Escape):
+        return node
+    pattern = node.expression
+    if isinstance(pattern, exp.Any | exp.All | exp.Tuple):
+        return node
+    if isinstance(pattern, exp.Literal) and "\\" not in pattern.this:
+        return node
+    return exp.Escape(this=node, expression=exp.Literal.string("\\"))
+
+
+def _substring(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """SUBSTR position 0 means 1, and a position before the start clamps to 1 (DuckDB counts them)."""
+    start = node.args.get("start")
+    if start is None or (isinstance(start, exp.Literal) and start.is_int and int(start.this) > 0):
+        return node
+    clamped = duck("CASE WHEN {1} = 0 OR {1} < -length({0}) THEN 1 ELSE {1} END", node.this, start)
+    node.set("start", clamped)
+    return node
+
+
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.Anonymous(this="try", expressions=[node.this])
 
@@ -916,6 +938,9 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.JSONFormat: _to_json,
     exp.CountIf: _count_if,
     exp.Dot: _dot,
+    exp.Like: _like,
+    exp.ILike: _like,
+    exp.Substring: _substring,
     exp.Normalize: _normalize,
     exp.Soundex: _udf("SOUNDEX"),
     exp.SafeConvertBytesToString: _udf("SAFE_CONVERT_BYTES_TO_STRING"),

@@ -64,6 +64,8 @@ CASES = [
     case(S, "String functions: SUBSTR", "SELECT SUBSTR('apple', 2), SUBSTR('apple', 2, 2)", [("pple", "pp")]),
     case(S, "String functions: SUBSTR", "SELECT SUBSTR('apple', -2)", [("le",)]),
     case(S, "String functions: SUBSTR", "SELECT SUBSTR('apple', 1, 123), SUBSTR('apple', 123)", [("apple", "")]),
+    case(S, "String functions: SUBSTR position off the left end starts at 1",
+         "SELECT SUBSTR('apple', 0, 2), SUBSTR('apple', -10, 3), SUBSTR('apple', 0)", [("ap", "app", "apple")]),
     case(S, "String functions: SUBSTRING", "SELECT SUBSTRING('apple', 2, 2)", [("pp",)]),
     case(S, "String functions: LEFT", "SELECT LEFT('apple', 3), LEFT('banana', 3)", [("app", "ban")]),
     case(S, "String functions: RIGHT", "SELECT RIGHT('apple', 3), RIGHT('banana', 3)", [("ple", "ana")]),
@@ -147,6 +149,8 @@ CASES = [
          [(True,)], xfail="CONTAINS_SUBSTR searches STRING arguments only"),
     case(S, "Operators: LIKE", "SELECT 'apple' LIKE 'a%', 'apple' LIKE '_pple', 'apple' NOT LIKE 'b%'",
          [(True, True, True)]),
+    case(S, "Operators: LIKE with backslash escapes", r"SELECT 'a_b' LIKE 'a\\_b', 'axb' LIKE 'a\\_b', "
+         r"'a%' LIKE 'a\\%', 'ab' LIKE 'a\\%'", [(True, False, True, False)]),
     case(S, "Conversion rules: string comparison", "SELECT 'abc' < 'abd', 'B' < 'a'", [(True, True)]),
     # ---------------------------------------------------------------- math
     case(M, "Mathematical functions: ABS", "SELECT ABS(-25), ABS(25)", [(25, 25)], types=["INTEGER", "INTEGER"]),
