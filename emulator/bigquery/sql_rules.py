@@ -748,6 +748,26 @@ _CAST_FORMAT = [("YYYY", "%Y"), ("MONTH", "%B"), ("HH24", "%H"), ("HH12", "%I"),
                 ("AM", "%p"), ("PM", "%p")]
 
 
+_INT64_TEXT = r"[+-]?([0-9]+|0[xX][0-9a-fA-F]+)"
+
+
+def _cast(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
+    if node.args.get("format") is not None:
+        return _cast_format(node, ctx)
+    value = node.this
+    if node.to.this == exp.DataType.Type.BIGINT and not (isinstance(value, exp.Literal) and not value.is_string) \
+            and not isinstance(value, exp.Neg | exp.Cast):
+        # a STRING must spell an integer: DuckDB would round '1.5' (BigQuery: "Bad int64 value: 1.5"),
+        bad = "error('Bad int64 value: ' || CAST({0} AS VARCHAR))" if not isinstance(node, exp.TryCast) else "NULL"
+        cast = "TRY_CAST({0} AS BIGINT)" if isinstance(node, exp.TryCast) else "CAST({0} AS BIGINT)"
+        # and FLOAT64 rounds half away from zero (DuckDB's DOUBLE → BIGINT rounds half to even)
+        rounded = cast.replace("{0}", "round(TRY_CAST({0} AS DOUBLE))")
+        return duck(f"CASE WHEN typeof({{0}}) = 'VARCHAR' AND NOT regexp_full_match(trim(CAST({{0}} AS VARCHAR)), "
+                    f"'{_INT64_TEXT}') THEN {bad} WHEN typeof({{0}}) IN ('DOUBLE', 'FLOAT') THEN {rounded} "
+                    f"ELSE {cast} END", value)
+    return node
+
+
 def _cast_format(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     """``CAST(x AS STRING FORMAT 'YYYY-MM-DD')`` and ``CAST(s AS DATE FORMAT …)`` for date/time elements."""
     fmt = node.args.get("format")
@@ -954,7 +974,8 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Bracket: _bracket,
     exp.Update: _update,
     exp.Insert: _insert_row,
-    exp.Cast: _cast_format,
+    exp.Cast: _cast,
+    exp.TryCast: _cast,
     exp.ApproxQuantiles: _approx_quantiles,
     exp.ApproxTopK: _approx_top_count,
     exp.ParseNumeric: _parse_numeric,

@@ -148,6 +148,15 @@ CASES = [
     case(CV, "Conversion functions: CAST hex STRING to INT64", "SELECT CAST('0x123' AS INT64)", [(291,)]),
     case(CV, "Conversion functions: CAST FLOAT64 to INT64 rounds half away from zero",
          "SELECT CAST(1.5 AS INT64), CAST(-1.5 AS INT64), CAST(2.5 AS INT64), CAST(1.4 AS INT64)", [(2, -2, 3, 1)]),
+    case(CV, "Conversion functions: CAST FLOAT64 column to INT64 rounds half away from zero",
+         "SELECT CAST(x AS INT64), SAFE_CAST(x AS INT64) FROM UNNEST([1.5, 2.5, -2.5]) AS x",
+         [(2, 2), (3, 3), (-3, -3)]),
+    case(CV, "Conversion functions: CAST STRING with a fraction to INT64 fails",
+         "SELECT CAST('1.5' AS INT64)", error="invalidQuery", message="Bad int64 value: 1.5"),
+    case(CV, "Conversion functions: SAFE_CAST STRING with a fraction to INT64", "SELECT SAFE_CAST('1.5' AS INT64), "
+         "SAFE_CAST('12' AS INT64)", [(None, 12)]),
+    case(CV, "Conversion functions: SAFE_CAST out of range", "SELECT SAFE_CAST(x AS INT64) FROM UNNEST([1e30]) AS x",
+         [(None,)]),
     case(CV, "Conversion functions: CAST BOOL", "SELECT CAST(TRUE AS INT64), CAST(0 AS BOOL), CAST('true' AS BOOL), "
          "CAST('FALSE' AS BOOL)", [(1, False, True, False)]),
     case(CV, "Conversion functions: CAST to STRING", "SELECT CAST(123 AS STRING), CAST(1.5 AS STRING), "
