@@ -40,7 +40,7 @@ from sqlglot.tokens import TokenType
 
 from emulator.bigquery import sql_information_schema as information_schema
 from emulator.bigquery import sql_rules as rules
-from emulator.bigquery.errors import InvalidQuery
+from emulator.bigquery.errors import BigQueryError, InvalidQuery
 
 __all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
 
@@ -101,6 +101,8 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
             cached = tuple(_translate_uncached(sql, project, dataset, param_types))
         except InvalidQuery:
             raise
+        except BigQueryError as exc:  # e.g. a schema problem found while reading CREATE TABLE's columns
+            raise InvalidQuery(exc.message) from None
         except Exception as exc:  # noqa: BLE001 - a translator bug must not become a 5xx (clients retry those)
             raise InvalidQuery(f"wallaroo-emulator cannot translate this query ({type(exc).__name__}: {exc})") from exc
         if len(sql) <= _CACHE_MAX_SQL:
