@@ -431,7 +431,20 @@ def _dml_or_query(tree: exp.Expression, kind: str, target_node: Any, script: _Sc
         _name_anonymous_columns(tree)
     _name_derived_tables(tree)
     referenced, replacements = _resolve_tables(tree, script, skip)
-    return Statement(kind, _finish(tree, script, replacements), target=target, referenced=referenced)
+    sql = _finish(tree, script, replacements)
+    if kind == "SELECT" and _star_over_join(tree):
+        # DuckDB repeats a name shared by joined tables; a subquery renames repeats x_1, x_2 as BigQuery
+        # does (insertion order is preserved, so an ORDER BY inside still orders the result)
+        sql = f"SELECT * FROM ({sql}) AS _wallaroo_result"
+    return Statement(kind, sql, target=target, referenced=referenced)
+
+
+def _star_over_join(tree: exp.Expression) -> bool:
+    if not isinstance(tree, exp.Select):
+        return False
+    has_star = any(isinstance(e, exp.Star) or (isinstance(e, exp.Column) and isinstance(e.this, exp.Star))
+                   for e in tree.expressions)
+    return has_star and bool(tree.args.get("joins"))
 
 
 def _create(tree: exp.Create, script: _Script) -> Statement:

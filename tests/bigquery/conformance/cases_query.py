@@ -38,6 +38,10 @@ CASES = [
     case(Q, "Query syntax: JOIN USING", "SELECT SchoolID, LastName, Mascot FROM ds.Roster INNER JOIN ds.TeamMascot "
          "USING (SchoolID) ORDER BY LastName", [(50, "Adams", "Jaguars"), (52, "Buchanan", "Lakers"),
                                                (52, "Coolidge", "Lakers"), (51, "Davis", "Knights")], setup=_ROSTER),
+    case(Q, "Query syntax: SELECT * over a join renames repeated column names",
+         "SELECT * FROM ds.Roster JOIN ds.TeamMascot ON Roster.SchoolID = TeamMascot.SchoolID ORDER BY LastName "
+         "LIMIT 2", [("Adams", 50, 50, "Jaguars"), ("Buchanan", 52, 52, "Lakers")],
+         columns=["LastName", "SchoolID", "SchoolID_1", "Mascot"], setup=_ROSTER),
     case(Q, "Query syntax: table aliases", "SELECT r.LastName FROM ds.Roster AS r WHERE r.SchoolID = 77",
          [("Eisenhower",)], setup=_ROSTER),
     case(Q, "Query syntax: self join", "SELECT a.LastName, b.LastName FROM ds.Roster a JOIN ds.Roster b "
