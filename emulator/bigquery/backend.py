@@ -639,7 +639,7 @@ class BigQueryBackend:
                 parameters: list[dict[str, Any]] | None = None, parameter_mode: str | None = None,
                 dry_run: bool = False) -> QueryOutcome:
         """Translate and run a (possibly multi-statement) GoogleSQL request in one transaction."""
-        from emulator.bigquery.sql import translate
+        from emulator.bigquery.sql import clock_variable_sql, translate
 
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
@@ -657,8 +657,11 @@ class BigQueryBackend:
             outcome: QueryOutcome | None = None
             # A read-only request needs no transaction (two round trips saved per query).
             writes = any(statement.kind != "SELECT" for statement in statements)
+            declared = _declared_variables(statements)
             try:
                 if writes:
+                    # column DEFAULTs such as CURRENT_TIMESTAMP() read the virtual clock from here
+                    cur.execute(clock_variable_sql(self.clock.now())).fetchall()
                     cur.execute("BEGIN TRANSACTION").fetchall()
                 for statement in statements:
                     outcome = self._run_statement(cur, statement, _bind_for(statement, bind))
@@ -672,11 +675,19 @@ class BigQueryBackend:
                         pass
                 self._forget_cursor()
                 self._resync_after_failure()
+                declared = []
                 if isinstance(exc, BigQueryError):
                     raise
                 if _is_duckdb_error(exc):
                     raise _translate_duckdb_error(exc, project, dataset) from None
                 raise
+            finally:
+                # script variables live for one request, as in BigQuery (the cursor is reused)
+                for name in declared:
+                    try:
+                        cur.execute(f"RESET VARIABLE {name}").fetchall()
+                    except Exception:  # noqa: BLE001 - never set: the script failed before it
+                        pass
             self._persist_meta()
             assert outcome is not None
             outcome.referenced = [(r.project, r.dataset, r.table) for r in _all_referenced(statements)
@@ -794,6 +805,17 @@ class BigQueryBackend:
             return QueryOutcome(kind, ddl_target=key, ddl_operation="DROP")
         if kind == "ALTER_TABLE":
             meta = self._tables[key]
+            renamed = getattr(statement, "renamed_to", None)
+            if renamed is not None:
+                new_key = (renamed.project, renamed.dataset, renamed.table)
+                if new_key in self._tables:
+                    raise Duplicate(f"Already Exists: Table {renamed.project}:{renamed.dataset}.{renamed.table}")
+                del self._tables[key]
+                self._insert_ids.pop(key, None)
+                meta.project, meta.dataset, meta.table = new_key
+                meta.modified_ms = now
+                self._tables[new_key] = meta
+                return QueryOutcome(kind, ddl_target=new_key, ddl_operation="ALTER")
             rel = cur.sql(f"SELECT * FROM {_qualified(*key)}")
             derived = [bqtypes.field_from_duckdb(n, t) for n, t in zip(rel.columns, rel.types)]
             old = {f["name"].lower(): f for f in meta.schema}
@@ -927,6 +949,17 @@ def _bind_parameters(parameters: list[dict[str, Any]], mode: str | None) -> tupl
         out_types.append(ptype)
         out_values.append(parameter_value(ptype, p.get("parameterValue"), f"positional parameter {index + 1}"))
     return out_values, out_types
+
+
+def _declared_variables(statements: list[Any]) -> list[str]:
+    """Session variables a script's DECLARE statements create (quoted as DuckDB needs them)."""
+    import re
+
+    names: list[str] = []
+    for statement in statements:
+        if statement.kind == "DECLARE":
+            names += re.findall(r'SET VARIABLE ("(?:[^"]|"")+"|\w+)', statement.sql)
+    return names
 
 
 def _bind_for(statement: Any, bind: Any) -> Any:
