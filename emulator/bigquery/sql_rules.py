@@ -107,6 +107,10 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
 
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
+    ident = node.this
+    if isinstance(ident, exp.Identifier) and ident.quoted:
+        # @`name` (the DB-API writes parameters so): DuckDB binds only a bare $name
+        ident.set("quoted", False)
     ctx.used_parameters.append(node.name)
     ptype = ctx.named_types.get(node.name.lower())
     if ptype is None:

@@ -654,3 +654,16 @@ def test_destination_table_copy_jobs_and_job_listing(client):
     assert job.job_id in {j.job_id for j in client.list_jobs()}
     with pytest.raises(exceptions.NotFound):
         client.get_job("no-such-job")
+
+
+def test_dbapi_cursor_with_named_parameters(client):
+    from google.cloud.bigquery import dbapi
+
+    client.query("CREATE TABLE ds1.src AS SELECT n FROM UNNEST(GENERATE_ARRAY(1, 5)) AS n").result()
+    connection = dbapi.connect(client)
+    cursor = connection.cursor()
+    cursor.execute("SELECT n FROM ds1.src WHERE n < %(m)s ORDER BY n", {"m": 3})
+    assert [tuple(row) for row in cursor.fetchall()] == [(1,), (2,)]
+    cursor.execute("SELECT COUNT(*) FROM ds1.src WHERE n > %s", (1,))
+    assert tuple(cursor.fetchone()) == (4,)
+    connection.close()
