@@ -26,8 +26,8 @@ from emulator.wallaroo.sdk.task import (
     Task,
     TaskList,
     current_workspace_id,
+    listing_scope,
     owner_id,
-    workspace_id_by_name,
     workspace_name,
 )
 from emulator.wallaroo.sdk.task_run import (
@@ -244,17 +244,7 @@ def upload_orchestration(client: Any, bytes_buffer: Any = None, path: str | os.P
 def list_orchestrations(client: Any, workspace_id: int | None = None,
                         workspace_name: str | None = None) -> OrchestrationList:
     """``Client.list_orchestrations``: 2023.2 lists the current workspace; the newest all by default."""
-    if not is_newest(client):
-        if workspace_id is not None or workspace_name is not None:
-            bad = "workspace_id" if workspace_id is not None else "workspace_name"
-            raise TypeError(f"list_orchestrations() got an unexpected keyword argument '{bad}'")
-        ids: list[int] | None = [current_workspace_id(client)]
-    elif workspace_id is not None:
-        ids = [int(workspace_id)]
-    elif workspace_name is not None:
-        ids = [workspace_id_by_name(client, workspace_name)]
-    else:
-        ids = None
+    ids = listing_scope(client, "list_orchestrations", workspace_id, workspace_name)
     records = stores(client)[0].list(workspace_ids=ids)
     return OrchestrationList(Orchestration(client, r.id) for r in records)
 

@@ -86,6 +86,22 @@ def workspace_id_by_name(client: Any, name: str) -> int:
     return int(record.id)
 
 
+def listing_scope(client: Any, call: str, workspace_id: int | None,
+                  workspace_name: str | None) -> list[int] | None:
+    """Workspace ids a ``list_*`` call covers: 2023.2 the current workspace (and no filter
+    arguments: the real 2023.2 signature has none); the newest all workspaces unless one is named."""
+    if not is_newest(client):
+        if workspace_id is not None or workspace_name is not None:
+            bad = "workspace_id" if workspace_id is not None else "workspace_name"
+            raise TypeError(f"{call}() got an unexpected keyword argument '{bad}'")
+        return [current_workspace_id(client)]
+    if workspace_id is not None:
+        return [int(workspace_id)]
+    if workspace_name is not None:
+        return [workspace_id_by_name(client, workspace_name)]
+    return None
+
+
 def owner_id(client: Any) -> str:
     for path in (("_user", "id"), ("auth", "user_id"), ("auth", "_user_id")):
         obj: Any = client
@@ -195,17 +211,7 @@ class TaskList(list):
 def list_tasks(client: Any, killed: bool = False, workspace_id: int | None = None,
                workspace_name: str | None = None) -> TaskList:
     """``Client.list_tasks``: 2023.2 lists the current workspace; the newest all workspaces by default."""
-    if not is_newest(client):
-        if workspace_id is not None or workspace_name is not None:
-            bad = "workspace_id" if workspace_id is not None else "workspace_name"
-            raise TypeError(f"list_tasks() got an unexpected keyword argument '{bad}'")
-        ids: list[int] | None = [current_workspace_id(client)]
-    elif workspace_id is not None:
-        ids = [int(workspace_id)]
-    elif workspace_name is not None:
-        ids = [workspace_id_by_name(client, workspace_name)]
-    else:
-        ids = None
+    ids = listing_scope(client, "list_tasks", workspace_id, workspace_name)
     records = stores(client)[1].list(workspace_ids=ids, killed=bool(killed))
     return TaskList(Task(client, r.id) for r in records)
 
