@@ -16,6 +16,7 @@ stored rows exactly as they were. All timestamps come from the emulator's clock.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 from dataclasses import dataclass, field
@@ -658,12 +659,14 @@ class BigQueryBackend:
             # A read-only request needs no transaction (two round trips saved per query).
             writes = any(statement.kind != "SELECT" for statement in statements)
             declared = _declared_variables(statements)
+            journal: dict[tuple[str, str, str], TableMeta | None] = {}
             try:
                 if writes:
                     # column DEFAULTs such as CURRENT_TIMESTAMP() read the virtual clock from here
                     cur.execute(clock_variable_sql(self.clock.now())).fetchall()
                     cur.execute("BEGIN TRANSACTION").fetchall()
                 for statement in statements:
+                    self._remember(journal, statement)
                     outcome = self._run_statement(cur, statement, _bind_for(statement, bind))
                 if writes:
                     cur.execute("COMMIT").fetchall()
@@ -674,7 +677,7 @@ class BigQueryBackend:
                     except Exception:  # noqa: BLE001 - the transaction may already be aborted
                         pass
                 self._forget_cursor()
-                self._resync_after_failure()
+                self._restore(journal)
                 declared = []
                 if isinstance(exc, BigQueryError):
                     raise
@@ -721,16 +724,26 @@ class BigQueryBackend:
                 raise
         return QueryOutcome(statement_type=last.kind, schema=schema)
 
-    def _resync_after_failure(self) -> None:
-        """A failed transaction rolled DuckDB back; drop metadata of tables that no longer exist."""
-        for key in list(self._tables):
-            project, dataset, table = key
-            exists = self._exec(
-                "SELECT count(*) FROM duckdb_tables() WHERE database_name = ? AND schema_name = ? AND table_name = ?"
-                " UNION ALL SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND schema_name = ? "
-                "AND view_name = ?", [project, dataset, table, project, dataset, table])
-            if not any(row[0] for row in exists):
-                del self._tables[key]
+    def _remember(self, journal: dict[tuple[str, str, str], TableMeta | None], statement: Any) -> None:
+        """Keep the catalog entries a statement may change, as they were before the request."""
+        refs = [getattr(statement, "target", None), getattr(statement, "renamed_to", None)]
+        for ref in refs:
+            if ref is None or ref.table is None:
+                continue
+            key = (ref.project, ref.dataset, ref.table)
+            if key not in journal:
+                meta = self._tables.get(key)
+                journal[key] = None if meta is None else dataclasses.replace(
+                    meta, schema=list(meta.schema), labels=dict(meta.labels))
+
+    def _restore(self, journal: dict[tuple[str, str, str], TableMeta | None]) -> None:
+        """DuckDB rolled the failed request back; put the catalog entries it touched back too."""
+        for key, meta in journal.items():
+            if meta is None:
+                self._tables.pop(key, None)
+                self._insert_ids.pop(key, None)
+            else:
+                self._tables[key] = meta
 
     def _run_statement(self, cur: Any, statement: Any, bind: Any) -> QueryOutcome:
         kind = statement.kind
@@ -829,6 +842,8 @@ class BigQueryBackend:
         return QueryOutcome(kind, ddl_target=key)
 
     def _schema_statement(self, statement: Any) -> QueryOutcome:
+        """CREATE/DROP SCHEMA through the dataset API. Known limit: these take effect at once, so a
+        script that fails later keeps them (as outside a transaction in BigQuery)."""
         target = statement.target
         if statement.kind == "CREATE_SCHEMA":
             if (target.project, target.dataset) in self._datasets and statement.if_not_exists:
