@@ -104,12 +104,7 @@ class _Api:
             "labels": meta.labels, "access": [], "creationTime": str(meta.created_ms),
             "lastModifiedTime": str(meta.modified_ms), "location": LOCATION, "type": "DEFAULT",
         }
-        if meta.description is not None:
-            resource["description"] = meta.description
-        if meta.friendly_name is not None:
-            resource["friendlyName"] = meta.friendly_name
-        if meta.default_table_expiration_ms is not None:
-            resource["defaultTableExpirationMs"] = meta.default_table_expiration_ms
+        resource.update(_optional_fields(meta, _DATASET_FIELDS))
         return resource
 
     def insert_dataset(self, request: Request) -> Response:
@@ -148,13 +143,8 @@ class _Api:
 
     def patch_dataset(self, request: Request) -> Response:
         body = _body(request)
-        changes: dict[str, Any] = {}
-        for wire, attr in (("labels", "labels"), ("description", "description"), ("friendlyName", "friendly_name"),
-                           ("defaultTableExpirationMs", "default_table_expiration_ms")):
-            if wire in body:
-                changes[attr] = body[wire] if wire != "labels" else {k: v for k, v in (body[wire] or {}).items()
-                                                                     if v is not None}
-        meta = self.b.update_dataset(request.params["project"], request.params["dataset"], changes)
+        meta = self.b.update_dataset(request.params["project"], request.params["dataset"],
+                                     _patch_changes(body, _DATASET_FIELDS))
         return Response.json(self._dataset_resource(meta))
 
     def delete_dataset(self, request: Request) -> Response:
@@ -178,12 +168,7 @@ class _Api:
         if meta.kind == "VIEW":
             resource["view"] = {"query": meta.view_query or "", "useLegacySql": False}
             resource.pop("numRows")
-        if meta.description is not None:
-            resource["description"] = meta.description
-        if meta.friendly_name is not None:
-            resource["friendlyName"] = meta.friendly_name
-        if meta.expiration_ms is not None:
-            resource["expirationTime"] = meta.expiration_ms
+        resource.update(_optional_fields(meta, _TABLE_FIELDS))
         return resource
 
     def insert_table(self, request: Request) -> Response:
@@ -225,14 +210,9 @@ class _Api:
     def patch_table(self, request: Request) -> Response:
         p = request.params
         body = _body(request)
-        changes: dict[str, Any] = {}
+        changes = _patch_changes(body, _TABLE_FIELDS)
         if "schema" in body:
             changes["schema"] = (body.get("schema") or {}).get("fields")
-        for wire, attr in (("labels", "labels"), ("description", "description"), ("friendlyName", "friendly_name"),
-                           ("expirationTime", "expiration_ms")):
-            if wire in body:
-                changes[attr] = body[wire] if wire != "labels" else {k: v for k, v in (body[wire] or {}).items()
-                                                                     if v is not None}
         meta = self.b.update_table(p["project"], p["dataset"], p["table"], changes)
         return Response.json(self._table_resource(meta))
 
@@ -532,6 +512,25 @@ def _body(request: Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise Invalid("Invalid JSON payload received. Expected an object.")
     return body
+
+
+#: Optional metadata: REST field name -> attribute of the backend's record.
+_DATASET_FIELDS = {"description": "description", "friendlyName": "friendly_name",
+                   "defaultTableExpirationMs": "default_table_expiration_ms"}
+_TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms"}
+
+
+def _optional_fields(meta: Any, fields: dict[str, str]) -> dict[str, Any]:
+    """The optional metadata a resource shows: only what is set."""
+    return {wire: getattr(meta, attr) for wire, attr in fields.items() if getattr(meta, attr) is not None}
+
+
+def _patch_changes(body: dict[str, Any], fields: dict[str, str]) -> dict[str, Any]:
+    """What a patch/update body changes; a label set to null is removed, as in BigQuery."""
+    changes = {attr: body[wire] for wire, attr in fields.items() if wire in body}
+    if "labels" in body:
+        changes["labels"] = {k: v for k, v in (body["labels"] or {}).items() if v is not None}
+    return changes
 
 
 def _etag(value: int) -> str:
