@@ -61,12 +61,6 @@ class Response:
         return cls(status, data, merged)
 
     @classmethod
-    def raw(cls, body: bytes | str, status: int = 200, content_type: str = "application/json") -> Response:
-        if isinstance(body, str):
-            body = body.encode()
-        return cls(status, body, {"Content-Type": content_type})
-
-    @classmethod
     def empty(cls, status: int = 204) -> Response:
         return cls(status, b"", {})
 

@@ -112,10 +112,13 @@ def _small_primes(limit: int) -> list[int]:
     return [i for i in range(3, limit) if sieve[i]]
 
 
-_SMALL_PRIMES = _small_primes(50_000)
-_SMALL_PRODUCT = 1
-for _p in _SMALL_PRIMES:
-    _SMALL_PRODUCT *= _p
+@functools.lru_cache(maxsize=1)
+def _small_primes_product() -> int:
+    """Product of the odd primes below 50,000: one gcd does all the trial divisions (built on first use)."""
+    product = 1
+    for prime in _small_primes(50_000):
+        product *= prime
+    return product
 
 
 def _prime(rng: random.Random, bits: int) -> int:
@@ -124,7 +127,7 @@ def _prime(rng: random.Random, bits: int) -> int:
 
     while True:
         candidate = rng.getrandbits(bits) | (1 << (bits - 1)) | (1 << (bits - 2)) | 1
-        if math.gcd(candidate, _SMALL_PRODUCT) != 1:
+        if math.gcd(candidate, _small_primes_product()) != 1:
             continue
         if pow(2, candidate - 1, candidate) != 1:
             continue

@@ -61,12 +61,6 @@ class PayloadTooLarge(BigQueryError):
     status, reason, grpc_status = 400, "invalid", "INVALID_ARGUMENT"
 
 
-class Stopped(BigQueryError):
-    """Not raised: the reason BigQuery gives rows held back because other rows of a request failed."""
-
-    status, reason = 400, "stopped"
-
-
 def table_not_found(project: str, dataset: str, table: str) -> NotFound:
     return NotFound(f"Not found: Table {project}:{dataset}.{table}")
 

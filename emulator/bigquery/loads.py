@@ -42,7 +42,6 @@ def run_load(backend: BigQueryBackend, config: dict[str, Any], data: bytes, defa
             arrow = pq.read_table(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
             raise Invalid(f"Error while reading data, error message: {exc}") from None
-        arrow = _flatten_parquet_lists(arrow)
     elif fmt == "AVRO":
         arrow = _read_avro(data)
     elif fmt == "NEWLINE_DELIMITED_JSON":
@@ -55,11 +54,6 @@ def run_load(backend: BigQueryBackend, config: dict[str, Any], data: bytes, defa
         schema = bqtypes.schema_from_arrow(arrow.schema)
     return backend.load_arrow(project, dataset, table, arrow, write_disposition=write, create_disposition=create,
                               schema=schema)
-
-
-def _flatten_parquet_lists(arrow: Any) -> Any:
-    """Parquet written by pandas wraps list items as ``list<element: T>``; Arrow casts handle it."""
-    return arrow
 
 
 def _read_avro(data: bytes) -> Any:
