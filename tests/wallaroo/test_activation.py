@@ -86,16 +86,16 @@ def test_user_environment_is_kept(monkeypatch: pytest.MonkeyPatch) -> None:
     assert os.environ["WALLAROO_URL"] == "https://mine.example.com"
 
 
-def test_create_backend_is_cheap() -> None:
-    import time
+def test_create_backend_does_no_heavy_work() -> None:
+    """Building the platform backend loads no model runtime (its cost is in bench/run.py's fresh-emulator figure)."""
+    import subprocess
+    import sys
 
+    probe = ("import sys; from emulator import Emulator; emu = Emulator(); "
+             "print('onnxruntime' in sys.modules, 'pandas' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["False", "False"]
     emu = Emulator()
-    from emulator.wallaroo.activation import create_backend
-
-    start = time.perf_counter()
-    for _ in range(100):
-        create_backend(emu)
-    assert (time.perf_counter() - start) / 100 < 0.001
     assert emu.wallaroo.orchestrations is None and emu.wallaroo.tasks is None
 
 
