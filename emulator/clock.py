@@ -111,7 +111,6 @@ class Clock:
         self._seq = itertools.count()
         self._lock = threading.RLock()
         self._deadlines: list[tuple[_dt.datetime, str]] = []
-        self._advancing = 0
 
     # -- reading ---------------------------------------------------------------------------
     def now(self) -> _dt.datetime:
@@ -214,11 +213,7 @@ class Clock:
                 timer = heapq.heappop(self._queue)
                 if timer.when > self._now:
                     self._now = timer.when
-            self._advancing += 1
-            try:
-                timer.callback()
-            finally:
-                self._advancing -= 1
+            timer.callback()
 
 
 _EPOCH = _REAL_DATETIME(1970, 1, 1, tzinfo=UTC)

@@ -194,3 +194,16 @@ def test_patches_pinned_between_emulators_pass_real_time_through():
     finally:
         clock_module.release_time_patches()
     assert not clock_module.time_patches_installed()
+
+
+def test_next_due_and_run_pending():
+    clock = Clock()
+    seen = []
+    timer = clock.call_later(10, lambda: seen.append("late"))
+    clock.call_at(DEFAULT_START, lambda: seen.append("now"))
+    assert clock.next_due() == DEFAULT_START
+    clock.run_pending()
+    assert seen == ["now"] and clock.now() == DEFAULT_START
+    assert clock.next_due() == DEFAULT_START + dt.timedelta(seconds=10)
+    timer.cancel()
+    assert clock.next_due() is None
