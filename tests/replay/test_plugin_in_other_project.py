@@ -82,6 +82,20 @@ def _install_like_a_wheel(source: Path, site_packages: Path) -> None:
     (dist / "RECORD").write_text("")
 
 
+def _see_running_site_packages(python: Path, root: Path, env: dict[str, str]) -> None:
+    """Let the new venv import this interpreter's dependencies.
+
+    ``--system-site-packages`` only reaches the base interpreter's; when the tests run in a venv
+    the dependencies live in that venv. Plain path lines in a ``.pth`` add those folders without
+    running their own ``.pth`` files, so this checkout's editable install stays invisible.
+    """
+    import site
+
+    purelib = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"], root, env)
+    folders = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(purelib.stdout.strip()) / "zz_running_site_packages.pth").write_text("\n".join(folders) + "\n")
+
+
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory):
     root = tmp_path_factory.mktemp("other_project")
@@ -100,6 +114,7 @@ def installed(tmp_path_factory):
     made = _run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], root, env)
     assert made.returncode == 0, made.stderr
     python = venv / "bin" / "python"
+    _see_running_site_packages(python, root, env)
     pip_args = ["-m", "pip", "install", "--no-deps", "--no-build-isolation", "--no-index", "-q", str(source)]
     pip = _run([str(python), *pip_args], root, env)
     if pip.returncode != 0:
