@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -20,7 +20,8 @@ from typing import Any, TypeVar
 from emulator import clock as clock_module
 from emulator.clock import Clock
 from emulator.ids import IdGenerator
-from emulator.transport import RequestsInterception, Router
+from emulator.network import NetworkPolicy, push_socket_guard
+from emulator.transport import Router, interceptions
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,6 +33,8 @@ WALLAROO_EMULATOR_URL = "http://wallaroo.emulator.localhost"
 #: Google's default BigQuery endpoint and token endpoint, intercepted while active.
 BIGQUERY_DEFAULT_URL = "https://bigquery.googleapis.com"
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+#: Paths of the Wallaroo API (MLOps REST, GraphQL, inference, Keycloak) claimed on any host.
+WALLAROO_PATHS = r"/v1/|/auth/(?:realms|admin)/"
 
 SDK_PROFILES = ("2023.2", "2026.1")
 
@@ -56,6 +59,9 @@ class Emulator:
     :param sdk: SDK profile of the ``wallaroo`` module: ``"2023.2"`` or ``"2026.1"``.
     :param database: path of a DuckDB file to keep BigQuery tables in (default: in memory).
     :param project: default Google Cloud project of clients the emulator builds.
+    :param allow_hosts: hosts code under the emulator may reach on the real network (patterns of
+        :class:`emulator.network.HostPattern`); every other host it does not serve is refused.
+    :param static_urls: URLs (or URL prefixes) served offline from local files (or folders).
     """
 
     def __init__(
@@ -66,6 +72,8 @@ class Emulator:
         sdk: str = "2023.2",
         database: str | os.PathLike[str] | None = None,
         project: str = "wallaroo-emulator",
+        allow_hosts: Sequence[str] = (),
+        static_urls: Mapping[str, str | os.PathLike[str]] | None = None,
     ) -> None:
         profile = normalise_profile(sdk)
         self.sdk = profile
@@ -73,8 +81,11 @@ class Emulator:
         self.project = project
         self.clock = Clock(start)
         self.ids = IdGenerator(seed)
-        self.router = Router()
-        self._interception = RequestsInterception(self.router)
+        self.network = NetworkPolicy(allow_hosts)
+        self.router = Router(self.network)
+        for url, local in (static_urls or {}).items():
+            self.router.serve_static(url, local)
+        self._interceptions = interceptions(self.router)
         self._restores: list[Callable[[], None]] = []
         self._depth = 0
         self._saved_env: dict[str, str | None] = {}
@@ -94,6 +105,10 @@ class Emulator:
         self._wallaroo_activation = _wallaroo_activation
         if _wallaroo_activation is not None:
             self.wallaroo = _wallaroo_activation.create_backend(self)
+        # The Wallaroo API answers at its own URL and, like the real SDK's `api_endpoint`, at
+        # whatever host a user names: its paths are claimed on any non-Google, non-loopback host.
+        self.router.serve_host(WALLAROO_EMULATOR_URL, "wallaroo")
+        self.router.serve_paths("wallaroo", WALLAROO_PATHS)
 
     # -- activation ------------------------------------------------------------------------
     def __enter__(self) -> Emulator:
@@ -135,8 +150,10 @@ class Emulator:
             env_host = os.environ.get("BIGQUERY_EMULATOR_HOST")
             if env_host and "://" in env_host:
                 self.router.serve_host(env_host, "bigquery")
-            self._interception.start()
-            self._restores.append(self._interception.stop)
+            for interception in self._interceptions:
+                interception.start()
+                self._restores.append(interception.stop)
+            self._restores.append(push_socket_guard(self.network))
             from emulator.bigquery.storage_api import hide_storage_api
 
             self._restores.append(hide_storage_api())
@@ -179,7 +196,15 @@ class Emulator:
     def serve_bigquery_at(self, url: str) -> None:
         """Also answer BigQuery (and token) requests sent to ``url`` (e.g. a custom ``api_endpoint``)."""
         self.router.serve_host(url, "bigquery")
-        self._interception.refresh()
+
+    # -- the network -------------------------------------------------------------------------
+    def allow_hosts(self, *patterns: str) -> None:
+        """Let code under this emulator reach these hosts on the real network (see :mod:`emulator.network`)."""
+        self.network.allow(*patterns)
+
+    def serve_static(self, url: str, local: str | os.PathLike[str]) -> None:
+        """Serve ``url`` offline from a local file, or every URL under it from a local folder."""
+        self.router.serve_static(url, local)
 
     # -- conveniences ----------------------------------------------------------------------
     def bigquery_client(self, project: str | None = None, **kwargs: Any) -> Any:

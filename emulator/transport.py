@@ -1,20 +1,42 @@
-"""In-process HTTP transport: one routing table, served to ``requests`` through ``responses``.
+"""In-process HTTP transport: one routing table, served to ``requests``, ``httpx`` and ``urllib``.
 
-Adapters register routes (method + host + path pattern → handler). While an emulator is
-active, every ``requests`` call to an emulated host is answered by its handler, in-process,
-with no socket. A request to an emulated host that no route matches fails loudly with the
-method and path (HTTP 404 with a message naming both). Requests to other hosts pass through
-to ``requests`` untouched.
+Adapters register routes (method + path pattern → handler) per service. The :class:`Router`
+decides what happens to every URL (:meth:`Router.decide`):
+
+* **served**: a host the emulator serves (``serve_host``), a URL under a ``static_urls`` prefix
+  (``serve_static``), or a path a service claims on any other non-Google, non-loopback host
+  (``serve_paths``: the Wallaroo API is reached at whatever ``api_endpoint`` a user gives) —
+  answered in-process by the handler, with no socket. A path no route matches fails loudly with
+  the method and path (HTTP 404, or 405 naming the accepted methods);
+* **passed through**: loopback hosts and hosts the user allowed (``allow_hosts`` / seed
+  ``network.allow``, see :mod:`emulator.network`); an allowed host is never claimed by a path rule;
+* **refused**: everything else, at once, with :class:`emulator.network.NetworkAccessRefused`
+  naming the method, URL and how to allow it (wrapped in the client library's own connection
+  error: ``requests.ConnectionError``, ``httpx.ConnectError``, ``urllib.error.URLError``).
+
+While an emulator is active the router is served to ``requests`` through ``responses``, to
+``httpx`` (sync and async clients) through ``respx``, and to ``urllib.request.urlopen`` (what
+pandas uses for ``read_csv(url)``) through an installed opener. A user's own ``responses``/``respx``
+mocks keep working beside ours: for hosts we neither serve nor allow, a user's ``respx`` router
+is given its turn before the request is refused.
 """
 
 from __future__ import annotations
 
+import email.message
+import io
 import json
+import mimetypes
 import re
-from collections.abc import Callable, Iterable
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from emulator.network import NetworkAccessRefused, NetworkPolicy, is_loopback_host, refusal_message
 
 
 @dataclass
@@ -39,12 +61,16 @@ class Request:
             return None
         return json.loads(self.body)
 
+    def header(self, name: str, default: str = "") -> str:
+        wanted = name.lower()
+        for key, value in self.headers.items():
+            if key.lower() == wanted:
+                return value
+        return default
+
     @property
     def content_type(self) -> str:
-        for key, value in self.headers.items():
-            if key.lower() == "content-type":
-                return value
-        return ""
+        return self.header("content-type")
 
 
 @dataclass
@@ -64,6 +90,13 @@ class Response:
     def empty(cls, status: int = 204) -> Response:
         return cls(status, b"", {})
 
+    @property
+    def reason(self) -> str:
+        try:
+            return HTTPStatus(self.status).phrase
+        except ValueError:
+            return ""
+
 
 Handler = Callable[[Request], Response]
 
@@ -73,6 +106,27 @@ class Route:
     method: str
     pattern: re.Pattern[str]
     handler: Handler
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the router does with a URL: ``serve`` (by ``service``), ``pass`` or ``refuse``."""
+
+    kind: str
+    service: str | None = None
+
+
+PASS = Decision("pass")
+REFUSE = Decision("refuse")
+STATIC = "static"
+
+#: Hosts under these domains are Google's: never claimed by another service's path rules.
+GOOGLE_DOMAINS = ("googleapis.com", "google.com", "google.internal", "googleusercontent.com", "gstatic.com")
+
+
+def is_google_host(host: str) -> bool:
+    name = host.lower().rstrip(".")
+    return any(name == d or name.endswith("." + d) for d in GOOGLE_DOMAINS)
 
 
 def normalise_host(url: str) -> str:
@@ -87,12 +141,18 @@ def normalise_host(url: str) -> str:
 
 
 class Router:
-    """Routing table: hosts served by the emulator and the routes of each service on them."""
+    """Routing table: the services' routes, the hosts and paths each serves, the static URLs, and
+    the network policy that decides every other URL."""
 
-    def __init__(self) -> None:
+    def __init__(self, policy: NetworkPolicy | None = None) -> None:
         self._services: dict[str, list[Route]] = {}
         self._hosts: dict[str, str] = {}  # normalised host -> service name
+        self._path_rules: list[tuple[re.Pattern[str], str]] = []
+        self._static: list[tuple[str, Path]] = []  # (normalised URL prefix, local file or folder)
+        self.policy = policy if policy is not None else NetworkPolicy()
+        self._lock = threading.Lock()
 
+    # -- what is served ----------------------------------------------------------------------
     def add_route(self, service: str, method: str, path_regex: str, handler: Handler) -> None:
         self._services.setdefault(service, []).append(
             Route(method.upper(), re.compile(f"^{path_regex}$"), handler)
@@ -102,17 +162,66 @@ class Router:
         """Answer requests to ``url``'s host with ``service``'s routes."""
         self._hosts[normalise_host(url)] = service
 
+    def serve_paths(self, service: str, path_regex: str) -> None:
+        """Answer paths matching ``path_regex`` with ``service``'s routes on every host that is not
+        otherwise served, not a Google host and not loopback (where a real server may listen)."""
+        self._path_rules.append((re.compile(f"^(?:{path_regex})"), service))
+
+    def serve_static(self, url: str, local: str | Path) -> None:
+        """Serve ``url`` from a local file, or every URL under it from a local folder (GET/HEAD)."""
+        target = Path(local)
+        if not target.exists():
+            raise FileNotFoundError(f"static_urls: {url!r} maps to {str(target)!r}, which does not exist")
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"static_urls: {url!r} is not an http(s) URL")
+        prefix = normalise_host(url) + (parts.path or "/")
+        with self._lock:
+            self._static = [entry for entry in self._static if entry[0] != prefix]
+            self._static.append((prefix, target.resolve()))
+            self._static.sort(key=lambda entry: -len(entry[0]))
+
     def hosts(self) -> dict[str, str]:
         return dict(self._hosts)
 
     def service_for(self, url: str) -> str | None:
         return self._hosts.get(normalise_host(url))
 
+    # -- deciding --------------------------------------------------------------------------
+    def decide(self, url: str) -> Decision:
+        """What happens to a request for ``url`` (see the module docstring)."""
+        try:
+            parts = urlsplit(url)
+            host = (parts.hostname or "").lower()
+            base = normalise_host(url)
+        except ValueError:
+            return REFUSE
+        if self._static and self._static_target(base + (parts.path or "/"))[0]:
+            return Decision("serve", STATIC)
+        service = self._hosts.get(base)
+        if service is not None:
+            return Decision("serve", service)
+        if is_loopback_host(host) or self.policy.allows_url(url):
+            return PASS
+        if not is_google_host(host):
+            for pattern, claimed in self._path_rules:
+                if pattern.match(parts.path or "/"):
+                    return Decision("serve", claimed)
+        return REFUSE
+
+    def refusal(self, method: str | None, url: str) -> NetworkAccessRefused:
+        host = (urlsplit(url).hostname or "") if "://" in url else url
+        return NetworkAccessRefused(refusal_message(method, url, host))
+
+    # -- answering -------------------------------------------------------------------------
     def dispatch(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
+        """Answer a request the router serves (see :meth:`decide`)."""
+        decision = self.decide(url)
         parts = urlsplit(url)
-        service = self.service_for(url)
-        if service is None:
+        if decision.kind != "serve" or decision.service is None:
             return _no_route(method, parts.path, "host not emulated")
+        if decision.service == STATIC:
+            return self._serve_static(method, normalise_host(url) + (parts.path or "/"))
         request = Request(
             method=method.upper(),
             url=url,
@@ -123,7 +232,7 @@ class Router:
             body=body,
         )
         allowed: list[str] = []
-        for route in self._services.get(service, []):
+        for route in self._services.get(decision.service, []):
             match = route.pattern.match(parts.path)
             if not match:
                 continue
@@ -134,7 +243,37 @@ class Router:
             return route.handler(request)
         if allowed:
             return _no_route(method, parts.path, f"method not allowed (routes accept {', '.join(sorted(set(allowed)))})", 405)
-        return _no_route(method, parts.path, f"no route in the {service} emulator")
+        return _no_route(method, parts.path, f"no route in the {decision.service} emulator")
+
+    def _static_target(self, location: str) -> tuple[bool, Path | None]:
+        """Whether a static prefix covers ``location``, and the local file it maps to.
+
+        A location under a folder prefix that escapes the folder is covered but maps to no file,
+        so it is answered 404 like any missing file.
+        """
+        for prefix, local in self._static:
+            if local.is_file():
+                if location == prefix:
+                    return True, local
+                continue
+            folder_prefix = prefix if prefix.endswith("/") else prefix + "/"
+            if location == prefix or location.startswith(folder_prefix):
+                relative = unquote(location[len(folder_prefix):]) if location != prefix else ""
+                candidate = (local / relative).resolve()
+                inside = candidate == local or local in candidate.parents
+                return True, candidate if inside else None
+        return False, None
+
+    def _serve_static(self, method: str, location: str) -> Response:
+        if method.upper() not in ("GET", "HEAD"):
+            return Response(405, b"Method Not Allowed\n", {"Content-Type": "text/plain", "Allow": "GET, HEAD"})
+        target = self._static_target(location)[1]
+        if target is None or not target.is_file():
+            return Response(404, b"Not Found\n", {"Content-Type": "text/plain"})
+        data = target.read_bytes()
+        kind = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+        headers = {"Content-Type": kind, "Content-Length": str(len(data))}
+        return Response(200, b"" if method.upper() == "HEAD" else data, headers)
 
 
 def _no_route(method: str, path: str, why: str, status: int = 404) -> Response:
@@ -147,6 +286,19 @@ def _no_route(method: str, path: str, why: str, status: int = 404) -> Response:
     )
 
 
+def _as_bytes(body: Any) -> bytes:
+    if body is None:
+        return b""
+    if isinstance(body, bytes | bytearray | memoryview):
+        return bytes(body)
+    if isinstance(body, str):
+        return body.encode("utf-8")
+    if hasattr(body, "read"):
+        data = body.read()
+        return data.encode("utf-8") if isinstance(data, str) else bytes(data)
+    return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk) for chunk in body)
+
+
 class RequestsInterception:
     """Serves a :class:`Router` to the ``requests`` library through ``responses``."""
 
@@ -155,27 +307,17 @@ class RequestsInterception:
     def __init__(self, router: Router) -> None:
         self.router = router
         self._mock: Any = None
-        self._hosts: tuple[str, ...] = ()
 
     def start(self) -> None:
         import responses
 
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
-        self._register()
-        self._mock.start()
-
-    def refresh(self) -> None:
-        """Pick up hosts added to the router while active."""
-        if self._mock is not None and tuple(sorted(self.router.hosts())) != self._hosts:
-            self._mock.reset()
-            self._register()
-
-    def _register(self) -> None:
-        self._hosts = tuple(sorted(self.router.hosts()))
-        emulated = host_regex(self._hosts)
+        everything = re.compile(r".*")
         for method in self._METHODS:
-            self._mock.add_callback(method, emulated, callback=self._callback)
-        self._mock.add_passthru(re.compile(f"^(?!{emulated.pattern[1:]})"))
+            self._mock.add_callback(method, everything, callback=self._callback, match=[self._not_passed])
+        # Requests the matcher declines (loopback, allowed hosts) reach the real network.
+        self._mock.add_passthru(everything)
+        self._mock.start()
 
     def stop(self) -> None:
         if self._mock is not None:
@@ -183,38 +325,131 @@ class RequestsInterception:
             mock.stop(allow_assert=False)
             mock.reset()
 
+    def _not_passed(self, prepared: Any) -> tuple[bool, str]:
+        if self.router.decide(prepared.url).kind == "pass":
+            return False, "passed through to the network (loopback or allowed host)"
+        return True, ""
+
     def _callback(self, prepared: Any) -> tuple[int, dict[str, str], bytes]:
-        body = prepared.body
-        if body is None:
-            body = b""
-        elif isinstance(body, str):
-            body = body.encode("utf-8")
-        elif not isinstance(body, bytes | bytearray):
-            body = b"".join(_chunks(body))
-        headers = {str(k): (v.decode('latin-1') if isinstance(v, bytes) else str(v)) for k, v in prepared.headers.items()}
-        response = self.router.dispatch(prepared.method, prepared.url, headers, bytes(body))
+        import requests
+
+        if self._mock is not None:
+            self._mock.calls.reset()  # keep no history: long sessions would hold every body
+        if self.router.decide(prepared.url).kind == "refuse":
+            raise requests.exceptions.ConnectionError(
+                self.router.refusal(prepared.method, prepared.url), request=prepared
+            )
+        headers = {str(k): (v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in prepared.headers.items()}
+        response = self.router.dispatch(prepared.method, prepared.url, headers, _as_bytes(prepared.body))
         return response.status, response.headers, response.body
 
 
-def host_regex(hosts: Iterable[str]) -> re.Pattern[str]:
-    """A regex matching URLs on any of ``hosts`` (normalised ``scheme://host[:port]``)."""
-    alternatives = []
-    for host in hosts:
-        scheme, _, rest = host.partition("://")
-        if ":" in rest:
-            alternatives.append(re.escape(host))
-        else:
-            default = "443" if scheme == "https" else "80"
-            alternatives.append(f"{re.escape(host)}(?::{default})?")
-    if not alternatives:
-        return re.compile(r"^(?!x)x")
-    return re.compile(f"^(?i:{'|'.join(alternatives)})(?:[/?#]|$)")
+class HttpxInterception:
+    """Serves a :class:`Router` to ``httpx`` (sync and async clients) through ``respx``."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._mock: Any = None
+
+    def start(self) -> None:
+        import respx
+
+        self._mock = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
+        self._mock.route().mock(side_effect=self._side_effect)
+        self._mock.start()
+
+    def stop(self) -> None:
+        if self._mock is not None:
+            mock, self._mock = self._mock, None
+            mock.stop(quiet=True)
+
+    def _side_effect(self, request: Any) -> Any:
+        import httpx
+
+        mock = self._mock
+        if mock is not None:
+            mock.calls.clear()  # keep no history (see RequestsInterception)
+            for route in mock.routes:
+                route.calls.clear()
+        url = str(request.url)
+        decision = self.router.decide(url)
+        if decision.kind == "pass":
+            return request  # respx: pass through to the real transport
+        if decision.kind == "refuse":
+            if mock is not None and mock.Mocker is not None and len(mock.Mocker.routers) > 1:
+                return None  # a user's own respx router gets its turn
+            raise httpx.ConnectError(str(self.router.refusal(request.method, url)), request=request)
+        response = self.router.dispatch(request.method, url, dict(request.headers), request.content)
+        return httpx.Response(response.status, headers=response.headers, content=response.body, request=request)
 
 
-def _chunks(body: Iterable[bytes] | Any) -> Iterable[bytes]:
-    if hasattr(body, "read"):
-        data = body.read()
-        yield data.encode() if isinstance(data, str) else data
-        return
-    for chunk in body:
-        yield chunk.encode() if isinstance(chunk, str) else chunk
+class UrllibInterception:
+    """Serves a :class:`Router` to ``urllib.request.urlopen`` (pandas' ``read_csv(url)``, ...)."""
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self._saved: Any = None
+        self._installed = False
+
+    def start(self) -> None:
+        import urllib.request
+
+        self._saved = urllib.request._opener
+        urllib.request.install_opener(urllib.request.build_opener(_RouterHandler(self.router)))
+        self._installed = True
+
+    def stop(self) -> None:
+        import urllib.request
+
+        if self._installed:
+            urllib.request.install_opener(self._saved)
+            self._saved, self._installed = None, False
+
+
+def _router_open(handler: _RouterHandler, req: Any) -> Any:
+    import urllib.error
+    import urllib.response
+
+    url = req.full_url
+    router = handler.router
+    decision = router.decide(url)
+    if decision.kind == "pass":
+        return None  # the next handler (urllib's own) opens it
+    if decision.kind == "refuse":
+        raise urllib.error.URLError(router.refusal(req.get_method(), url))
+    headers = dict(req.header_items())
+    response = router.dispatch(req.get_method(), url, headers, _as_bytes(req.data))
+    message = email.message.Message()
+    for key, value in response.headers.items():
+        message[key] = value
+    result = urllib.response.addinfourl(io.BytesIO(response.body), message, url, response.status)
+    result.msg = response.reason  # read by urllib's HTTPErrorProcessor
+    return result
+
+
+class _RouterHandler:
+    handler_order = 50  # before urllib's proxy and HTTP handlers
+
+    def __init__(self, router: Router) -> None:
+        self.router = router
+        self.parent: Any = None
+
+    def add_parent(self, parent: Any) -> None:
+        self.parent = parent
+
+    def close(self) -> None:
+        pass
+
+    def __lt__(self, other: Any) -> bool:
+        return self.handler_order < getattr(other, "handler_order", 500)
+
+    def http_open(self, req: Any) -> Any:
+        return _router_open(self, req)
+
+    def https_open(self, req: Any) -> Any:
+        return _router_open(self, req)
+
+
+def interceptions(router: Router) -> list[Any]:
+    """Every in-process interception of ``router``: requests, httpx, urllib."""
+    return [RequestsInterception(router), HttpxInterception(router), UrllibInterception(router)]
