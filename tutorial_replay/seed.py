@@ -440,6 +440,18 @@ def apply_seed(
                 say(f"table {project}.{dataset}.{table_entry['table']}: {count} rows")
     if problems:
         raise SeedError(problems, s.source)
+    network = s.data.get("network", {})
+    if network.get("allow"):
+        try:
+            emu.allow_hosts(*network["allow"])
+        except ValueError as exc:
+            raise SeedError([f"{s.locate(['network', 'allow'])}: {exc}"], s.source) from None
+    for url, local in s.data.get("static_urls", {}).items():
+        try:
+            emu.serve_static(url, resolve_row_file(local, s.base_dir))
+        except (OSError, ValueError) as exc:
+            raise SeedError([f"{s.locate(['static_urls', url])}: {exc}"], s.source) from None
+        say(f"static {url} -> {local}")
     for entry in s.data.get("service_accounts", []):
         info = emu.service_account_info(
             entry.get("project", default_project),
