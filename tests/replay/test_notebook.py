@@ -286,3 +286,17 @@ def test_cell_magics(tmp_path):
     assert outputs[2].endswith("[note] skipped line 1: !pip install nothing\nbody ran\n")
     assert outputs[3] == '{"ok": true}\nappended\n'
     assert 'File "<cell 5>", line 3, in <module>' in result.cells[4].error
+
+
+def test_job_ids_in_error_messages_replay_byte_identical(tmp_path, monkeypatch):
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    notebook = NOTEBOOKS / "bigquery_errors_notebook.ipynb"
+    first = run_notebook(notebook, workdir=tmp_path / "a")
+    second = run_notebook(notebook, workdir=tmp_path / "b")
+    assert first.failed is not None and first.failed.number == 5
+    text = first.transcript()
+    assert text.count("Job ID: ") == 2 and "RuntimeError: the report query failed: 400" in text
+    assert text == second.transcript()
+    # the golden was written by another process (another hash salt, other uuid4 draws)
+    _golden("bigquery_errors_notebook.txt", text)
