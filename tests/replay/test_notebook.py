@@ -300,3 +300,29 @@ def test_job_ids_in_error_messages_replay_byte_identical(tmp_path, monkeypatch):
     assert text == second.transcript()
     # the golden was written by another process (another hash salt, other uuid4 draws)
     _golden("bigquery_errors_notebook.txt", text)
+
+
+DOWNLOADING_SCRIPT = """\
+import pandas as pd
+
+URL = "https://raw.githubusercontent.com/example/tutorials/main/data/houses.csv"
+# %%
+houses = pd.read_csv(URL)
+print(houses["price"].sum())
+"""
+
+
+def test_a_notebook_downloading_a_url_is_refused_offline_and_served_from_static_urls(tmp_path):
+    script = tmp_path / "download.py"
+    script.write_text(DOWNLOADING_SCRIPT)
+    refused = run_notebook(script, workdir=tmp_path / "w1")
+    assert refused.failed is not None and refused.failed.number == 2
+    assert "wallaroo-emulator is offline: GET https://raw.githubusercontent.com/example/tutorials/main/data/" \
+           "houses.csv was refused" in refused.failed.error
+    assert "static_urls" in refused.failed.error
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "houses.csv").write_text("price\n350000\n720000\n")
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("static_urls:\n  https://raw.githubusercontent.com/example/tutorials/main/data: data\n")
+    served = run_notebook(script, seed=seed, workdir=tmp_path / "w2")
+    assert served.ok and served.cells[1].output == "1070000\n"
