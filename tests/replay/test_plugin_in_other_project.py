@@ -26,6 +26,8 @@ import datetime as dt
 import time
 
 import pytest
+import wallaroo  # at the module's top: resolved to the active emulator's SDK when used
+from wallaroo.object import EntityNotFoundError
 
 
 def test_fresh_emulator(emulator, emulator_clock):
@@ -54,6 +56,12 @@ def test_seed_and_client(apply_seed, bigquery_client, emulator_workdir):
 
 def test_option_profile(request, emulator):
     assert emulator.sdk == (request.config.getoption("wallaroo_sdk") or "2023.2")
+
+
+def test_module_top_wallaroo(emulator):
+    wl = wallaroo.Client()
+    with pytest.raises(EntityNotFoundError):
+        wl.pipelines_by_name("missing")
 """
 
 
@@ -150,7 +158,7 @@ def test_plugin_works_without_conftest(installed):
         env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
     # pytest's own timing keeps real time although the tests sleep virtual minutes
     durations = [float(m) for m in re.findall(r"^(\d+\.\d+)s (?:setup|call|teardown)", result.stdout, re.M)]
     assert durations and max(durations) < 60, result.stdout
