@@ -79,8 +79,16 @@ def _not_active_message(module: str, name: str | None) -> str:
 
 
 def real_sdk_spec() -> importlib.machinery.ModuleSpec | None:
-    """Where an installed ``wallaroo`` SDK is, ignoring the lazy and the emulator's modules."""
-    return importlib.machinery.PathFinder.find_spec("wallaroo")
+    """Where an installed ``wallaroo`` SDK is, ignoring the lazy and the emulator's modules.
+
+    Only a regular package counts: a folder named ``wallaroo`` without ``__init__.py`` on
+    ``sys.path`` (a project's ``tests/wallaroo/``, which pytest's rootdir handling puts there) is
+    a namespace package, not an SDK.
+    """
+    spec = importlib.machinery.PathFinder.find_spec("wallaroo")
+    if spec is None or spec.origin in (None, "namespace") or not spec.has_location:
+        return None
+    return spec
 
 
 @contextmanager

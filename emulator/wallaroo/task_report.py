@@ -36,6 +36,14 @@ def _tail(lines: list[str], limit: int) -> tuple[list[str], int]:
     return lines[start:], start
 
 
+def _logs(tasks: Any, run: Any) -> list[str]:
+    """A run's log lines through the store's ``logs(run_id)`` (the public reading, wherever runs execute)."""
+    try:
+        return list(tasks.logs(run.run_id))
+    except Exception:  # noqa: BLE001 - fall back to the record's own lines
+        return list(getattr(run, "logs", []) or [])
+
+
 def describe(emu: Any, *, log_tail: int = LOG_TAIL, runs_shown: int = RUNS_SHOWN) -> str:
     """The orchestrations, tasks and runs of ``emu`` with the virtual time, as indented text."""
     clock = emu.clock
@@ -79,15 +87,16 @@ def describe(emu: Any, *, log_tail: int = LOG_TAIL, runs_shown: int = RUNS_SHOWN
                 out.append(f"    ... {len(runs) - runs_shown} earlier runs not shown")
                 runs = runs[-runs_shown:]
             for run in runs:
+                logs = _logs(tasks, run)
                 out.append(
                     f"    run {run.run_id}: {run.status} "
-                    f"(from {_iso(run.created_at)} to {_iso(run.updated_at)}, {len(run.logs)} log lines)"
+                    f"(from {_iso(run.created_at)} to {_iso(run.updated_at)}, {len(logs)} log lines)"
                 )
                 if run.error:
                     out.append(f"      error: {run.error}")
-                if run.status != "success" and run.logs:
-                    shown, skipped = _tail(list(run.logs), log_tail)
-                    label = f"last {len(shown)} of {len(run.logs)}" if skipped else f"{len(run.logs)}"
+                if run.status != "success" and logs:
+                    shown, skipped = _tail(logs, log_tail)
+                    label = f"last {len(shown)} of {len(logs)}" if skipped else f"{len(logs)}"
                     out.append(f"      log ({label} lines):")
                     out.extend(f"        {line}" for line in shown)
     return "\n".join(out) + "\n"

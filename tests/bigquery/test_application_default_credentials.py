@@ -123,3 +123,34 @@ def test_the_key_is_deterministic_and_one_per_process():
         assert Path(os.environ[CREDENTIALS_ENV]).read_text() == first
     assert second["project_id"] == "b" and second["private_key"] == json.loads(first)["private_key"]
     assert second["client_email"] == "application-default@b.iam.gserviceaccount.com"
+
+
+def test_an_orchestration_uses_default_credentials(tmp_path):
+    """Real orchestrations call bigquery.Client() with no arguments and read GOOGLE_CLOUD_PROJECT-style ADC."""
+    import time
+
+    from tutorial_replay.zipfolder import zip_folder
+
+    folder = tmp_path / "adc_orchestration"
+    folder.mkdir()
+    (folder / "main.py").write_text(
+        "from google.cloud import bigquery\n"
+        "client = bigquery.Client()\n"
+        "client.query('CREATE TABLE sales.copy AS SELECT 7 AS n').result()\n"
+        "print('wrote to', client.project, flush=True)\n"
+    )
+    (folder / "requirements.txt").write_text("")
+    with Emulator(project="orchestrated") as emu:
+        import wallaroo
+
+        emu.bigquery.create_dataset("orchestrated", "sales")
+        wl = wallaroo.Client()
+        orchestration = wl.upload_orchestration(bytes_buffer=zip_folder(folder), name="adc", file_name="adc.zip")
+        while orchestration.status() != "ready":
+            time.sleep(5)
+        task = orchestration.run_once(name="once", json_args={})
+        time.sleep(60)
+        run = task.last_runs()[0]
+        assert run.status == "success", emu.wallaroo.tasks.logs(run.run_id)
+        assert emu.bigquery.row_count("orchestrated", "sales", "copy") == 1
+        assert any("wrote to orchestrated" in line for line in emu.wallaroo.tasks.logs(run.run_id))

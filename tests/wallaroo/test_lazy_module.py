@@ -86,3 +86,14 @@ def test_introspection_sees_a_plain_module(fresh_lazy):
     assert dir(wallaroo)  # no error without an emulator
     with Emulator():
         assert "Client" in dir(wallaroo)
+
+
+def test_a_folder_named_wallaroo_on_sys_path_is_not_an_sdk(fresh_lazy, tmp_path, monkeypatch):
+    (tmp_path / "wallaroo").mkdir()  # like a project's tests/wallaroo/ folder: a namespace package
+    monkeypatch.syspath_prepend(str(tmp_path))
+    importlib.invalidate_caches()
+    assert lazy.real_sdk_spec() is None
+    import wallaroo
+
+    with pytest.raises(EmulatorError, match="no emulator active"):
+        wallaroo.Client  # noqa: B018
