@@ -14,9 +14,11 @@ arguments), through google-auth's documented first source: ``GOOGLE_APPLICATION_
 
 from __future__ import annotations
 
+import atexit
 import base64
 import functools
 import hashlib
+import itertools
 import json
 import os
 import random
@@ -185,20 +187,37 @@ def application_default_key(project: str) -> dict[str, Any]:
     return _key_info(project, email, pem, key_id, None)
 
 
+_adc_folder: list[Path] = []  # one private temporary folder per process, created on first use
+_adc_files = itertools.count(1)
+
+
+def _private_folder() -> Path:
+    """The process's folder for key files (removed when the interpreter exits).
+
+    One folder for the whole process: removing a directory costs milliseconds on some file
+    systems, removing a file almost nothing, and a fresh emulator per test must stay cheap.
+    """
+    if not _adc_folder:
+        folder = Path(tempfile.mkdtemp(prefix="wallaroo-emulator-adc-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _adc_folder.append(folder)
+    return _adc_folder[0]
+
+
 class ApplicationDefaultCredentials:
     """Application-default credentials while an emulator is active.
 
     google-auth's ``default()`` looks first at ``GOOGLE_APPLICATION_CREDENTIALS`` (then at
     gcloud's own file, App Engine and the metadata server). When the user has not set that
     variable (unset or empty), :meth:`activate` writes a service-account key file for the
-    emulator's application-default identity into a temporary folder of its own and points the
+    emulator's application-default identity into a private temporary folder and points the
     variable at it; so ``google.auth.default()`` returns service-account credentials whose token
     exchange the emulator answers, and the project is ``GOOGLE_CLOUD_PROJECT`` when set (google-auth
     prefers it), else the key's ``project_id``: :meth:`effective_project`. A child process (an
-    isolated task run) inherits the variable and the file. Leaving the emulator removes the file
-    and puts the variable back as it was, unless the user's code changed it meanwhile. A value
-    the user set beforehand is left alone: their key file is used, and the emulator answers its
-    token exchange like any other.
+    isolated task run) inherits the variable and the file. Leaving the emulator deletes the file
+    and puts the variable back as it was, unless the user's code changed it meanwhile (the folder
+    itself goes when the process exits). A value the user set beforehand is left alone: their key
+    file is used, and the emulator answers its token exchange like any other.
     """
 
     def __init__(self, default_project: Callable[[], str]) -> None:
@@ -227,8 +246,7 @@ class ApplicationDefaultCredentials:
         previous = os.environ.get(CREDENTIALS_ENV)
         if previous:  # the user's own credentials file wins
             return lambda: None
-        folder = Path(tempfile.mkdtemp(prefix="wallaroo-emulator-adc-"))
-        path = folder / "application_default_credentials.json"
+        path = _private_folder() / f"application_default_credentials-{next(_adc_files)}.json"
         self._write(path)
         self._path = path
         os.environ[CREDENTIALS_ENV] = str(path)
@@ -240,7 +258,7 @@ class ApplicationDefaultCredentials:
                     del os.environ[CREDENTIALS_ENV]
                 else:
                     os.environ[CREDENTIALS_ENV] = previous
-            shutil.rmtree(folder, ignore_errors=True)
+            path.unlink(missing_ok=True)
 
         return restore
 
