@@ -14,7 +14,6 @@ import functools
 import inspect
 import os
 import threading
-import unittest
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -210,6 +209,8 @@ class Emulator:
         return wrapper  # type: ignore[return-value]
 
     def _decorate_class(self, cls: type) -> type:
+        import unittest
+
         if issubclass(cls, unittest.TestCase):
             original_setup = cls.setUp
             template = self
