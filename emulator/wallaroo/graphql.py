@@ -158,8 +158,8 @@ def _from_graphql_error(error: Any) -> dict[str, Any]:
     original = error.original_error
     if isinstance(original, QueryError):
         return _error(original.message, original.code, path)
-    if original is None:  # variable coercion and other request errors
-        return _error(error.message, "validation-failed", path)
+    if not error.path:  # variable values refused before execution
+        return _error(error.message, "validation-failed", "$.variables" if error.original_error else path)
     return _error(error.message, "unexpected", path)
 
 

@@ -17,7 +17,9 @@ Semantics follow Hasura on PostgreSQL:
   ``_regex``/``_iregex`` POSIX-style searches; jsonb ``_contains`` is PostgreSQL's ``@>``,
   ``_cast: {String: ...}`` compares the value's jsonb text form (keys in jsonb order);
 * ``asc`` sorts NULLs last and ``desc`` first (PostgreSQL's defaults); rows are otherwise kept in
-  primary-key order, which is what an index scan returns;
+  primary-key order, which is what an index scan returns. Several keys in *one* ``order_by``
+  object apply in the schema's field order (graphql-core coerces input objects field by field;
+  Hasura's documentation asks for a list of objects to order by several keys anyway);
 * ``distinct_on`` keeps the first row of each group after ordering.
 """
 

@@ -238,7 +238,8 @@ def _pipeline_versions(snap: Snapshot) -> list[Row]:
         for v in p.versions:
             rows.append({
                 "id": v.id, "version": v.version, "pipeline_pk_id": p.id,
-                "definition": pipeline_definition(snap.backend, p.name, v.steps), "created_at": v.created_at,
+                "definition": pipeline_definition(snap.backend, p.name, v.steps), "owner_id": p.owner_id,
+                "created_at": v.created_at,
                 "created_by": p.owner_id, "created_on_version": version, "updated_at": v.created_at,
             })
     return rows

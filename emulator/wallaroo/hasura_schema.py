@@ -5,7 +5,8 @@ role's permissions) and tracked SQL functions. Hasura builds its whole GraphQL s
 metadata by fixed conventions; :func:`schema_sdl` applies the same conventions (Hasura v2) and
 :func:`schema` builds the result with graphql-core, once per process:
 
-* per table ``t``: the object type ``t`` (a jsonb column takes ``path: String``; an array
+* per table ``t``: the object type ``t`` (a jsonb column takes ``path: String`` and is nullable,
+  as a path may lead nowhere and Hasura then answers ``null``; an array
   relationship takes ``distinct_on``/``limit``/``offset``/``order_by``/``where``), ``t_bool_exp``
   (``_and``/``_or``/``_not``, one comparison input per column, nested relationships),
   ``t_order_by``, ``t_select_column``; ``query_root`` gets ``t`` and ``t_by_pk``;
@@ -237,8 +238,8 @@ def _table_sdl(cat: Catalogue, t: Table) -> list[str]:
     # the object type
     lines = []
     for c in t.columns.values():
-        if c.type == "jsonb":
-            lines.append(f"{c.name}(path: String): {c.sdl_type()}")
+        if c.type == "jsonb":  # nullable whatever the column: a path may lead nowhere
+            lines.append(f"{c.name}(path: String): jsonb")
         else:
             lines.append(f"{c.name}: {c.sdl_type()}")
     for r in t.relationships.values():

@@ -1,0 +1,91 @@
+"""Reading a real ``wallaroo`` SDK's source without running it: its GraphQL documents, its public surface.
+
+Used by the tests that hold the emulator against the real SDK: the installed one (a venv with
+``wallaroo`` installed beside the project) or unpacked copies named by environment variables
+(``WALLAROO_SDK_SOURCES``: ``os.pathsep``-separated folders, each holding a ``wallaroo``
+package, e.g. an unpacked 2023.2.1 wheel). Nothing is imported from those folders.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.util
+import os
+from pathlib import Path
+
+#: f-string parts the SDKs interpolate into documents, and a literal that stands for each.
+PLACEHOLDERS = {"self._id": "1"}
+#: Folders of the generated REST client (no GraphQL there).
+_SKIPPED = ("wallaroo_ml_ops_api_client",)
+
+
+def installed_real_sdk() -> Path | None:
+    """The folder of the installed real ``wallaroo`` package (never the emulator's facade), if any."""
+    try:
+        spec = importlib.util.find_spec("wallaroo")
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    folder = Path(next(iter(spec.submodule_search_locations)))
+    return None if "emulator" in folder.parts else folder
+
+
+def source_folders() -> list[Path]:
+    """Unpacked SDK packages named by ``WALLAROO_SDK_SOURCES`` (each folder holds ``wallaroo/``)."""
+    found = []
+    for entry in os.environ.get("WALLAROO_SDK_SOURCES", "").split(os.pathsep):
+        if entry.strip():
+            folder = Path(entry.strip())
+            found.append(folder / "wallaroo" if (folder / "wallaroo").is_dir() else folder)
+    return found
+
+
+def _is_gql_call(node: ast.Call) -> bool:
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
+    return name == "gql" and bool(node.args)
+
+
+def _render(arg: ast.expr) -> str | None:
+    """The document text of a ``gql(...)`` argument; None when it is built at run time."""
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    if isinstance(arg, ast.JoinedStr):
+        parts = []
+        for value in arg.values:
+            if isinstance(value, ast.Constant):
+                parts.append(str(value.value))
+            else:
+                assert isinstance(value, ast.FormattedValue)
+                replacement = PLACEHOLDERS.get(ast.unparse(value.value))
+                if replacement is None:
+                    return None
+                parts.append(replacement)
+        return "".join(parts)
+    return None
+
+
+def documents(package: Path) -> dict[str, str]:
+    """Every GraphQL document shipped in an SDK package: ``.graphql`` files and ``gql("...")`` literals.
+
+    Keys are ``<path inside the package>`` for files and ``<path>:<line>`` for literals. Literals
+    assembled at run time (``gql(query)``, f-strings with a where clause) are left out: the
+    real-SDK tests make the SDK build those.
+    """
+    found: dict[str, str] = {}
+    for path in sorted(package.rglob("*.graphql")):
+        found[path.relative_to(package).as_posix()] = path.read_text("utf-8")
+    for path in sorted(package.rglob("*.py")):
+        relative = path.relative_to(package).as_posix()
+        if relative.startswith(_SKIPPED):
+            continue
+        text = path.read_text("utf-8")
+        if "gql" not in text:
+            continue
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call) and _is_gql_call(node):
+                rendered = _render(node.args[0])
+                if rendered is not None:
+                    found[f"{relative}:{node.lineno}"] = rendered
+    return found
