@@ -89,3 +89,60 @@ def documents(package: Path) -> dict[str, str]:
                 if rendered is not None:
                     found[f"{relative}:{node.lineno}"] = rendered
     return found
+
+
+_BUILDER_PREFIXES = ("_generate_", "_add_", "_build_nested_query", "_validate_workspace")
+
+
+class _Gql:
+    """Stands in for the ``gql`` module inside an SDK's query builders: ``gql.gql(text)`` is the text."""
+
+    @staticmethod
+    def gql(text: str) -> str:
+        return text
+
+
+def assembled_documents(package: Path) -> dict[str, str]:
+    """The documents the SDK's ``Client`` assembles at run time, each built with every filter set.
+
+    The builder methods (``Client._generate_*`` and the helpers they call) are compiled from the
+    SDK's ``client.py`` on their own, into a bare class, and called; nothing else of the SDK runs,
+    so this works for an SDK whose dependencies are not installed (e.g. 2023.2.1 for Python 3.8).
+    """
+    import __future__
+
+    import datetime as _dt
+    import inspect
+    import typing
+
+    tree = ast.parse((package / "client.py").read_text("utf-8"))
+    client = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Client")
+    methods = [n for n in client.body if isinstance(n, ast.FunctionDef) and n.name.startswith(_BUILDER_PREFIXES)]
+    module = ast.Module(body=[ast.ClassDef(name="Client", bases=[], keywords=[], body=methods, decorator_list=[],
+                                           type_params=[])], type_ignores=[])
+    namespace: dict[str, object] = {name: getattr(typing, name) for name in ("Any", "Dict", "List", "Optional")}
+    namespace["gql"] = _Gql
+    exec(compile(ast.fix_missing_locations(module), str(package / "client.py"), "exec",
+                 flags=__future__.annotations.compiler_flag, dont_inherit=True), namespace)
+    builder_class = namespace["Client"]
+    found = {}
+    for method in methods:
+        if not method.name.startswith("_generate_") or method.name.endswith(("_where_clause_str", "_param_str",
+                                                                              "_time_range_graphql")):
+            continue
+        function = getattr(builder_class, method.name)
+        values: dict[str, object] = {}
+        for name in inspect.signature(function).parameters:
+            if name == "self":
+                continue
+            if name == "deployed":
+                values[name] = True
+            elif "start" in name or "end" in name:
+                values[name] = _dt.datetime(2023, 1, 1, tzinfo=_dt.UTC)
+            elif name.endswith("_id") and name != "user_id":
+                values[name] = 1
+            else:
+                values[name] = "x"
+        document, _params = function(builder_class(), **values)
+        found[f"client.py:Client.{method.name}"] = document
+    return found

@@ -2,7 +2,8 @@
 
 gql validates each document locally against the introspected schema before sending it, so a
 type, field or argument missing from the schema breaks that SDK call. The documents are read
-from the SDK's own files: the installed real ``wallaroo`` (the real-SDK venv) and any unpacked
+from the SDK's own files (``.graphql`` files, ``gql("...")`` literals, and the documents its
+``Client`` query builders assemble with every filter set): the installed real ``wallaroo`` (the real-SDK venv) and any unpacked
 SDK named by ``WALLAROO_SDK_SOURCES`` (e.g. a 2023.2.1 wheel unpacked for reading). Without
 either, the module skips.
 """
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 from graphql import parse, validate
 from graphql.language import ast
-from sdk_sources import documents, installed_real_sdk, source_folders
+from sdk_sources import assembled_documents, documents, installed_real_sdk, source_folders
 
 from emulator.wallaroo.hasura_schema import schema
 
@@ -49,6 +50,9 @@ def _operation_names(text: str) -> list[str]:
 def test_every_shipped_document_validates(package: Path) -> None:
     docs = documents(package)
     assert len(docs) > 100, f"expected the SDK's GraphQL documents under {package}, found {len(docs)}"
+    assembled = assembled_documents(package)
+    assert "client.py:Client._generate_search_pipeline_query" in assembled
+    docs.update(assembled)
     failures = []
     for where, text in docs.items():
         names = _operation_names(text)
