@@ -43,6 +43,11 @@ class DeploymentConfigBuilder:
         self._config["engineAux"]["images"].setdefault(name, {})[key] = value
         return self
 
+    def _drop_aux(self, model_version: Any, key: str) -> DeploymentConfigBuilder:
+        name = model_version.name() if hasattr(model_version, "name") else str(model_version)
+        self._config["engineAux"]["images"].setdefault(name, {}).pop(key, None)
+        return self
+
     def image(self, image: str) -> DeploymentConfigBuilder:
         self._config["engine"]["image"] = image
         return self
@@ -95,12 +100,20 @@ class DeploymentConfigBuilder:
         self._config["engineAux"]["python_load_timeout_secs"] = timeout_secs
         return self
 
-    def arch(self, arch: Any) -> DeploymentConfigBuilder:
-        self._config["engine"]["arch"] = str(arch)
+    def arch(self, arch: Any = None) -> DeploymentConfigBuilder:
+        """Set the engine's architecture; ``None`` drops the setting (the platform's default)."""
+        if arch is None:
+            self._config["engine"].pop("arch", None)
+        else:
+            self._config["engine"]["arch"] = str(arch)
         return self
 
-    def accel(self, accel: Any) -> DeploymentConfigBuilder:
-        self._config["engine"]["accel"] = str(accel)
+    def accel(self, accel: Any = None) -> DeploymentConfigBuilder:
+        """Set the engine's acceleration; ``None`` drops the setting (the platform's default)."""
+        if accel is None:
+            self._config["engine"].pop("accel", None)
+        else:
+            self._config["engine"]["accel"] = str(accel)
         return self
 
     def sidekick_gpus(self, model_version: Any, gpu_count: int) -> DeploymentConfigBuilder:
@@ -115,10 +128,14 @@ class DeploymentConfigBuilder:
     def sidekick_env(self, model_version: Any, environment: dict[str, str]) -> DeploymentConfigBuilder:
         return self._aux(model_version, "env", dict(environment))
 
-    def sidekick_arch(self, model_version: Any, arch: Any) -> DeploymentConfigBuilder:
+    def sidekick_arch(self, model_version: Any, arch: Any = None) -> DeploymentConfigBuilder:
+        if arch is None:
+            return self._drop_aux(model_version, "arch")
         return self._aux(model_version, "arch", str(arch))
 
-    def sidekick_accel(self, model_version: Any, accel: Any) -> DeploymentConfigBuilder:
+    def sidekick_accel(self, model_version: Any, accel: Any = None) -> DeploymentConfigBuilder:
+        if accel is None:
+            return self._drop_aux(model_version, "accel")
         return self._aux(model_version, "accel", str(accel))
 
     def build(self) -> DeploymentConfig:
