@@ -36,7 +36,7 @@ from emulator.transport import Request, Response
 
 #: Path of the endpoint (regex for the router).
 GRAPHQL_PATH = r"/v1/graphql"
-_lock = threading.Lock()
+_lock = threading.RLock()
 
 
 def register_graphql(router: Any, emu: Any) -> None:
@@ -51,7 +51,30 @@ def handle(emu: Any, request: Request) -> Response:
         return Response.json(_errors(_error("Error in $: Failed reading: not a valid json value", "invalid-json")))
     if isinstance(body, list):
         return Response.json([execute_body(emu, item) for item in body])
+    encoded = _cached_introspection(body)
+    if encoded is not None:
+        return Response(200, encoded, {"Content-Type": "application/json; charset=UTF-8"})
     return Response.json(execute_body(emu, body))
+
+
+def _cached_introspection(body: Any) -> bytes | None:
+    """The encoded answer to an introspection-only request (encoded once: it is large), else None."""
+    if not isinstance(body, dict) or not isinstance(body.get("query"), str):
+        return None
+    variables = body.get("variables")
+    operation = body.get("operationName")
+    if (variables is not None and not isinstance(variables, dict)) or not isinstance(operation, str | None):
+        return None
+    prepared = _prepare(body["query"])
+    if isinstance(prepared, dict) or not prepared[1]:
+        return None
+    return _introspection_bytes(body["query"], json.dumps(variables, sort_keys=True), operation)
+
+
+@functools.lru_cache(maxsize=16)
+def _introspection_bytes(query: str, variables: str, operation_name: str | None) -> bytes:
+    payload = _introspection(query, variables, operation_name)
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def execute_body(emu: Any, body: Any) -> dict[str, Any]:

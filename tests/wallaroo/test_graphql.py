@@ -121,9 +121,11 @@ def test_introspection_builds_a_client_schema_with_hasura_conventions(platform: 
 def test_introspection_is_answered_from_a_cache(platform: Platform) -> None:
     query = get_introspection_query()
     first = post(query)
-    hits = graphql_wire._introspection.cache_info().hits
+    built = graphql_wire._introspection.cache_info().misses
+    hits = graphql_wire._introspection_bytes.cache_info().hits
     assert post(query) == first
-    assert graphql_wire._introspection.cache_info().hits == hits + 1
+    assert graphql_wire._introspection_bytes.cache_info().hits == hits + 1  # the encoded answer, reused
+    assert graphql_wire._introspection.cache_info().misses == built  # nothing built again
 
 
 # ------------------------------------------------------------------------------------------
