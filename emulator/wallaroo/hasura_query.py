@@ -96,14 +96,17 @@ def jsonb_contains(container: Any, contained: Any) -> bool:
         return isinstance(container, dict) and all(
             k in container and jsonb_contains(container[k], v) for k, v in contained.items())
     if isinstance(contained, list):
-        if not isinstance(container, list):
-            return False
-        return all(any(jsonb_contains(c, item) for c in container) for item in contained)
+        return isinstance(container, list) and all(
+            any(jsonb_contains(c, item) for c in container) for item in contained)
     if isinstance(container, list):  # a scalar is contained in an array holding it
-        return any(not isinstance(c, dict | list) and c == contained for c in container)
-    return container == contained and type(container) is type(contained) or (
-        isinstance(container, int | float) and isinstance(contained, int | float)
-        and not isinstance(container, bool) and not isinstance(contained, bool) and container == contained)
+        return any(not isinstance(c, dict | list) and _same_scalar(c, contained) for c in container)
+    return _same_scalar(container, contained)
+
+
+def _same_scalar(a: Any, b: Any) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    return a == b
 
 
 _PATH_TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|\[\"([^\"]*)\"\]|\['([^']*)'\]")
@@ -396,7 +399,7 @@ def _check_distinct_order(columns: list[str], order_by: Any) -> None:
         return
     specs = [order_by] if isinstance(order_by, dict) else list(order_by)
     leading = [k for spec in specs for k in spec][: len(columns)]
-    if set(leading) != set(columns) and len(leading) >= len(columns):
+    if set(leading) != set(columns):
         raise QueryError('"distinct_on" columns must match initial "order_by" columns')
 
 

@@ -25,10 +25,12 @@ def installed_real_sdk() -> Path | None:
         spec = importlib.util.find_spec("wallaroo")
     except (ImportError, ValueError):
         return None
-    if spec is None or not spec.submodule_search_locations:
+    if spec is None or not spec.origin or not spec.submodule_search_locations:
+        return None  # no package, or a namespace package (e.g. this tests/wallaroo folder on sys.path)
+    folder = Path(spec.origin).parent
+    if "emulator" in folder.parts or not (folder / "client.py").is_file():
         return None
-    folder = Path(next(iter(spec.submodule_search_locations)))
-    return None if "emulator" in folder.parts else folder
+    return folder
 
 
 def source_folders() -> list[Path]:

@@ -536,3 +536,22 @@ def test_request_errors(platform: Platform) -> None:
     assert set(named["data"]) == {"pipeline"}
     batch = requests.post(URL, json=[{"query": "query { workspace { id } }"}, {"query": "{ pipeline { id } }"}]).json()
     assert [set(item["data"]) for item in batch] == [{"workspace"}, {"pipeline"}]
+
+
+def test_jsonb_containment_and_paths_follow_postgresql() -> None:
+    from emulator.wallaroo.hasura_query import QueryError, json_path, jsonb_contains, jsonb_text
+
+    event = {"extra_env_vars": {"ORCH_SHA": "abc", "TASK_DEBUG": "false"}, "tags": ["a", "b"], "n": 1, "ok": True}
+    assert jsonb_contains(event, {"extra_env_vars": {"ORCH_SHA": "abc"}})
+    assert not jsonb_contains(event, {"extra_env_vars": {"ORCH_SHA": "abd"}})
+    assert jsonb_contains(event, {"tags": ["b"]}) and not jsonb_contains(event, {"tags": ["c"]})
+    assert jsonb_contains(["a", "b"], "a")  # a scalar is contained in an array holding it
+    assert not jsonb_contains({"ok": 1}, {"ok": True}) and not jsonb_contains({"n": True}, {"n": 1})
+    assert jsonb_contains({"n": 1}, {"n": 1.0})
+    assert jsonb_text({"steps": [], "id": "p", "a": {"bb": 1, "c": 2}}) == '{"a": {"c": 2, "bb": 1}, "id": "p", "steps": []}'
+    definition = {"steps": [{"ModelInference": {"models": [{"name": "m"}]}}]}
+    assert json_path(definition, "steps[0].ModelInference.models[0].name") == "m"
+    assert json_path(definition, '$.steps[0]["ModelInference"]') == {"models": [{"name": "m"}]}
+    assert json_path(definition, "$.nope.deeper") is None and json_path(definition, "steps[5]") is None
+    with pytest.raises(QueryError):
+        json_path(definition, "steps..[")
