@@ -366,6 +366,3 @@ _BUILDERS: dict[str, Callable[[Snapshot], list[Row]]] = {
     "pipeline_tag": _pipeline_tags,
     "model_tag": _model_tags,
 }
-
-#: Tables that hold data in the emulator (the others answer with no rows).
-MODELLED_TABLES = frozenset(_BUILDERS)

@@ -53,7 +53,6 @@ NUMERIC = frozenset({"Int", "Float", "bigint", "float8", "numeric"})
 COMPARABLE = NUMERIC | {"String", "bpchar", "timestamptz", "timestamp", "uuid", "interval"}
 #: Scalars whose comparison input has the text operators (LIKE, regex, SIMILAR TO).
 TEXT = frozenset({"String", "bpchar"})
-SELECT_ARGS = ("distinct_on", "limit", "offset", "order_by", "where")
 
 
 @dataclass(frozen=True)
@@ -116,9 +115,6 @@ class Catalogue:
     scalars: list[str]
     enums: dict[str, list[str]]
     inputs_sdl: str  # the function argument inputs, verbatim
-
-    def scalar_of(self, table: str, column: str) -> str:
-        return self.tables[table].columns[column].type
 
 
 def _named(type_node: gast.TypeNode) -> tuple[str, bool, bool]:
