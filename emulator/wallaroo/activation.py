@@ -22,7 +22,9 @@ _SDK_PACKAGE = "emulator.wallaroo.sdk"
 
 def create_backend(emu: Any) -> Any:
     from emulator.wallaroo.backend import WallarooBackend
+    from emulator.wallaroo.graphql import register_graphql
 
+    register_graphql(emu.router, emu)
     return WallarooBackend(emu.clock, emu.ids, profile=emu.sdk)
 
 
