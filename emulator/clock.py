@@ -7,35 +7,109 @@ calls ``time.sleep(n)``, which advances it by ``n`` at once. Work can be schedul
 clock set to its own due instant. Time never goes backwards: a piece of due work that itself
 sleeps moves the clock on, and later pieces run no earlier than that.
 
-Time reads of the emulator and of user code see the clock through freezegun: ``datetime.now``,
-``datetime.utcnow``, ``date.today``, ``time.time``/``time_ns``, ``time.gmtime``/``localtime``/
-``strftime``, ``time.monotonic``/``perf_counter`` and uuid1 timestamps.
+What readers see while a clock is active (:func:`activate`)
+-----------------------------------------------------------
+* Wall-clock reads, through **time-machine**, which swaps the C functions of the standard
+  library: ``datetime.now``/``utcnow``/``today``, ``date.today``, ``time.time``/``time_ns``,
+  ``time.gmtime``/``localtime``/``strftime`` without an argument, ``clock_gettime(CLOCK_REALTIME)``,
+  and uuid1 timestamps. Every reference sees them, including names bound at import
+  (``from time import time``) and C extensions calling these functions.
+* ``time.monotonic``/``monotonic_ns``/``perf_counter``/``perf_counter_ns`` and ``time.sleep``:
+  module attributes of :mod:`time` replaced by ours (time-machine has not patched monotonic time
+  since 3.0). Monotonic readings are the clock's epoch seconds. Code that bound these names at
+  import keeps the real ones — deliberately so for the standard library's waits (``threading``,
+  ``queue``, ``subprocess``, ``sched``, ``socketserver``) and pytest (``_pytest.timing``), whose
+  durations stay real.
+* Local time is UTC (``TZ=UTC`` while a clock is active, put back after): naive ``now()``,
+  ``localtime()`` and ``strftime()`` do not depend on the machine's zone.
+* Not covered (as under any Python-level patching): DuckDB's ``now()``/``CURRENT_TIMESTAMP``
+  (the BigQuery backend substitutes the clock), ``np.datetime64("now")``, SQLite's ``'now'``.
 
-Choices, recorded here because the pitfalls of freezegun (reference/time.md) force them:
+How the libraries the emulator serves read time (checked in their sources): google-api-core's
+retry (``retry_target``: ``time.monotonic()`` deadline, ``time.sleep`` between attempts),
+google-cloud-bigquery's ``QueryJob.result(timeout=)`` polling loop and the DataFrame download
+timeouts (``time.monotonic()``), google-resumable-media's upload retries (``time.sleep``, a
+cumulative sleep budget, no clock), tenacity (``time.monotonic()``, ``nap.sleep`` →
+``time.sleep``), the wallaroo SDK 2026.1.3 (``time.sleep`` in its polling loops,
+``time.monotonic()`` in ``Deployment`` waits) and httpx (``time.perf_counter()`` for
+``Response.elapsed``) all look the names up at call time: they run on the virtual clock, so retry
+deadlines and ``result(timeout=)`` run out of virtual time at once. Bound at import, hence
+real: ``requests``' ``preferred_clock`` (``Response.elapsed`` only) and
+``google.api_core.resumable_transfer``'s ``_monotonic_clock`` (throughput measurement of an
+upload path google-cloud-bigquery does not use).
 
-* **freezegun is started once per process, not per emulator.** Its start walks every loaded
-  module (tens of milliseconds); later emulators only push and pop a cheap layer on top of it.
-  When no emulator is active the layer underneath passes real time through, so code outside an
-  emulator reads the real clock. The patches come off when the last emulator leaves, unless
-  :func:`keep_time_patches` pinned them (the pytest plugin pins them for a test session, so a
-  fresh emulator per test stays cheap); :func:`release_time_patches` takes them off for good.
-* **No ``FakeDatetime`` leaks.** freezegun's date and datetime classes are made to hand out
-  plain ``datetime``/``date`` instances, so values that reach pandas, pyarrow, DuckDB or the
-  BigQuery client are ordinary objects (``isinstance`` checks against the patched class keep
-  working because freezegun's metaclass accepts real instances).
-* **Threads see the same time.** freezegun returns the real time to any caller with a module
-  of its ignore list (``threading``, ``queue``...) up to five frames up the stack, so a
-  thread's target reading ``time.time()`` saw the real clock. We look at the direct caller
-  only: a thread's own code sees virtual time, while ``threading``/``queue`` internals keep
-  real monotonic time, so their waits with timeouts do not spin forever.
-* **Timeouts do not hang.** ``time.monotonic`` follows the virtual clock and ``time.sleep``
-  advances it, so retry loops with deadlines (google-api-core) run out of virtual time at once
-  instead of waiting or spinning in real time.
+asyncio: an event loop reads ``time.monotonic()``, so ``await asyncio.sleep(n)`` would wait for a
+clock nobody moves. On the driving thread, a loop that has nothing ready and watches no file
+descriptor but its own wake-up pipe moves the clock to its next timer at once, as ``time.sleep``
+does (``asyncio.sleep``, ``wait_for`` timeouts). A loop waiting on real I/O waits in real time;
+a loop on another thread waits for the driving thread to move the clock. (uvloop is not covered.)
+
+Which thread moves the clock
+----------------------------
+The **driving thread** is the one that activated the clock (the thread that entered the
+emulator; in a task-run child process, the one that called :func:`install_process_clock`).
+
+* On the driving thread ``time.sleep(n)`` advances the clock by ``n`` at once, running due work.
+  Nothing any other thread does moves the clock while the driving thread runs: its view of time
+  is deterministic.
+* On any other thread (a user's thread, a thread a task left running, a thread-pool worker),
+  ``time.sleep(n)`` never moves the clock on its own. It returns when the clock has reached the
+  wake-up instant (the driving thread moved it), or after ``n`` seconds of *real* time, whichever
+  comes first. So a leftover thread sleeping in a loop costs real time per turn and leaves the
+  clock alone (the freezegun-era clock ran ~15 virtual hours per 0.5 real seconds), and no sleep
+  can wait forever.
+* Except when the driving thread is blocked waiting for that thread: ``Thread.join()``,
+  ``Future.result()``, ``concurrent.futures.wait``/``as_completed`` (also through a chain of
+  threads waiting for each other; read from the threads' current frames). Then the sleeper moves
+  the clock to its own wake-up instant at once, on the driver's behalf — earliest wake-up first,
+  and only once every thread started since the activation is asleep or blocked, so which worker
+  wakes first does not depend on thread scheduling. ``join()`` on a helper that sleeps 5 s
+  returns at once, 5 virtual seconds later; it can never deadlock.
+* A helper the driving thread waits for in a way the rule cannot see (a ``queue.Queue.get``, a
+  bare ``Lock.acquire``, an asyncio loop, a socket) sleeps in real time, bounded by ``n``.
+
+Time-machine against freezegun (the choice)
+-------------------------------------------
+freezegun (used until issue 9) replaces ``datetime.datetime``/``date`` with its own classes and
+walks every loaded module with ``dir()`` on start and stop. With the real wallaroo SDK installed
+that broke twice: pydantic's ``class ConstrainedDate(date, metaclass=...)`` raised "metaclass
+conflict" when first imported under an emulator, and IPython 7's shim modules (pulled in by
+tqdm/openai) import ``ipywidgets``/``notebook`` on ``dir()``, so leaving the emulator raised
+ModuleNotFoundError. Its frozen monotonic time also needed stack inspection to keep
+``threading``/pytest real. time-machine patches at the C level: no class replaced, no module
+walked, nothing imported on entry or exit. Measured (``bench/cases_time.py``, BENCHMARKS.md; a
+fresh process with ~1,400 modules loaded, shared 2-core machine): first install 15 ms including
+its import against freezegun's 650 ms first start; patches on and off 0.03 ms against 78 ms; a
+pinned per-test activation 0.02 ms; one ``time.time()`` 3-4 µs against freezegun's 20 µs
+(stack inspection); ``datetime.now()`` ~10 µs against 4 µs (time-machine's C calls back into
+Python). time-machine >= 3.3 (``now()`` on a ``datetime`` subclass returns the subclass). Its
+own pytest import (~150 ms) is skipped when pytest is not loaded.
+
+Patches for a process, pinning, child processes
+-----------------------------------------------
+The patches are installed with the first active clock and come off with the last, unless
+:func:`keep_time_patches` pinned them (the pytest plugin does, for a session);
+:func:`release_time_patches` takes them off. Between emulators the patched readers pass real
+time through. A child process that runs emulated code with a proxy of the parent's clock calls
+:func:`install_process_clock` (any :class:`ClockLike`).
+
+Beside a user's own time-machine or freezegun
+---------------------------------------------
+* time-machine: travels nest on one stack. A ``travel`` started inside an emulator wins while it
+  lasts (``time.sleep`` still moves the emulator's clock, monotonic time stays the emulator's);
+  an emulator entered inside a travel wins until it leaves, then the travel's time is back.
+  While the patches are pinned, ``time_machine.escape_hatch.is_travelling()`` is true.
+* freezegun: ``freeze_time`` started inside an emulator puts its classes in front of ours, so
+  its frozen time is what ``datetime``/``time`` report until it stops (it still walks modules:
+  the ipywidgets problem is then the user's); ``time.sleep`` keeps moving the emulator's clock.
+  Entering an emulator *inside* ``freeze_time`` raises :class:`TimePatchConflict` (time-machine
+  refuses to patch under freezegun's classes, and mixing the two clocks would be wrong anyway).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import heapq
 import itertools
 import math
@@ -47,7 +121,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from types import FrameType
+from types import CodeType, FrameType
 from typing import Any, Protocol
 
 UTC = _dt.UTC
@@ -295,10 +369,28 @@ _saved: dict[str, Any] = {}
 _sleep_order = itertools.count()
 
 
+_last_read: tuple[object, int] = (None, 0)
+
+
 def _clock_ns(clock: ClockLike) -> int:
-    """The clock's instant as integer nanoseconds since the epoch (exact, no float rounding)."""
-    delta = clock.now() - _EPOCH
-    return ((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
+    """The clock's instant as integer nanoseconds since the epoch (exact, no float rounding).
+
+    Remembers the last instant converted: a clock hands out the same ``datetime`` object until it
+    moves, and time is read far more often than it moves.
+    """
+    global _last_read
+    now = clock.now()
+    last = _last_read
+    if last[0] is now:
+        return last[1]
+    delta = now - _EPOCH
+    ns = ((delta.days * 86400 + delta.seconds) * 1_000_000 + delta.microseconds) * 1000
+    _last_read = (now, ns)
+    return ns
+
+
+def _clock_seconds(clock: ClockLike) -> float:
+    return _clock_ns(clock) / 1_000_000_000  # int / int: correctly rounded, equal to clock.timestamp()
 
 
 def _top() -> _Activation | None:
@@ -320,7 +412,7 @@ class _Traveller:
         return _clock_ns(active.clock)
 
     def time(self) -> float:
-        return self.time_ns() / 1e9
+        return self.time_ns() / 1_000_000_000
 
     def _start(self) -> None:  # called by time-machine around its own travels; nothing to do
         pass
@@ -336,7 +428,7 @@ class _Traveller:
 
 def _monotonic() -> float:
     active = _top()
-    return _Real.monotonic() if active is None else active.clock.timestamp()
+    return _Real.monotonic() if active is None else _clock_seconds(active.clock)
 
 
 def _monotonic_ns() -> int:
@@ -346,7 +438,7 @@ def _monotonic_ns() -> int:
 
 def _perf_counter() -> float:
     active = _top()
-    return _Real.perf_counter() if active is None else active.clock.timestamp()
+    return _Real.perf_counter() if active is None else _clock_seconds(active.clock)
 
 
 def _perf_counter_ns() -> int:
@@ -432,26 +524,41 @@ def _may_hand_off(active: _Activation, me: int) -> bool:
     chain of threads waiting for each other); ``me`` wakes first of the sleepers it is waiting
     for; and every thread started since the clock was activated is asleep or blocked too (so a
     thread that is just starting its own sleep, as a second pool worker does, is not overtaken:
-    the order of wake-ups does not depend on thread scheduling).
+    the order of wake-ups does not depend on thread scheduling). The state must look the same
+    twice, a millisecond apart: a thread woken from a wait still shows its waiting frame until it
+    gets the interpreter lock back.
     """
+    first = _quiet_state(active, me)
+    if first is None:
+        return False
+    _Real.sleep(0.001)
+    return _quiet_state(active, me) == first
+
+
+def _quiet_state(active: _Activation, me: int) -> tuple[tuple[int, int, int], ...] | None:
+    """Where every other thread of the activation waits, if the hand-off conditions hold; else None."""
     frames = sys._current_frames()
     awaited = _awaited_threads(active.driver, frames)
     if me not in awaited:
-        return False
+        return None
     mine = active.sleepers.get(me)
     if mine is None or any(entry < mine for ident, entry in list(active.sleepers.items()) if ident in awaited):
-        return False
+        return None
+    state = []
     for thread in threading.enumerate():
         ident = thread.ident
-        if ident in (me, active.driver) or thread in active.existing:
+        if ident == me or thread in active.existing:
             continue
-        if not _is_idle(frames.get(ident)):
-            return False
-    return True
+        frame = frames.get(ident)
+        if ident != active.driver and not _is_idle(frame):
+            return None
+        if frame is not None and ident is not None:
+            state.append((ident, id(frame), frame.f_lasti))
+    return tuple(state)
 
 
 def _is_idle(frame: FrameType | None) -> bool:
-    """A thread asleep (in a helper sleep) or blocked in a :mod:`threading` wait, or a pool worker waiting for work."""
+    """A thread asleep (in a helper sleep), blocked in a :mod:`threading` wait, or a pool worker waiting for work."""
     if frame is None:  # not running Python code (finished, or not started)
         return True
     code = frame.f_code
@@ -459,9 +566,19 @@ def _is_idle(frame: FrameType | None) -> bool:
         return True
     if code.co_filename == _THREADING_FILE:
         return code.co_name in _BLOCKING_WAITS
-    import concurrent.futures.thread as futures_thread
+    worker_code, get_lines = _pool_worker_wait()
+    return code is worker_code and frame.f_lineno in get_lines
 
-    return code is futures_thread._worker.__code__  # waiting on its work queue (a C-level get)
+
+@functools.cache
+def _pool_worker_wait() -> tuple[CodeType, frozenset[int]]:
+    """The code of a ``ThreadPoolExecutor`` worker and the lines where it waits for work (a C-level ``get``)."""
+    import concurrent.futures.thread as futures_thread
+    import dis
+
+    code = futures_thread._worker.__code__
+    lines = {ins.positions.lineno for ins in dis.get_instructions(code) if ins.argval == "get" and ins.positions}
+    return code, frozenset(line for line in lines if line is not None)
 
 
 _THREADING_FILE = threading.__file__

@@ -8,6 +8,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import textwrap
 import threading
 import time
 import types
@@ -558,3 +559,38 @@ def test_asyncio_sleep_moves_the_clock_like_time_sleep():
         start = emu.clock.now()
         assert asyncio.run(main()) == pytest.approx(38, abs=1e-5)
         assert (emu.clock.now() - start).total_seconds() == pytest.approx(38, abs=1e-5)
+
+
+def test_a_child_process_installs_a_proxy_clock():
+    """The hook a task-run child process uses: activations inherited through fork give way to the proxy."""
+    code = textwrap.dedent("""
+        import datetime as dt, os, time
+        from emulator import Clock
+        from emulator import clock as clock_module
+
+        class Proxy:  # stands for a proxy of the parent's clock
+            def __init__(self):
+                self.inner = Clock("2030-01-01T00:00:00Z")
+            def now(self):
+                return self.inner.now()
+            def utcnow_naive(self):
+                return self.inner.utcnow_naive()
+            def timestamp(self):
+                return self.inner.timestamp()
+            def sleep(self, seconds):
+                self.inner.sleep(seconds)
+
+        parent_clock = Clock("2024-01-01T00:00:00Z")
+        clock_module.activate(parent_clock)
+        pid = os.fork()
+        if pid == 0:
+            clock_module.install_process_clock(Proxy())
+            time.sleep(90)
+            print(dt.datetime.now(dt.UTC).isoformat(), time.strftime("%H:%M"), flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        print(dt.datetime.now(dt.UTC).isoformat(), flush=True)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["2030-01-01T00:01:30+00:00 00:01", "2024-01-01T00:00:00+00:00"]
