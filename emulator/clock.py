@@ -64,7 +64,9 @@ emulator; in a task-run child process, the one that called :func:`install_proces
   the clock to its own wake-up instant at once, on the driver's behalf — earliest wake-up first,
   and only once every thread started since the activation is asleep or blocked, so which worker
   wakes first does not depend on thread scheduling. ``join()`` on a helper that sleeps 5 s
-  returns at once, 5 virtual seconds later; it can never deadlock.
+  returns at once, 5 virtual seconds later; it can never deadlock. A hand-off that reaches a
+  deadline of the clock (a task run's timeout) raises :class:`DeadlineExceeded` in that thread,
+  as a sleep past it does on the driving thread.
 * A helper the driving thread waits for in a way the rule cannot see (a ``queue.Queue.get``, a
   bare ``Lock.acquire``, an asyncio loop, a socket) sleeps in real time, bounded by ``n``.
 
@@ -141,7 +143,6 @@ class _Real:
     monotonic_ns = _time.monotonic_ns
     perf_counter = _time.perf_counter
     perf_counter_ns = _time.perf_counter_ns
-
 
 
 #: Default start instant of a fresh emulator: the evening the house-price tutorial of the
@@ -332,6 +333,15 @@ class TimePatchConflict(RuntimeError):
     """The emulator's clock cannot take over time readers right now (freezegun is active)."""
 
 
+class ClockLike(Protocol):
+    """What :func:`activate` needs of a clock (a :class:`Clock`, or a proxy of one in a child process)."""
+
+    def now(self) -> _dt.datetime: ...
+    def utcnow_naive(self) -> _dt.datetime: ...
+    def timestamp(self) -> float: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
 @dataclass(eq=False)
 class _Activation:
     """One active clock and the thread that drives it."""
@@ -348,15 +358,6 @@ class _Activation:
     existing: frozenset[threading.Thread] = frozenset()
     #: notified whenever a sleep moved the clock, so helper sleepers look at it again
     cond: threading.Condition = field(default_factory=threading.Condition)
-
-
-class ClockLike(Protocol):
-    """What :func:`activate` needs of a clock (a :class:`Clock`, or a proxy of one in a child process)."""
-
-    def now(self) -> _dt.datetime: ...
-    def utcnow_naive(self) -> _dt.datetime: ...
-    def timestamp(self) -> float: ...
-    def sleep(self, seconds: float) -> None: ...
 
 
 _activations: list[_Activation] = []
@@ -777,6 +778,13 @@ def _leave_zone() -> None:
         _time.tzset()
 
 
+def _reset_uuid_stamps() -> None:
+    """uuid1 (uuid6/7 on 3.14) never hands out a stamp before its last one: forget it when time changes hands."""
+    for name in ("_last_timestamp", "_last_timestamp_v6", "_last_timestamp_v7"):
+        if hasattr(uuid, name):
+            setattr(uuid, name, None)
+
+
 def activate(clock: ClockLike) -> None:
     """Make ``clock`` the time every reader sees, driven by the calling thread.
 
@@ -798,7 +806,7 @@ def activate(clock: ClockLike) -> None:
         if not _activations:
             _enter_zone()
         _activations.append(activation)
-        uuid._last_timestamp = None  # type: ignore[attr-defined]  # uuid1 must not carry a later clock's stamp
+        _reset_uuid_stamps()
 
 
 def deactivate(clock: ClockLike) -> None:
@@ -811,7 +819,7 @@ def deactivate(clock: ClockLike) -> None:
                     _saved["stack"].remove(activation.traveller)
                 if not _activations:
                     _leave_zone()
-                uuid._last_timestamp = None  # type: ignore[attr-defined]
+                _reset_uuid_stamps()
                 break
         if not _activations and not _pinned:
             _uninstall()
@@ -831,6 +839,21 @@ def install_process_clock(clock: ClockLike) -> None:
             _leave_zone()
         _pinned = True
         activate(clock)
+
+
+def _after_fork_in_child() -> None:
+    """A forked child has only the forking thread: locks another thread held are reset, no one sleeps."""
+    global _patch_lock, _drive_lock
+    _patch_lock = threading.RLock()
+    _drive_lock = threading.RLock()
+    for activation in _activations:
+        activation.cond = threading.Condition()
+        activation.sleepers.clear()
+        activation.acting.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 def keep_time_patches() -> None:
