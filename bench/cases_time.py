@@ -2,7 +2,7 @@
 
 Each side is measured in a fresh child process that first loads what a test session of this
 project loads (pandas, pyarrow, DuckDB, onnxruntime, the BigQuery client, the emulator: about
-1,400 modules), because freezegun's start and stop walk every loaded module. freezegun is
+1,300 modules), because freezegun's start and stop walk every loaded module. freezegun is
 measured as its users meet it (``freeze_time(...).start()``/``stop()``); it is the baseline
 column. ``python -m bench.cases_time ours|freezegun`` prints one child's figures as JSON.
 """
@@ -95,7 +95,7 @@ def _run_child(which: str, repeats: int) -> dict[str, object]:
 
 def measure_time_patches(results: Results, mode: Mode) -> None:
     """First install, enter + exit, and read costs of the time patches, ours against freezegun's."""
-    first = Row("time.first", "#9", "first install of the time patches, ~1,400 modules loaded (incl. import)",
+    first = Row("time.first", "#9", "first install of the time patches, a test session's ~1,300 modules loaded (incl. import)",
                 "— (reported)", baseline_name="freezegun `freeze_time().start()`, first in the process")
     cycle = Row("time.enter_exit", "#9", "time patches on + off (unpinned emulator entry + exit)", "— (reported)",
                 baseline_name="freezegun `start()` + `stop()`")

@@ -79,13 +79,15 @@ conflict" when first imported under an emulator, and IPython 7's shim modules (p
 tqdm/openai) import ``ipywidgets``/``notebook`` on ``dir()``, so leaving the emulator raised
 ModuleNotFoundError. Its frozen monotonic time also needed stack inspection to keep
 ``threading``/pytest real. time-machine patches at the C level: no class replaced, no module
-walked, nothing imported on entry or exit. Measured (``bench/cases_time.py``, BENCHMARKS.md; a
-fresh process with ~1,400 modules loaded, shared 2-core machine): first install 15 ms including
-its import against freezegun's 650 ms first start; patches on and off 0.03 ms against 78 ms; a
-pinned per-test activation 0.02 ms; one ``time.time()`` 3-4 µs against freezegun's 20 µs
-(stack inspection); ``datetime.now()`` ~10 µs against 4 µs (time-machine's C calls back into
-Python). time-machine >= 3.3 (``now()`` on a ``datetime`` subclass returns the subclass). Its
-own pytest import (~150 ms) is skipped when pytest is not loaded.
+walked, nothing imported on entry or exit. Measured (``bench/cases_time.py``, BENCHMARKS.md; fresh
+processes with a test session's ~1,300 modules loaded, shared 2-core machine): first install
+8-15 ms including its import, against freezegun's first start 570-650 ms; patches on and off
+0.03-0.05 ms against 56-78 ms; a pinned per-test activation 0.02-0.04 ms; one ``time.time()``
+3 µs against freezegun's 16-23 µs (stack inspection); ``datetime.now()`` 12 µs against 5 µs
+(time-machine's C calls back into Python). The fixes freezegun would need (no class replacement,
+no module walk) are what it is made of, so it was not kept. time-machine >= 3.3: ``now()`` on a
+``datetime`` subclass returns the subclass. Its optional pytest import (~150 ms) is skipped when
+pytest is not loaded.
 
 Patches for a process, pinning, child processes
 -----------------------------------------------
