@@ -20,12 +20,13 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench.config import FULL, QUICK, Mode  # noqa: E402
 from bench.measure import REPO, Results  # noqa: E402
 
-GROUPS = ("bigquery", "curves", "inference", "orchestration", "replay", "memory")
+GROUPS = ("bigquery", "curves", "inference", "orchestration", "replay", "memory", "time")
 
 
 def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
     from bench import cases_bigquery as bq
     from bench import cases_process as proc
+    from bench import cases_time as tm
     from bench import cases_wallaroo as wal
 
     return {
@@ -35,6 +36,7 @@ def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
         "orchestration": [wal.measure_run_once, wal.measure_schedules],
         "replay": [proc.measure_replay],
         "memory": [proc.measure_memory],
+        "time": [tm.measure_time_patches],
     }
 
 

@@ -136,13 +136,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 def _pin_time_patches() -> None:
     """Install the process-wide time patches once (first emulator of the session), keeping them."""
     if not _state["pinned"]:
-        import freezegun
-
         from emulator.clock import keep_time_patches
 
-        # pytest's own timing (durations, junit times) keeps real time
-        freezegun.configure(extend_ignore_list=["_pytest.timing"])
-        keep_time_patches()
+        keep_time_patches()  # pytest's durations stay real: _pytest.timing bound perf_counter at import
         _state["pinned"] = True
 
 
