@@ -90,7 +90,7 @@ class _Api:
 
     # -- projects ---------------------------------------------------------------------------
     def list_projects(self, request: Request) -> Response:
-        projects = sorted({p for p, _ in self.b._datasets} | self.b._projects)
+        projects = self.b.list_projects()
         return Response.json({"kind": "bigquery#projectList", "projects": [
             {"kind": "bigquery#project", "id": p, "numericId": str(abs(hash(p)) % 10**12),
              "projectReference": {"projectId": p}, "friendlyName": p} for p in projects], "totalItems": len(projects)})
@@ -263,49 +263,18 @@ class _Api:
     def _new_job(self, project: str, body: dict[str, Any]) -> Job:
         ref = body.get("jobReference") or {}
         config = dict(body.get("configuration") or {})
-        job_id = ref.get("jobId") or self.b.new_job_id()
         kinds = [k for k in ("query", "load", "copy", "extract") if k in config]
         if len(kinds) != 1:
             raise Invalid("Job configuration must contain exactly one of query, load, copy or extract")
-        location = (ref.get("location") or LOCATION)
-        job = Job(project=ref.get("projectId") or project, job_id=job_id, job_type=kinds[0].upper(),
-                  configuration=config, created_ms=self.b.clock.epoch_ms(), user_email=self.b.user_email,
-                  location=location if location.upper() == "US" else location)
-        return job
+        return self.b.new_job(ref.get("projectId") or project, kinds[0].upper(), config, job_id=ref.get("jobId"),
+                              location=ref.get("location"))
 
     def insert_job(self, request: Request) -> Response:
         body = _body(request)
         job = self._new_job(request.params["project"], body)
         self.b.register_job(job)
-        if job.job_type == "QUERY":
-            self.b.run_query_job(job)
-        elif job.job_type == "COPY":
-            self._run_copy(job)
-        elif job.job_type == "LOAD":
-            job.error = Invalid("Load jobs from Cloud Storage URIs are not supported by wallaroo-emulator; use "
-                                "load_table_from_file/dataframe/json")
-        else:
-            job.error = Invalid("Extract jobs are not supported by wallaroo-emulator")
+        self.b.run_job(job)
         return Response.json(self._job_resource(job))
-
-    def _run_copy(self, job: Job) -> None:
-        config = job.configuration["copy"]
-        sources = config.get("sourceTables") or ([config["sourceTable"]] if config.get("sourceTable") else [])
-        dest = config.get("destinationTable") or {}
-        try:
-            if not sources or not dest:
-                raise Invalid("Copy job needs source and destination tables")
-            total = 0
-            disposition = config.get("writeDisposition") or "WRITE_EMPTY"
-            for index, src in enumerate(sources):
-                arrow, schema, _ = self.b.read_rows(src.get("projectId", job.project), src["datasetId"], src["tableId"])
-                total += self.b.load_arrow(dest.get("projectId", job.project), dest["datasetId"], dest["tableId"],
-                                           arrow, write_disposition=disposition if index == 0 else "WRITE_APPEND",
-                                           create_disposition=config.get("createDisposition") or "CREATE_IF_NEEDED",
-                                           schema=schema)
-            job.output_rows = total
-        except BigQueryError as exc:
-            job.error = exc
 
     def _job_resource(self, job: Job) -> dict[str, Any]:
         configuration = json.loads(json.dumps(job.configuration))
@@ -364,8 +333,7 @@ class _Api:
 
     def list_jobs(self, request: Request) -> Response:
         project = request.params["project"]
-        jobs = [j for (p, _), j in self.b.jobs.items() if p == project]
-        jobs.sort(key=lambda j: j.created_ms, reverse=True)
+        jobs = self.b.list_jobs(project)
         start, page = _paging(request, len(jobs))
         chosen = jobs[start:start + page]
         out = []
@@ -385,8 +353,7 @@ class _Api:
         return Response.json({"kind": "bigquery#jobCancelResponse", "job": self._job_resource(job)})
 
     def delete_job(self, request: Request) -> Response:
-        job = self.b.get_job(request.params["project"], request.params["job"])
-        del self.b.jobs[(job.project, job.job_id)]
+        self.b.delete_job(request.params["project"], request.params["job"])
         return Response.empty(204)
 
     def _results_body(self, job: Job, request: Request, kind: str, max_results: int | None, start: int,
@@ -449,8 +416,7 @@ class _Api:
             config["labels"] = body["labels"]
         if config["query"]["useLegacySql"] is not False:
             raise Invalid("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
-        job = Job(project=project, job_id=self.b.new_job_id(), job_type="QUERY", configuration=config,
-                  created_ms=self.b.clock.epoch_ms(), user_email=self.b.user_email)
+        job = self.b.new_job(project, "QUERY", config)
         self.b.register_job(job)
         self.b.run_query_job(job)
         if job.error is not None:
@@ -467,7 +433,7 @@ class _Api:
         project = request.params["project"]
         if upload_type == "resumable":
             metadata = _body(request)
-            upload_id = self.b.ids.hex(12, kind="bigquery-upload")
+            upload_id = self.b.new_upload_id()
             self._uploads[upload_id] = {"metadata": metadata, "data": bytearray()}
             location = f"{request.host}{UPLOAD}/projects/{project}/jobs?uploadType=resumable&upload_id={upload_id}"
             return Response(200, b"", {"Location": location})
@@ -491,16 +457,11 @@ class _Api:
         return self._run_load(request.params["project"], session["metadata"], bytes(session["data"]))
 
     def _run_load(self, project: str, metadata: dict[str, Any], data: bytes) -> Response:
-        from emulator.bigquery.loads import run_load
-
         job = self._new_job(project, metadata)
         if job.job_type != "LOAD":
             raise Invalid("Uploads must carry a load job configuration")
         self.b.register_job(job)
-        try:
-            job.output_rows = run_load(self.b, job.configuration["load"], data, job.project)
-        except BigQueryError as exc:
-            job.error = exc
+        self.b.run_load_job(job, data)
         return Response.json(self._job_resource(job))
 
 

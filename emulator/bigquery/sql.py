@@ -27,7 +27,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -89,8 +89,13 @@ _QUOTED_NOW = f"'{rules.NOW_PLACEHOLDER}'"
 
 
 def translate(sql: str, *, project: str, dataset: str | None = None, now: datetime,
-              param_types: dict[str, dict] | list[dict] | None = None) -> list[Statement]:
-    """Translate a GoogleSQL request into DuckDB statements (see the module docstring)."""
+              param_types: dict[str, dict] | list[dict] | None = None,
+              catalog: Callable[[str, str, str], list[dict] | None] | None = None) -> list[Statement]:
+    """Translate a GoogleSQL request into DuckDB statements (see the module docstring).
+
+    ``catalog(project, dataset, table)`` gives a table's BigQuery REST-style schema fields (None
+    when unknown); the backend passes its catalog's lookup.
+    """
     key = (sql, project, dataset, _freeze(param_types))
     with _cache_lock:
         cached = _cache.get(key)

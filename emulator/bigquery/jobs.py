@@ -1,0 +1,161 @@
+"""Jobs: QUERY, LOAD and COPY jobs, run to completion when inserted and kept for jobs.get/list.
+
+Jobs are returned DONE. A failing job is still a job: its error is recorded on it (the REST
+adapter answers HTTP 200 with ``status.errorResult``, as BigQuery does).
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from emulator.bigquery.errors import BigQueryError, Duplicate, Invalid, InvalidQuery, NotFound
+from emulator.bigquery.statements import LOCATION, QueryOutcome
+
+if TYPE_CHECKING:
+    from emulator.bigquery.catalog import Catalog
+    from emulator.bigquery.queries import Queries
+    from emulator.bigquery.tabledata import TableData
+    from emulator.ids import IdGenerator
+
+
+@dataclass
+class Job:
+    project: str
+    job_id: str
+    job_type: str  # QUERY, LOAD, COPY, EXTRACT
+    configuration: dict[str, Any]
+    created_ms: int
+    user_email: str
+    location: str = LOCATION
+    error: BigQueryError | None = None
+    outcome: QueryOutcome | None = None
+    output_rows: int | None = None
+    cancelled: bool = False
+
+    @property
+    def total_rows(self) -> int | None:
+        if self.outcome is not None and self.outcome.rows is not None:
+            return self.outcome.rows.num_rows
+        return None
+
+
+class JobStore:
+    """Every job of one backend, by (project, job id), in creation order."""
+
+    def __init__(self, ids: IdGenerator) -> None:
+        self.ids = ids
+        self._jobs: dict[tuple[str, str], Job] = {}
+        self._lock = threading.Lock()
+
+    def new_job_id(self) -> str:
+        return "job_" + self.ids.hex(16, kind="bigquery-job")
+
+    def register(self, job: Job) -> Job:
+        key = (job.project, job.job_id)
+        with self._lock:
+            if key in self._jobs:
+                raise Duplicate(f"Already Exists: Job {job.project}:{LOCATION}.{job.job_id}")
+            self._jobs[key] = job
+        return job
+
+    def get(self, project: str, job_id: str) -> Job:
+        job = self._jobs.get((project, job_id))
+        if job is None:
+            raise NotFound(f"Not found: Job {project}:{LOCATION}.{job_id}")
+        return job
+
+    def list(self, project: str) -> list[Job]:
+        """The project's jobs, newest first."""
+        with self._lock:
+            jobs = [j for (p, _), j in self._jobs.items() if p == project]
+        jobs.sort(key=lambda j: j.created_ms, reverse=True)
+        return jobs
+
+    def delete(self, project: str, job_id: str) -> None:
+        job = self.get(project, job_id)
+        with self._lock:
+            self._jobs.pop((job.project, job.job_id), None)
+
+
+class JobRunner:
+    """Executes job configurations against the backend's parts."""
+
+    def __init__(self, queries: Queries, catalog: Catalog, data: TableData) -> None:
+        self.queries = queries
+        self.catalog = catalog
+        self.data = data
+
+    def run_query(self, job: Job) -> Job:
+        """Execute a QUERY job's configuration; failures are recorded on the job (HTTP 200 + errorResult)."""
+        config = job.configuration.get("query") or {}
+        try:
+            if config.get("useLegacySql") is True:
+                raise InvalidQuery("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
+            default = config.get("defaultDataset") or {}
+            project = default.get("projectId") or job.project
+            outcome = self.queries.execute(
+                config.get("query", ""),
+                project=project if not default else default.get("projectId", job.project),
+                dataset=default.get("datasetId"),
+                parameters=config.get("queryParameters"),
+                parameter_mode=config.get("parameterMode"),
+                dry_run=bool(job.configuration.get("dryRun")),
+            )
+            destination = config.get("destinationTable")
+            if destination and outcome.rows is not None and not job.configuration.get("dryRun"):
+                self.data.load_arrow(
+                    destination.get("projectId", job.project), destination["datasetId"], destination["tableId"],
+                    outcome.rows, write_disposition=config.get("writeDisposition") or "WRITE_EMPTY",
+                    create_disposition=config.get("createDisposition") or "CREATE_IF_NEEDED",
+                    schema=outcome.schema,
+                )
+            job.outcome = outcome
+        except BigQueryError as exc:
+            job.error = exc
+        return job
+
+    def run_copy(self, job: Job) -> Job:
+        config = job.configuration["copy"]
+        sources = config.get("sourceTables") or ([config["sourceTable"]] if config.get("sourceTable") else [])
+        dest = config.get("destinationTable") or {}
+        try:
+            if not sources or not dest:
+                raise Invalid("Copy job needs source and destination tables")
+            total = 0
+            disposition = config.get("writeDisposition") or "WRITE_EMPTY"
+            for index, src in enumerate(sources):
+                arrow, schema, _ = self.data.read_rows(src.get("projectId", job.project), src["datasetId"],
+                                                       src["tableId"])
+                total += self.data.load_arrow(dest.get("projectId", job.project), dest["datasetId"], dest["tableId"],
+                                              arrow, write_disposition=disposition if index == 0 else "WRITE_APPEND",
+                                              create_disposition=config.get("createDisposition") or "CREATE_IF_NEEDED",
+                                              schema=schema)
+            job.output_rows = total
+        except BigQueryError as exc:
+            job.error = exc
+        return job
+
+    def run_load(self, job: Job, data: bytes) -> Job:
+        """A LOAD job with uploaded data (multipart or resumable upload)."""
+        from emulator.bigquery.loads import run_load
+
+        try:
+            job.output_rows = run_load(self.catalog, self.data, job.configuration["load"], data, job.project)
+        except BigQueryError as exc:
+            job.error = exc
+        return job
+
+    def run(self, job: Job) -> Job:
+        """jobs.insert without uploaded data."""
+        if job.job_type == "QUERY":
+            return self.run_query(job)
+        if job.job_type == "COPY":
+            return self.run_copy(job)
+        if job.job_type == "LOAD":
+            job.error = Invalid("Load jobs from Cloud Storage URIs are not supported by wallaroo-emulator; use "
+                                "load_table_from_file/dataframe/json")
+        else:
+            job.error = Invalid("Extract jobs are not supported by wallaroo-emulator")
+        return job
