@@ -62,23 +62,42 @@ class StreamingInserts:
             stopped = [{"index": i, "errors": [{"reason": "stopped", "location": "", "debugInfo": "", "message": ""}]}
                        for i in range(len(rows)) if i not in failed]
             return sorted(errors + stopped, key=lambda e: e["index"])
-        if converted:
-            if insert_ids:
-                converted = self._dedupe(meta.key, converted, [insert_ids[i] for i in good_index])
-            self.data.append_rows(meta, converted)
+        if not converted:
+            return errors
+        ids = [insert_ids[i] for i in good_index] if insert_ids else [None] * len(converted)
+        # De-duplicate and append as one step under the backend's lock: requests racing on the same
+        # insertIds store each row once, and an id counts as seen only once its row is stored.
+        with self.catalog.engine.lock:
+            kept, kept_ids = self._unseen(meta.key, converted, ids)
+            if kept:
+                self.data.append_rows(meta, kept)
+                self._remember(meta.key, kept_ids)
         return errors
 
-    def _dedupe(self, key: TableKey, rows: list[dict[str, Any]], ids: list[str | None]) -> list[dict[str, Any]]:
+    def _unseen(self, key: TableKey, rows: list[dict[str, Any]], ids: list[str | None]
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The rows whose insertId (if any) was not stored within the window, and their ids."""
+        seen = self._insert_ids.get(key, {})
+        horizon = self.clock.epoch_ms() - INSERT_ID_WINDOW_S * 1000
+        kept: list[dict[str, Any]] = []
+        kept_ids: list[str] = []
+        in_request: set[str] = set()
+        for row, insert_id in zip(rows, ids):
+            if insert_id:
+                if insert_id in in_request or seen.get(insert_id, horizon - 1) >= horizon:
+                    continue
+                in_request.add(insert_id)
+                kept_ids.append(insert_id)
+            kept.append(row)
+        return kept, kept_ids
+
+    def _remember(self, key: TableKey, ids: list[str]) -> None:
+        if not ids:
+            return
         now = self.clock.epoch_ms()
         seen = self._insert_ids.setdefault(key, {})
         horizon = now - INSERT_ID_WINDOW_S * 1000
         for insert_id in [k for k, ms in seen.items() if ms < horizon]:
             del seen[insert_id]
-        kept = []
-        for row, insert_id in zip(rows, ids):
-            if insert_id:
-                if insert_id in seen:
-                    continue
-                seen[insert_id] = now
-            kept.append(row)
-        return kept
+        for insert_id in ids:
+            seen[insert_id] = now
