@@ -5,6 +5,14 @@ file ``<stem>.<project>.duckdb`` next to ``database``), a dataset is a schema, a
 The database is opened lazily on the first BigQuery call, so an emulator that never touches
 BigQuery costs nothing here.
 
+The database is locked down as soon as it is open: no file access from SQL (DuckDB's
+``enable_external_access=false``: ``read_text``, ``read_csv``, ``glob``, COPY, ATTACH of files),
+no extension installed or loaded at run time (autoinstall/autoload off), and every setting final
+(``lock_configuration``). Loads never need DuckDB to read files: the data arrives as Arrow
+tables registered on a cursor. A file database attaches its project files before the lock-down;
+DuckDB still lets SQL see those database files themselves, nothing else. The translator is the
+first fence (:mod:`emulator.bigquery.sql_guard` refuses DuckDB's functions by name).
+
 Every operation on the database runs under :attr:`Engine.lock` (one re-entrant lock per
 backend). Requests run on one reused *request cursor* whose defaults (``USE "project"`` or
 ``USE "project"."dataset"``) are only re-set when they change; creating a cursor, setting its
@@ -37,6 +45,7 @@ class Engine:
         self._request_cursor: Any = None
         self._cursor_scope: tuple[str, str | None] | None = None
         self._encode_cursor: Any = None
+        self._locked = False
         #: called (under the lock) each time the database is opened, e.g. to read persisted metadata
         self.on_open: list[Callable[[], None]] = []
 
@@ -56,32 +65,48 @@ class Engine:
                     self._open()
         return self._con
 
-    def _open(self) -> None:
+    def _open(self, *, reopening: bool = False) -> None:
+        """Connect, attach the known projects, then lock the database down (see :func:`_lock_down`).
+
+        Project files can only be attached before the lock-down; a file database that meets a new
+        project later is reopened with it (:meth:`ensure_project`).
+        """
         import duckdb
 
+        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
         if self.database is not None:
             self.database.parent.mkdir(parents=True, exist_ok=True)
-            con = duckdb.connect(str(self.database))
+            con = duckdb.connect(str(self.database), config=config)
         else:
-            con = duckdb.connect(":memory:")
-        con.execute("SET TimeZone='UTC'").fetchall()
+            con = duckdb.connect(":memory:", config=config)
+        con.execute("SET GLOBAL TimeZone='UTC'").fetchall()  # every cursor inherits it
         from emulator.bigquery.sql_functions import register as register_functions
 
         register_functions(con)  # GoogleSQL functions DuckDB lacks (FARM_FINGERPRINT), seen by every cursor
         self._con = con
-        for hook in self.on_open:
-            hook()
+        attached, self._projects = self._projects, set()
+        for project in sorted(attached):
+            self._attach(project)
+        if not reopening:
+            for hook in self.on_open:
+                hook()  # may attach the projects of a persisted catalog
+        _lock_down(con)
+        self._locked = True
 
     def close(self) -> None:
         with self.lock:
-            self.forget_cursor()
-            if self._encode_cursor is not None:
-                self._encode_cursor.close()
-                self._encode_cursor = None
-            if self._con is not None:
-                self._con.close()
-                self._con = None
+            self._close_connection()
             self._projects.clear()
+
+    def _close_connection(self) -> None:
+        self.forget_cursor()
+        if self._encode_cursor is not None:
+            self._encode_cursor.close()
+            self._encode_cursor = None
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+        self._locked = False
 
     def exec(self, sql: str, params: Any = None) -> list[Any]:
         """Run one statement on the main connection and drain its result (DuckDB 2 requires it)."""
@@ -110,16 +135,31 @@ class Engine:
         return str(self.database.with_name(f"{self.database.stem}.{project}.duckdb"))
 
     def ensure_project(self, project: str) -> None:
-        """Attach the catalog of ``project`` (every project id exists, as in a fresh GCP project)."""
+        """Attach the catalog of ``project`` (every project id exists, as in a fresh GCP project).
+
+        In memory this is an ATTACH; a file database, whose files can only be attached before its
+        lock-down, is reopened with the new project's file (cursors and TEMP objects are dropped).
+        """
         if project in self._projects:
             return
         check_project_id(project)
         with self.lock:
             if project in self._projects:
                 return
-            target = self._project_file(project) if self.database is not None else ":memory:"
-            self.exec(f"ATTACH {sql_string(target)} AS {quote_ident(project)}")
-            self._projects.add(project)
+            _ = self.con
+            if project in self._projects:
+                return
+            if self.database is not None and self._locked:
+                self._close_connection()
+                self._projects.add(project)
+                self._open(reopening=True)
+            else:
+                self._attach(project)
+
+    def _attach(self, project: str) -> None:
+        target = self._project_file(project) if self.database is not None else ":memory:"
+        self._con.execute(f"ATTACH {sql_string(target)} AS {quote_ident(project)}").fetchall()
+        self._projects.add(project)
 
     # ------------------------------------------------------------------------------------
     # cursors
@@ -130,7 +170,6 @@ class Engine:
         cur = self._request_cursor
         if cur is None:
             cur = self._request_cursor = self.con.cursor()
-            cur.execute("SET TimeZone='UTC'").fetchall()
             self._cursor_scope = None
         scope = (project, dataset)
         if self._cursor_scope != scope:
@@ -153,7 +192,6 @@ class Engine:
     def scratch_cursor(self, arrow: Any = None) -> Iterator[Any]:
         """A fresh cursor (closed afterwards) with ``arrow`` registered as ``__bq_scratch``; hold :attr:`lock`."""
         cur = self.con.cursor()
-        cur.execute("SET TimeZone='UTC'").fetchall()
         if arrow is not None:
             cur.register(_SCRATCH, arrow)
         try:
@@ -169,7 +207,6 @@ class Engine:
             cur = self._encode_cursor
             if cur is None:
                 cur = self._encode_cursor = self.con.cursor()
-                cur.execute("SET TimeZone='UTC'").fetchall()
             cur.register(_SCRATCH, arrow)
             try:
                 return [r[0] for r in cur.execute(sql_for(_SCRATCH)).fetchall()]
@@ -178,6 +215,17 @@ class Engine:
 
 
 SCRATCH_TABLE = _SCRATCH
+
+
+def _lock_down(con: Any) -> None:
+    """No file access, no extension installed or loaded at run time, and no way to change that.
+
+    ``enable_external_access=false`` stops every file reader (``read_text``, ``read_csv``,
+    ``glob``, COPY, ATTACH of files, extension loading) for SQL run afterwards; files attached
+    before keep working. ``lock_configuration`` makes every setting final. Works from DuckDB 1.1.
+    """
+    con.execute("SET enable_external_access = false").fetchall()
+    con.execute("SET lock_configuration = true").fetchall()
 
 
 def sql_string(text: str) -> str:

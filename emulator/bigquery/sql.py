@@ -38,6 +38,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from emulator.bigquery import sql_guard
 from emulator.bigquery import sql_information_schema as information_schema
 from emulator.bigquery import sql_rules as rules
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
@@ -226,6 +227,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
 
 
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    sql_guard.refuse_engine_functions(tree, source)
     script.rules.used_parameters = []
     statement = _statement_kind(tree, script, source)
     used = script.rules.used_parameters
