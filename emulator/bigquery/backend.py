@@ -52,7 +52,7 @@ class BigQueryBackend:
         self.streaming = StreamingInserts(self.catalog, self.data, clock)
         self.queries = Queries(self.engine, self.catalog, clock)
         self.jobs = JobStore(ids)
-        self.job_runner = JobRunner(self.queries, self.catalog, self.data)
+        self.job_runner = JobRunner(self.queries, self.catalog, self.data, self.jobs)
         if database is not None:
             _ = self.engine.con  # a persistent catalog is read at once: its metadata must be there
 
@@ -180,8 +180,9 @@ class BigQueryBackend:
     def get_job(self, project: str, job_id: str) -> Job:
         return self.jobs.get(project, job_id)
 
-    def list_jobs(self, project: str) -> list[Job]:
-        return self.jobs.list(project)
+    def list_jobs(self, project: str, *, parent_job_id: str | None = None) -> list[Job]:
+        """Newest first: the child jobs of ``parent_job_id`` (a script's statements), else the top-level jobs."""
+        return self.jobs.list(project, parent_job_id=parent_job_id)
 
     def delete_job(self, project: str, job_id: str) -> None:
         self.jobs.delete(project, job_id)

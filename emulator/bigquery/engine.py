@@ -188,6 +188,16 @@ class Engine:
             except Exception:  # noqa: BLE001 - closing a broken cursor
                 pass
 
+    def drop_temporary_objects(self, cur: Any) -> None:
+        """Drop the TEMP tables, views and macros of a cursor's connection (a script's temporary objects)."""
+        found = cur.execute(
+            "SELECT 'TABLE', table_name FROM duckdb_tables() WHERE database_name = 'temp' "
+            "UNION ALL SELECT 'VIEW', view_name FROM duckdb_views() WHERE database_name = 'temp' AND NOT internal "
+            "UNION ALL SELECT DISTINCT 'MACRO', function_name FROM duckdb_functions() "
+            "WHERE database_name = 'temp' AND function_type IN ('macro', 'table_macro')").fetchall()
+        for kind, name in found:
+            cur.execute(f"DROP {kind} IF EXISTS temp.main.{quote_ident(name)}").fetchall()
+
     @contextmanager
     def scratch_cursor(self, arrow: Any = None) -> Iterator[Any]:
         """A fresh cursor (closed afterwards) with ``arrow`` registered as ``__bq_scratch``; hold :attr:`lock`."""

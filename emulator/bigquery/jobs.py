@@ -15,7 +15,7 @@ from emulator.bigquery.statements import LOCATION, QueryOutcome
 
 if TYPE_CHECKING:
     from emulator.bigquery.catalog import Catalog
-    from emulator.bigquery.queries import Queries
+    from emulator.bigquery.queries import Queries, StatementRecord
     from emulator.bigquery.tabledata import TableData
     from emulator.ids import IdGenerator
 
@@ -33,6 +33,14 @@ class Job:
     outcome: QueryOutcome | None = None
     output_rows: int | None = None
     cancelled: bool = False
+    #: a statement of a script: the script's job id and the statement (text and position)
+    parent_job_id: str | None = None
+    statement: StatementRecord | None = None
+    #: a script: how many statements it ran (its child jobs)
+    child_count: int | None = None
+    transaction_id: str | None = None
+    session_id: str | None = None
+    sequence: int = 0  # registration order (ties of creation time)
 
     @property
     def total_rows(self) -> int | None:
@@ -57,6 +65,7 @@ class JobStore:
         with self._lock:
             if key in self._jobs:
                 raise Duplicate(f"Already Exists: Job {job.project}:{LOCATION}.{job.job_id}")
+            job.sequence = len(self._jobs) + 1 + (max((j.sequence for j in self._jobs.values()), default=0))
             self._jobs[key] = job
         return job
 
@@ -66,11 +75,11 @@ class JobStore:
             raise NotFound(f"Not found: Job {project}:{LOCATION}.{job_id}")
         return job
 
-    def list(self, project: str) -> list[Job]:
-        """The project's jobs, newest first."""
+    def list(self, project: str, *, parent_job_id: str | None = None) -> list[Job]:
+        """The project's jobs, newest first: the child jobs of ``parent_job_id``, else the top-level jobs."""
         with self._lock:
-            jobs = [j for (p, _), j in self._jobs.items() if p == project]
-        jobs.sort(key=lambda j: j.created_ms, reverse=True)
+            jobs = [j for (p, _), j in self._jobs.items() if p == project and j.parent_job_id == parent_job_id]
+        jobs.sort(key=lambda j: (j.created_ms, j.sequence), reverse=True)
         return jobs
 
     def delete(self, project: str, job_id: str) -> None:
@@ -82,27 +91,34 @@ class JobStore:
 class JobRunner:
     """Executes job configurations against the backend's parts."""
 
-    def __init__(self, queries: Queries, catalog: Catalog, data: TableData) -> None:
+    def __init__(self, queries: Queries, catalog: Catalog, data: TableData, store: JobStore) -> None:
         self.queries = queries
         self.catalog = catalog
         self.data = data
+        self.store = store
 
     def run_query(self, job: Job) -> Job:
         """Execute a QUERY job's configuration; failures are recorded on the job (HTTP 200 + errorResult)."""
         config = job.configuration.get("query") or {}
+        trace: list[StatementRecord] = []
         try:
             if config.get("useLegacySql") is True:
                 raise InvalidQuery("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
             default = config.get("defaultDataset") or {}
             project = default.get("projectId") or job.project
-            outcome = self.queries.execute(
-                config.get("query", ""),
-                project=project if not default else default.get("projectId", job.project),
-                dataset=default.get("datasetId"),
-                parameters=config.get("queryParameters"),
-                parameter_mode=config.get("parameterMode"),
-                dry_run=bool(job.configuration.get("dryRun")),
-            )
+            try:
+                outcome = self.queries.execute(
+                    config.get("query", ""),
+                    project=project if not default else default.get("projectId", job.project),
+                    dataset=default.get("datasetId"),
+                    parameters=config.get("queryParameters"),
+                    parameter_mode=config.get("parameterMode"),
+                    dry_run=bool(job.configuration.get("dryRun")),
+                    job_id=job.job_id,
+                    trace=trace,
+                )
+            finally:
+                self._register_children(job, trace)
             destination = config.get("destinationTable")
             if destination and outcome.rows is not None and not job.configuration.get("dryRun"):
                 self.data.load_arrow(
@@ -115,6 +131,22 @@ class JobRunner:
         except BigQueryError as exc:
             job.error = exc
         return job
+
+    def _register_children(self, job: Job, trace: list[StatementRecord]) -> None:
+        """One child job per statement a script ran (BigQuery ids: ``script_job_<hex>_<n>``)."""
+        if not trace:
+            return
+        stem = "script_job_" + self.store.ids.hex(16, kind="bigquery-script-job")
+        query_config = {k: v for k, v in (job.configuration.get("query") or {}).items()
+                        if k in ("defaultDataset", "useLegacySql", "priority")}
+        for index, record in enumerate(trace):
+            child = Job(project=job.project, job_id=f"{stem}_{index}", job_type="QUERY",
+                        configuration={"query": {**query_config, "query": record.text}}, created_ms=job.created_ms,
+                        user_email=job.user_email, location=job.location, error=record.error,
+                        outcome=record.outcome, parent_job_id=job.job_id, statement=record,
+                        transaction_id=record.transaction_id)
+            self.store.register(child)
+        job.child_count = len(trace)
 
     def run_copy(self, job: Job) -> Job:
         config = job.configuration["copy"]

@@ -309,6 +309,7 @@ class _Api:
                     statistics["totalRows"] = str(outcome.rows.num_rows)
             statistics["query"] = query_stats
             statistics["totalBytesProcessed"] = "0"
+            statistics.update(_script_statistics(job))
         elif job.job_type == "LOAD":
             statistics["load"] = {"inputFiles": "1", "inputFileBytes": "0", "outputRows": str(job.output_rows or 0),
                                   "outputBytes": "0", "badRecords": "0"}
@@ -333,7 +334,7 @@ class _Api:
 
     def list_jobs(self, request: Request) -> Response:
         project = request.params["project"]
-        jobs = self.b.list_jobs(project)
+        jobs = self.b.list_jobs(project, parent_job_id=request.arg("parentJobId") or None)
         start, page = _paging(request, len(jobs))
         chosen = jobs[start:start + page]
         out = []
@@ -532,7 +533,26 @@ def _labels_match(labels: dict[str, str], expression: str) -> bool:
 def _dml_stats(kind: str, affected: int) -> dict[str, str]:
     return {"insertedRowCount": str(affected if kind == "INSERT" else 0),
             "updatedRowCount": str(affected if kind in ("UPDATE", "MERGE") else 0),
-            "deletedRowCount": str(affected if kind == "DELETE" else 0)}
+            "deletedRowCount": str(affected if kind in ("DELETE", "TRUNCATE_TABLE") else 0)}
+
+
+def _script_statistics(job: Job) -> dict[str, Any]:
+    """Job statistics of scripts: a script's child count; a child's parent, statement and transaction."""
+    out: dict[str, Any] = {}
+    if job.child_count:
+        out["numChildJobs"] = str(job.child_count)
+    if job.parent_job_id is not None:
+        out["parentJobId"] = job.parent_job_id
+    if job.statement is not None:
+        (start_line, start_column), (end_line, end_column) = job.statement.start, job.statement.end
+        out["scriptStatistics"] = {"evaluationKind": "STATEMENT", "stackFrames": [
+            {"startLine": start_line, "startColumn": start_column, "endLine": end_line, "endColumn": end_column,
+             "text": job.statement.text}]}
+    if job.transaction_id is not None:
+        out["transactionInfo"] = {"transactionId": job.transaction_id}
+    if job.session_id is not None:
+        out["sessionInfo"] = {"sessionId": job.session_id}
+    return out
 
 
 def _json_with_rows(head: dict[str, Any], rows_text: str | None) -> Response:

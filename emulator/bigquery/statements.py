@@ -121,7 +121,9 @@ class StatementRunner:
         view_sql = statement.sql if kind == "CREATE_VIEW" else None
         self.catalog.put_table(TableMeta(*key, schema=schema, created_ms=now, modified_ms=now,
                                          kind="VIEW" if kind == "CREATE_VIEW" else "TABLE", view_query=view_sql))
-        return QueryOutcome(kind, ddl_target=key, ddl_operation="REPLACE" if statement.or_replace else "CREATE")
+        # BigQuery answers a DDL query with the new object's schema and no rows; REPLACE only when it existed
+        return QueryOutcome(kind, schema=schema, ddl_target=key,
+                            ddl_operation="REPLACE" if existing is not None else "CREATE")
 
     def _existing(self, statement: Any) -> TableMeta | None:
         """The target of DROP/ALTER/TRUNCATE, or None when IF EXISTS lets a missing one pass."""
@@ -143,12 +145,14 @@ class StatementRunner:
         return QueryOutcome(statement.kind, ddl_target=key, ddl_operation="DROP")
 
     def _truncate(self, cur: Any, statement: Any, bind: Any) -> QueryOutcome:
+        """TRUNCATE TABLE reports the rows it removed (numDmlAffectedRows), as BigQuery does."""
         key = (statement.target.project, statement.target.dataset, statement.target.table)
         if self._existing(statement) is None:
             return QueryOutcome(statement.kind, ddl_target=key, ddl_operation="SKIP")
+        removed = int(cur.execute(f"SELECT count(*) FROM {qualified(*key)}").fetchall()[0][0])
         _drain(_execute(cur, statement.sql, bind))
         self.catalog.touch(key)
-        return QueryOutcome(statement.kind, ddl_target=key)
+        return QueryOutcome(statement.kind, dml_affected=removed, ddl_target=key)
 
     def _alter(self, cur: Any, statement: Any, bind: Any) -> QueryOutcome:
         key = (statement.target.project, statement.target.dataset, statement.target.table)
