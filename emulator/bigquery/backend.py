@@ -69,10 +69,11 @@ class BigQueryBackend:
     def create_dataset(self, project: str, dataset: str, *, exists_ok: bool = False,
                        labels: dict[str, str] | None = None, description: str | None = None,
                        friendly_name: str | None = None,
-                       default_table_expiration_ms: str | None = None) -> DatasetMeta:
+                       default_table_expiration_ms: str | None = None, location: str | None = None) -> DatasetMeta:
+        """A dataset in ``location`` (US, EU or a region such as ``europe-west2``; US by default)."""
         return self.catalog.create_dataset(project, dataset, exists_ok=exists_ok, labels=labels,
                                            description=description, friendly_name=friendly_name,
-                                           default_table_expiration_ms=default_table_expiration_ms)
+                                           default_table_expiration_ms=default_table_expiration_ms, location=location)
 
     def get_dataset(self, project: str, dataset: str) -> DatasetMeta:
         return self.catalog.require_dataset(project, dataset)
@@ -169,9 +170,12 @@ class BigQueryBackend:
     def new_job(self, project: str, job_type: str, configuration: dict[str, Any], *, job_id: str | None = None,
                 location: str | None = None) -> Job:
         """A job record (not yet registered nor run) created now by the emulator's user."""
+        from emulator.bigquery.catalog import canonical_location
+
         return Job(project=project, job_id=job_id or self.jobs.new_job_id(), job_type=job_type,
                    configuration=configuration, created_ms=self.clock.epoch_ms(), user_email=self.user_email,
-                   location=location or LOCATION)
+                   location=canonical_location(location) if location else LOCATION,
+                   location_requested=bool(location))
 
     def new_upload_id(self) -> str:
         """The id of a resumable upload session."""

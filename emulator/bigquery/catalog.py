@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
 from emulator.bigquery.engine import Engine, qualified
-from emulator.bigquery.errors import Duplicate, Invalid, dataset_not_found, table_not_found
+from emulator.bigquery.errors import Duplicate, Invalid, ResourceInUse, dataset_not_found, table_not_found
 from emulator.bigquery.types import quote_ident
 
 if TYPE_CHECKING:
@@ -41,6 +41,7 @@ class DatasetMeta:
     description: str | None = None
     friendly_name: str | None = None
     default_table_expiration_ms: str | None = None
+    location: str = "US"
 
 
 @dataclass
@@ -120,8 +121,9 @@ class Catalog:
     def create_dataset(self, project: str, dataset: str, *, exists_ok: bool = False,
                        labels: dict[str, str] | None = None, description: str | None = None,
                        friendly_name: str | None = None,
-                       default_table_expiration_ms: str | None = None) -> DatasetMeta:
+                       default_table_expiration_ms: str | None = None, location: str | None = None) -> DatasetMeta:
         check_dataset_id(dataset)
+        location = canonical_location(location)
         with self.engine.lock:
             key = (project, dataset)
             if key in self._datasets:
@@ -132,7 +134,7 @@ class Catalog:
             self.engine.exec(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(project)}.{quote_ident(dataset)}")
             now = self.clock.epoch_ms()
             meta = DatasetMeta(project, dataset, now, now, dict(labels or {}), description, friendly_name,
-                               default_table_expiration_ms)
+                               default_table_expiration_ms, location)
             self._datasets[key] = meta
             self.persist()
             return meta
@@ -155,7 +157,7 @@ class Catalog:
                 raise dataset_not_found(project, dataset)
             tables = [k for k in self._tables if k[0] == project and k[1] == dataset]
             if tables and not delete_contents:
-                raise Invalid(f"Dataset {project}:{dataset} is still in use")
+                raise ResourceInUse(f"Dataset {project}:{dataset} is still in use")
             self.engine.exec(f"DROP SCHEMA {quote_ident(project)}.{quote_ident(dataset)} CASCADE")
             for key in tables:
                 self.remove_table(key)
@@ -353,6 +355,21 @@ class Journal:
     def forget(self) -> None:
         """The statements committed: nothing to put back."""
         self._saved.clear()
+
+
+#: BigQuery's locations: the multi-regions US and EU, and regions such as us-central1 or asia-northeast1.
+_REGION = re.compile(r"[a-z]+-[a-z]+[0-9]+")
+
+
+def canonical_location(location: str | None) -> str:
+    """A dataset location as BigQuery spells it (``US``, ``EU``, ``europe-west2``); US when not given."""
+    if location is None or location == "":
+        return "US"
+    if location.upper() in ("US", "EU"):
+        return location.upper()
+    if _REGION.fullmatch(location.lower()):
+        return location.lower()
+    raise Invalid(f"Invalid dataset location: {location}")
 
 
 def check_dataset_id(dataset: str) -> None:

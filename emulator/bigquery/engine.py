@@ -73,7 +73,9 @@ class Engine:
         """
         import duckdb
 
-        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False}
+        # one thread: DuckDB's parallel hash aggregates and joins return rows in a different order from
+        # run to run; BigQuery users (and our determinism promise) expect a repeated query to repeat its order
+        config = {"autoinstall_known_extensions": False, "autoload_known_extensions": False, "threads": 1}
         if self.database is not None:
             self.database.parent.mkdir(parents=True, exist_ok=True)
             con = duckdb.connect(str(self.database), config=config)

@@ -41,6 +41,8 @@ class Job:
     transaction_id: str | None = None
     session_id: str | None = None
     sequence: int = 0  # registration order (ties of creation time)
+    #: the request named the location (else the job runs where its datasets are)
+    location_requested: bool = False
 
     @property
     def total_rows(self) -> int | None:
@@ -115,8 +117,11 @@ class JobRunner:
                     parameter_mode=config.get("parameterMode"),
                     dry_run=bool(job.configuration.get("dryRun")),
                     job_id=job.job_id,
+                    job_project=job.project,
+                    location=job.location if job.location_requested else None,
                     trace=trace,
                 )
+                job.location = outcome.location
             finally:
                 self._register_children(job, trace)
             destination = config.get("destinationTable")
@@ -152,6 +157,7 @@ class JobRunner:
         config = job.configuration["copy"]
         sources = config.get("sourceTables") or ([config["sourceTable"]] if config.get("sourceTable") else [])
         dest = config.get("destinationTable") or {}
+        self._locate(job, sources[0] if sources else dest)
         try:
             if not sources or not dest:
                 raise Invalid("Copy job needs source and destination tables")
@@ -173,11 +179,21 @@ class JobRunner:
         """A LOAD job with uploaded data (multipart or resumable upload)."""
         from emulator.bigquery.loads import run_load
 
+        destination = job.configuration["load"].get("destinationTable") or {}
+        self._locate(job, destination)
         try:
             job.output_rows = run_load(self.catalog, self.data, job.configuration["load"], data, job.project)
         except BigQueryError as exc:
             job.error = exc
         return job
+
+    def _locate(self, job: Job, table: dict[str, Any]) -> None:
+        """A job that names no location runs where its table's dataset is."""
+        if job.location_requested or not table.get("datasetId"):
+            return
+        meta = self.catalog.dataset(table.get("projectId") or job.project, table["datasetId"])
+        if meta is not None:
+            job.location = meta.location
 
     def run(self, job: Job) -> Job:
         """jobs.insert without uploaded data."""

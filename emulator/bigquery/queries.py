@@ -18,10 +18,16 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import script as scripting
 from emulator.bigquery import types as bqtypes
-from emulator.bigquery.catalog import Catalog, Journal
+from emulator.bigquery.catalog import Catalog, Journal, canonical_location
 from emulator.bigquery.engine import Engine, is_duckdb_error, translate_duckdb_error
-from emulator.bigquery.errors import BigQueryError, InvalidQuery, NotFound
-from emulator.bigquery.statements import LOCATION, QueryOutcome, StatementRunner, bind_for, bind_parameters
+from emulator.bigquery.errors import BigQueryError, InvalidQuery
+from emulator.bigquery.statements import (
+    QueryOutcome,
+    RunContext,
+    StatementRunner,
+    bind_for,
+    bind_parameters,
+)
 
 if TYPE_CHECKING:
     from emulator.clock import Clock
@@ -60,9 +66,14 @@ class Queries:
 
     def execute(self, sql: str, *, project: str, dataset: str | None = None,
                 parameters: list[dict[str, Any]] | None = None, parameter_mode: str | None = None,
-                dry_run: bool = False, job_id: str | None = None,
-                trace: list[StatementRecord] | None = None) -> QueryOutcome:
-        """Run a GoogleSQL request (a statement or a script); ``trace`` collects the statements run."""
+                dry_run: bool = False, job_id: str | None = None, job_project: str | None = None,
+                location: str | None = None, trace: list[StatementRecord] | None = None) -> QueryOutcome:
+        """Run a GoogleSQL request (a statement or a script); ``trace`` collects the statements run.
+
+        ``job_project`` runs the job (datasets of other projects it cannot find are access-denied);
+        ``location`` is the job's location when the request names one, else the location of the
+        first dataset the request names (US when none), as BigQuery chooses it.
+        """
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
         bind, param_types = bind_parameters(parameters or [], parameter_mode)
@@ -76,45 +87,60 @@ class Queries:
             raise InvalidQuery("wallaroo-emulator could not split this script into statements")
         if not program.elements:
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
+        ctx = RunContext(job_project or project, self._location(location, statements, project, dataset))
         if dataset is not None:
-            self.catalog.require_dataset(project, dataset)
+            ctx.dataset(self.catalog, project, dataset)
         with self.engine.lock:
             if dry_run:
-                return self._dry_run(program, statements, project, dataset, bind)
-            run = _Run(self, program, statements, project=project, dataset=dataset, bind=bind, job_id=job_id,
-                       trace=trace)
-            return run.execute()
+                outcome = self._dry_run(program, statements, project, dataset, bind, ctx)
+            else:
+                run = _Run(self, program, statements, project=project, dataset=dataset, bind=bind, job_id=job_id,
+                           trace=trace, ctx=ctx)
+                outcome = run.execute()
+        outcome.location = ctx.location
+        return outcome
+
+    def _location(self, location: str | None, statements: list[Any], project: str, dataset: str | None) -> str:
+        if location:
+            return canonical_location(location)
+        names = [(project, dataset)] if dataset else []
+        for statement in statements:
+            names += [(ref.project, ref.dataset) for ref in getattr(statement, "referenced", None) or []]
+            target = getattr(statement, "target", None)
+            if target is not None:
+                names.append((target.project, target.dataset))
+        for name in names:
+            meta = self.catalog.dataset(*name)
+            if meta is not None:
+                return meta.location
+        return "US"
 
     def new_transaction_id(self) -> str:
         self._transactions += 1
         return f"transaction_{self._transactions:08d}"
 
     # ------------------------------------------------------------------------------------
-    def check_references(self, statement: Any) -> None:
-        """BigQuery's errors for tables a statement reads or writes that do not exist."""
+    def check_references(self, statement: Any, ctx: RunContext) -> None:
+        """BigQuery's errors for tables a statement reads that this job cannot find."""
         for ref in getattr(statement, "referenced", None) or []:
-            self._check_reference(ref)
+            self._check_reference(ref, ctx)
 
-    def _check_reference(self, ref: Any) -> None:
+    def _check_reference(self, ref: Any, ctx: RunContext) -> None:
         if ref.table is None:
             return
         if ref.dataset.upper() == "INFORMATION_SCHEMA" or ref.table.upper().startswith("INFORMATION_SCHEMA"):
             return
-        if self.catalog.dataset(ref.project, ref.dataset) is None:
-            raise NotFound(f"Not found: Dataset {ref.project}:{ref.dataset} was not found in location {LOCATION}")
-        if self.catalog.table(ref.project, ref.dataset, ref.table) is None:
-            raise NotFound(f"Not found: Table {ref.project}:{ref.dataset}.{ref.table} was not found in location "
-                           f"{LOCATION}")
+        ctx.table(self.catalog, ref.project, ref.dataset, ref.table)
 
     def _dry_run(self, program: scripting.Program, statements: list[Any], project: str, dataset: str | None,
-                 bind: Any) -> QueryOutcome:
+                 bind: Any, ctx: RunContext) -> QueryOutcome:
         runnable = [statements[e.index] for e in program.elements if not e.declaration_only]
         created = {(s.target.project, s.target.dataset, s.target.table) for s in runnable
                    if s.target is not None and s.kind.startswith("CREATE")}
         for statement in runnable:
             for ref in statement.referenced or []:
                 if (ref.project, ref.dataset, ref.table) not in created:
-                    self._check_reference(ref)
+                    self._check_reference(ref, ctx)
         last = runnable[-1]
         schema = None
         if last.kind == "SELECT" and not program.is_script:
@@ -135,8 +161,10 @@ class _Run:
     """The state of one request while it runs: cursor, open transaction, last outcome."""
 
     def __init__(self, queries: Queries, program: scripting.Program, statements: list[Any], *, project: str,
-                 dataset: str | None, bind: Any, job_id: str | None, trace: list[StatementRecord] | None) -> None:
+                 dataset: str | None, bind: Any, job_id: str | None, trace: list[StatementRecord] | None,
+                 ctx: RunContext) -> None:
         self.q = queries
+        self.ctx = ctx
         self.program = program
         self.statements = statements
         self.project = project
@@ -241,7 +269,7 @@ class _Run:
             self.trace.append(record)
 
     def _run_one(self, statement: Any) -> QueryOutcome:
-        self.q.check_references(statement)
+        self.q.check_references(statement, self.ctx)
         journal = self.transaction if self.transaction is not None else self.q.catalog.journal()
         journal.remember(statement.target, getattr(statement, "renamed_to", None))
         autocommit = self.transaction is None and statement.kind != "SELECT"
@@ -250,7 +278,7 @@ class _Run:
         try:
             if autocommit:
                 self.cur.execute("BEGIN TRANSACTION").fetchall()
-            outcome = self.q.runner.run(self.cur, statement, bind_for(statement, self.bind))
+            outcome = self.q.runner.run(self.cur, statement, bind_for(statement, self.bind), self.ctx)
             if autocommit:
                 self.cur.execute("COMMIT").fetchall()
         except BaseException:
@@ -315,8 +343,8 @@ class _Run:
 
     def _query(self, statement: Any) -> QueryOutcome:
         try:
-            self.q.check_references(statement)
-            return self.q.runner.run(self.cur, statement, bind_for(statement, self.bind))
+            self.q.check_references(statement, self.ctx)
+            return self.q.runner.run(self.cur, statement, bind_for(statement, self.bind), self.ctx)
         except BaseException as exc:
             error = self._as_bigquery_error(exc)
             if self.transaction is not None and error is not exc:
@@ -389,7 +417,7 @@ class _Run:
         if isinstance(exc, BigQueryError):
             return exc
         if is_duckdb_error(exc):
-            return translate_duckdb_error(exc, self.project, self.dataset)
+            return translate_duckdb_error(exc, self.project, self.dataset, self.ctx.location)
         return exc
 
 

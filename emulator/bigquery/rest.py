@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from emulator.bigquery.auth import token_endpoint
-from emulator.bigquery.backend import LOCATION, BigQueryBackend, DatasetMeta, Job, TableMeta
+from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
 from emulator.transport import Request, Response, Router
 
@@ -102,7 +102,7 @@ class _Api:
             "selfLink": f"{API}/projects/{meta.project}/datasets/{meta.dataset}",
             "datasetReference": {"datasetId": meta.dataset, "projectId": meta.project},
             "labels": meta.labels, "access": [], "creationTime": str(meta.created_ms),
-            "lastModifiedTime": str(meta.modified_ms), "location": LOCATION, "type": "DEFAULT",
+            "lastModifiedTime": str(meta.modified_ms), "location": meta.location, "type": "DEFAULT",
         }
         resource.update(_optional_fields(meta, _DATASET_FIELDS))
         return resource
@@ -114,12 +114,10 @@ class _Api:
         dataset = ref.get("datasetId")
         if not dataset:
             raise Invalid("Required parameter is missing: datasetReference.datasetId")
-        location = body.get("location")
-        if location and location.upper() not in ("US", "EU") and not location.lower().startswith(("us-", "europe-")):
-            raise Invalid(f"Invalid dataset location: {location}")
         meta = self.b.create_dataset(project, dataset, labels=body.get("labels"), description=body.get("description"),
                                      friendly_name=body.get("friendlyName"),
-                                     default_table_expiration_ms=body.get("defaultTableExpirationMs"))
+                                     default_table_expiration_ms=body.get("defaultTableExpirationMs"),
+                                     location=body.get("location"))
         return Response.json(self._dataset_resource(meta))
 
     def list_datasets(self, request: Request) -> Response:
@@ -131,7 +129,7 @@ class _Api:
         start, page = _paging(request, len(metas))
         chosen = metas[start:start + page]
         body: dict[str, Any] = {"kind": "bigquery#datasetList", "etag": _etag(len(metas)), "datasets": [
-            {"kind": "bigquery#dataset", "id": f"{m.project}:{m.dataset}", "labels": m.labels, "location": LOCATION,
+            {"kind": "bigquery#dataset", "id": f"{m.project}:{m.dataset}", "labels": m.labels, "location": m.location,
              "datasetReference": {"datasetId": m.dataset, "projectId": m.project}} for m in chosen]}
         if start + page < len(metas):
             body["nextPageToken"] = str(start + page)
@@ -163,7 +161,7 @@ class _Api:
             "numBytes": "0", "numLongTermBytes": "0",
             "numRows": str(self.b.row_count(meta.project, meta.dataset, meta.table)),
             "creationTime": str(meta.created_ms), "lastModifiedTime": str(meta.modified_ms),
-            "type": meta.kind, "location": LOCATION,
+            "type": meta.kind, "location": self.b.get_dataset(meta.project, meta.dataset).location,
         }
         if meta.kind == "VIEW":
             resource["view"] = {"query": meta.view_query or "", "useLegacySql": False}
@@ -417,7 +415,7 @@ class _Api:
             config["labels"] = body["labels"]
         if config["query"]["useLegacySql"] is not False:
             raise Invalid("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
-        job = self.b.new_job(project, "QUERY", config)
+        job = self.b.new_job(project, "QUERY", config, location=body.get("location"))
         self.b.register_job(job)
         self.b.run_query_job(job)
         if job.error is not None:
