@@ -10,6 +10,8 @@ each in its own module:
 * :mod:`~emulator.bigquery.insert_all` — streaming inserts (insertAll) and insertId de-duplication;
 * :mod:`~emulator.bigquery.queries` and :mod:`~emulator.bigquery.statements` — GoogleSQL requests
   and the statements they translate to;
+* :mod:`~emulator.bigquery.script` — the procedural language of scripts (control flow, system variables);
+* :mod:`~emulator.bigquery.sessions` — sessions (temporary tables and variables kept between jobs);
 * :mod:`~emulator.bigquery.jobs` — jobs and their execution.
 
 All timestamps come from the emulator's clock.
@@ -25,6 +27,7 @@ from emulator.bigquery.engine import Engine
 from emulator.bigquery.insert_all import INSERT_ID_WINDOW_S, StreamingInserts
 from emulator.bigquery.jobs import Job, JobRunner, JobStore
 from emulator.bigquery.queries import Queries
+from emulator.bigquery.sessions import Sessions
 from emulator.bigquery.statements import LOCATION, QueryOutcome
 from emulator.bigquery.tabledata import TableData
 
@@ -50,13 +53,15 @@ class BigQueryBackend:
         self.catalog = Catalog(self.engine, clock)
         self.data = TableData(self.engine, self.catalog)
         self.streaming = StreamingInserts(self.catalog, self.data, clock)
-        self.queries = Queries(self.engine, self.catalog, clock)
+        self.sessions = Sessions(self.engine, ids)
+        self.queries = Queries(self.engine, self.catalog, clock, self.sessions)
         self.jobs = JobStore(ids)
         self.job_runner = JobRunner(self.queries, self.catalog, self.data, self.jobs)
         if database is not None:
             _ = self.engine.con  # a persistent catalog is read at once: its metadata must be there
 
     def close(self) -> None:
+        self.sessions.close()
         self.engine.close()
 
     # -- projects and datasets --------------------------------------------------------------

@@ -46,6 +46,8 @@ class Engine:
         self._cursor_scope: tuple[str, str | None] | None = None
         self._encode_cursor: Any = None
         self._locked = False
+        #: bumped each time the database is (re)opened: cursors of an older generation are gone
+        self.generation = 0
         #: called (under the lock) each time the database is opened, e.g. to read persisted metadata
         self.on_open: list[Callable[[], None]] = []
 
@@ -86,6 +88,7 @@ class Engine:
 
         register_functions(con)  # GoogleSQL functions DuckDB lacks (FARM_FINGERPRINT), seen by every cursor
         self._con = con
+        self.generation += 1
         attached, self._projects = self._projects, set()
         for project in sorted(attached):
             self._attach(project)

@@ -16,6 +16,7 @@ from emulator.bigquery.statements import LOCATION, QueryOutcome
 if TYPE_CHECKING:
     from emulator.bigquery.catalog import Catalog
     from emulator.bigquery.queries import Queries, StatementRecord
+    from emulator.bigquery.sessions import Session
     from emulator.bigquery.tabledata import TableData
     from emulator.ids import IdGenerator
 
@@ -108,6 +109,7 @@ class JobRunner:
                 raise InvalidQuery("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
             default = config.get("defaultDataset") or {}
             project = default.get("projectId") or job.project
+            session = self._session(job, config)
             try:
                 outcome = self.queries.execute(
                     config.get("query", ""),
@@ -120,6 +122,7 @@ class JobRunner:
                     job_project=job.project,
                     location=job.location if job.location_requested else None,
                     trace=trace,
+                    session=session,
                 )
                 job.location = outcome.location
             finally:
@@ -136,6 +139,22 @@ class JobRunner:
         except BigQueryError as exc:
             job.error = exc
         return job
+
+    def _session(self, job: Job, config: dict[str, Any]) -> Session | None:
+        """The session a query job starts (``createSession``) or joins (connection property ``session_id``)."""
+        properties = {p.get("key"): p.get("value") for p in config.get("connectionProperties") or []
+                      if isinstance(p, dict)}
+        session_id = properties.get("session_id")
+        if config.get("createSession"):
+            if session_id:
+                raise Invalid("A query cannot both create a session and join session " + str(session_id))
+            session = self.queries.sessions.create(job.project, job.location)
+        elif session_id:
+            session = self.queries.sessions.get(str(session_id))
+        else:
+            return None
+        job.session_id = session.session_id
+        return session
 
     def _register_children(self, job: Job, trace: list[StatementRecord]) -> None:
         """One child job per statement a script ran (BigQuery ids: ``script_job_<hex>_<n>``)."""

@@ -21,6 +21,7 @@ from emulator.bigquery import types as bqtypes
 from emulator.bigquery.catalog import Catalog, Journal, canonical_location
 from emulator.bigquery.engine import Engine, is_duckdb_error, translate_duckdb_error
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
+from emulator.bigquery.sessions import Session, Sessions
 from emulator.bigquery.statements import (
     QueryOutcome,
     RunContext,
@@ -51,10 +52,11 @@ class StatementRecord:
 class Queries:
     """Runs GoogleSQL requests against the catalog."""
 
-    def __init__(self, engine: Engine, catalog: Catalog, clock: Clock) -> None:
+    def __init__(self, engine: Engine, catalog: Catalog, clock: Clock, sessions: Sessions) -> None:
         self.engine = engine
         self.catalog = catalog
         self.clock = clock
+        self.sessions = sessions
         self.runner = StatementRunner(engine, catalog, clock)
         self._transactions = 0
 
@@ -67,18 +69,22 @@ class Queries:
     def execute(self, sql: str, *, project: str, dataset: str | None = None,
                 parameters: list[dict[str, Any]] | None = None, parameter_mode: str | None = None,
                 dry_run: bool = False, job_id: str | None = None, job_project: str | None = None,
-                location: str | None = None, trace: list[StatementRecord] | None = None) -> QueryOutcome:
+                location: str | None = None, trace: list[StatementRecord] | None = None,
+                session: Session | None = None) -> QueryOutcome:
         """Run a GoogleSQL request (a statement or a script); ``trace`` collects the statements run.
 
         ``job_project`` runs the job (datasets of other projects it cannot find are access-denied);
         ``location`` is the job's location when the request names one, else the location of the
-        first dataset the request names (US when none), as BigQuery chooses it.
+        first dataset the request names (US when none), as BigQuery chooses it. In a ``session``
+        the job sees the session's temporary tables, variables and open transaction.
         """
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
         bind, param_types = bind_parameters(parameters or [], parameter_mode)
         program = scripting.parse(sql)
-        text = program.flatten()
+        with self.engine.lock:
+            prelude = session.prelude() if session is not None else []
+        text = program.flatten(prelude)
         try:
             statements = self.translate(text, project=project, dataset=dataset, param_types=param_types)
         except BigQueryError as exc:
@@ -87,7 +93,8 @@ class Queries:
             raise InvalidQuery("wallaroo-emulator could not split this script into statements")
         if not program.elements:
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
-        ctx = RunContext(job_project or project, self._location(location, statements, project, dataset))
+        ctx = RunContext(job_project or project, self._location(location or (session.location if session else None),
+                                                                statements, project, dataset))
         if dataset is not None:
             ctx.dataset(self.catalog, project, dataset)
         with self.engine.lock:
@@ -95,7 +102,7 @@ class Queries:
                 outcome = self._dry_run(program, statements, project, dataset, bind, ctx)
             else:
                 run = _Run(self, program, statements, project=project, dataset=dataset, bind=bind, job_id=job_id,
-                           trace=trace, ctx=ctx)
+                           trace=trace, ctx=ctx, session=session)
                 outcome = run.execute()
         outcome.location = ctx.location
         return outcome
@@ -162,9 +169,10 @@ class _Run:
 
     def __init__(self, queries: Queries, program: scripting.Program, statements: list[Any], *, project: str,
                  dataset: str | None, bind: Any, job_id: str | None, trace: list[StatementRecord] | None,
-                 ctx: RunContext) -> None:
+                 ctx: RunContext, session: Session | None = None) -> None:
         self.q = queries
         self.ctx = ctx
+        self.session = session
         self.program = program
         self.statements = statements
         self.project = project
@@ -186,7 +194,11 @@ class _Run:
     def execute(self) -> QueryOutcome:
         from emulator.bigquery.sql import clock_variable_sql
 
-        self.cur = self.q.engine.request_cursor(self.project, self.dataset)
+        if self.session is not None:
+            self.cur = self.q.sessions.cursor(self.session, self.project, self.dataset)
+            self.transaction, self.transaction_id = self.session.transaction, self.session.transaction_id
+        else:
+            self.cur = self.q.engine.request_cursor(self.project, self.dataset)
         runnable = [self.statements[e.index] for e in self.program.elements if not e.declaration_only]
         if any(s.kind != "SELECT" for s in runnable) or self.program.is_script:
             # column DEFAULTs such as CURRENT_TIMESTAMP() read the virtual clock from here
@@ -196,14 +208,19 @@ class _Run:
         try:
             self._init_system_variables()
             runner.run()
-            if self.transaction is not None:  # the script ended inside a transaction: BigQuery rolls it back
-                self._rollback()
+            if self.transaction is not None and self.session is None:
+                self._rollback()  # the script ended inside a transaction: BigQuery rolls it back
         except BaseException:
             if self.transaction is not None:
                 self._rollback()
             raise
         finally:
-            self._clean_up()
+            if self.session is not None:  # temporary tables, variables, the open transaction stay
+                self.session.transaction, self.session.transaction_id = self.transaction, self.transaction_id
+                self._clean_up(keep_session_state=True)
+                self.q.sessions.remember_state(self.session)
+            else:
+                self._clean_up()
             self.q.catalog.persist()
         outcome = self.last or QueryOutcome(runnable[-1].kind)
         if self.program.is_script:
@@ -211,10 +228,12 @@ class _Run:
         outcome.referenced = list(self.referenced)
         return outcome
 
-    def _clean_up(self) -> None:
-        """Script variables, temporary tables and loop rows live for one request, as in BigQuery."""
+    def _clean_up(self, *, keep_session_state: bool = False) -> None:
+        """Script variables, temporary tables and loop rows live for one request, as in BigQuery
+        (outside sessions: a session keeps the tables and the user's variables)."""
         cur = self.cur
-        for name in sorted(self.variables | set(_declared_variables(self.statements))):
+        names = self.variables if keep_session_state else self.variables | set(_declared_variables(self.statements))
+        for name in sorted(names):
             try:
                 cur.execute(f"RESET VARIABLE {name}").fetchall()
             except Exception:  # noqa: BLE001 - never set: the script failed before it
@@ -224,7 +243,7 @@ class _Run:
                 cur.unregister(name)
             except Exception:  # noqa: BLE001
                 pass
-        if self.temporary:
+        if self.temporary and not keep_session_state:
             self.q.engine.drop_temporary_objects(cur)
 
     # -- statements ------------------------------------------------------------------------

@@ -50,6 +50,8 @@ def register_routes(router: Router, backend: BigQueryBackend) -> None:
     add(s, "PATCH", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}", api.wrap(api.patch_table))
     add(s, "PUT", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}", api.wrap(api.patch_table))
     add(s, "DELETE", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}", api.wrap(api.delete_table))
+    add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}:(?P<iam>getIamPolicy|setIamPolicy|testIamPermissions)",
+        api.wrap(api.iam_policy))
     add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/insertAll", api.wrap(api.insert_all))
     add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/data", api.wrap(api.list_table_data))
     add(s, "POST", f"{API}/projects/{_P}/jobs", api.wrap(api.insert_job))
@@ -218,6 +220,11 @@ class _Api:
         p = request.params
         self.b.delete_table(p["project"], p["dataset"], p["table"])
         return Response.empty(204)
+
+    def iam_policy(self, request: Request) -> Response:
+        """IAM is deliberately not emulated: a clear 400 instead of a route error."""
+        raise Invalid(f"{request.params['iam']} is not supported by wallaroo-emulator: IAM policies are not emulated "
+                      "(every caller may read and write every table)")
 
     # -- table data -------------------------------------------------------------------------
     def insert_all(self, request: Request) -> Response:
@@ -406,7 +413,8 @@ class _Api:
         project = request.params["project"]
         config: dict[str, Any] = {"query": {"query": body.get("query", ""),
                                             "useLegacySql": body.get("useLegacySql", True)}}
-        for key in ("queryParameters", "parameterMode", "defaultDataset", "useQueryCache", "maximumBytesBilled"):
+        for key in ("queryParameters", "parameterMode", "defaultDataset", "useQueryCache", "maximumBytesBilled",
+                    "createSession", "connectionProperties"):
             if key in body:
                 config["query"][key] = body[key]
         if body.get("dryRun"):

@@ -12,9 +12,10 @@ of temporary tables created earlier in the same script are left alone.
 
 Scripting: several statements separated by ``;`` become several Statements. ``DECLARE`` /
 ``SET`` of scalar variables map onto DuckDB session variables (``SET VARIABLE`` /
-``getvariable``); ``BEGIN…END`` blocks, ``IF``, loops, ``EXECUTE IMMEDIATE`` and procedures are
-not supported (``InvalidQuery``). ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become no-ops
-(the backend already runs a request in one transaction).
+``getvariable``). Control flow (``IF``, loops, ``BEGIN…END`` blocks…) never reaches this module:
+:mod:`emulator.bigquery.script` parses it and hands over the statements and conditions as one
+statement list. ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become Statements of their own kind
+with no SQL (the backend runs them); ``EXECUTE IMMEDIATE`` and procedures are not supported.
 
 Translations are cached (LRU keyed by sql, project, dataset and parameter types). The virtual
 clock's instant is not part of the key: ``CURRENT_*`` compile to a placeholder that is replaced

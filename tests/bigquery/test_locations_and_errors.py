@@ -89,3 +89,15 @@ def test_repeating_a_query_without_order_by_repeats_its_row_order(emu: Any) -> N
                 "SELECT a.g FROM (SELECT DISTINCT g FROM d.t) AS a JOIN (SELECT DISTINCT k FROM d.t) AS b ON a.g = b.k"):
         orders = {tuple(backend.query(sql, project="p").column(0).to_pylist()) for _ in range(4)}
         assert len(orders) == 1, sql
+
+
+def test_iam_policies_are_refused_clearly(bq: Any) -> None:
+    bq.create_dataset("d")
+    bq.query("CREATE TABLE d.t (x INT64)").result()
+    with pytest.raises(exceptions.BadRequest, match="getIamPolicy is not supported by wallaroo-emulator"):
+        bq.get_iam_policy("p.d.t")
+
+
+def test_legacy_sql_is_refused_clearly(bq: Any) -> None:
+    with pytest.raises(exceptions.BadRequest, match="Legacy SQL is not supported by wallaroo-emulator"):
+        bq.query("SELECT 1", job_config=bigquery.QueryJobConfig(use_legacy_sql=True)).result()
