@@ -291,7 +291,8 @@ class _Run:
         self.q.check_references(statement, self.ctx)
         journal = self.transaction if self.transaction is not None else self.q.catalog.journal()
         journal.remember(statement.target, getattr(statement, "renamed_to", None))
-        autocommit = self.transaction is None and statement.kind != "SELECT"
+        # a statement that writes commits on its own (no transaction needed to read or set variables)
+        autocommit = self.transaction is None and statement.kind not in ("SELECT", "DECLARE", "SET", "ASSERT")
         if statement.kind.startswith("CREATE") and statement.target is None:
             self.temporary = True
         try:

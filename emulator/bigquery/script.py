@@ -344,8 +344,8 @@ class _Parser:
 
     def error(self, expected: str | None = None) -> InvalidQuery:
         if self.at_end():
-            line, column = _line_col(self.sql, len(self.sql.rstrip()))
-            return InvalidQuery(f"Syntax error: Unexpected end of script at [{line}:{column + 1 if line else 1}]")
+            lines = self.sql.split("\n")
+            return InvalidQuery(f"Syntax error: Unexpected end of script at [{len(lines)}:{len(lines[-1]) + 1}]")
         token = self.tokens[self.i]
         line, column = _line_col(self.sql, token.start)
         what = f"keyword {token.text.upper()}" if token.kind == "word" and token.word in _KEYWORDS else \

@@ -72,7 +72,10 @@ CASES = [
     case(CTL, "Procedural language: BEGIN … END block", "BEGIN SELECT 1 AS one; END", [(1,)]),
     case(CTL, "Procedural language: LEAVE outside a loop", "LEAVE", error="invalidQuery"),
     case(CTL, "Procedural language: IF without END IF", "IF TRUE THEN SELECT 1;", error="invalidQuery",
-         message="Syntax error"),
+         message="Syntax error: Unexpected end of script at [1:23]"),
+    case(CTL, "Procedural language: a syntax error inside a block points into the script",
+         "DECLARE x INT64;\nIF x = 1 THEN\n  SELEC 1;\nEND IF", error="invalidQuery",
+         message='Syntax error: Unexpected identifier "SELEC" at [3:3]'),
     case(CTL, "Procedural language: WHILE without DO", "WHILE TRUE SELECT 1; END WHILE", error="invalidQuery",
          message="Syntax error"),
     # ---------------------------------------------------------------- exceptions, RAISE, RETURN
