@@ -587,9 +587,10 @@ def _variable_field(node: exp.Column, ctx: RuleContext) -> exp.Expression:
     and no table of the query is named ``r``: the field of the variable's value."""
     parts = [part.name for part in node.parts]
     head = parts[0].lower()
-    kind = ctx.variables.get(head, exp.DataType.build("INT64")) if head in ctx.variables else None
-    if head not in ctx.variables or (kind is not None and not (isinstance(kind, exp.DataType)
-                                                                and kind.this == exp.DataType.Type.STRUCT)):
+    if head not in ctx.variables:
+        return node
+    kind = ctx.variables[head]
+    if kind is not None and not (isinstance(kind, exp.DataType) and kind.this == exp.DataType.Type.STRUCT):
         return node
     select = node.find_ancestor(exp.Select)
     if select is not None and head in _source_names(select):
@@ -605,7 +606,7 @@ def _variable_field(node: exp.Column, ctx: RuleContext) -> exp.Expression:
 def _source_names(select: exp.Select) -> set[str]:
     """Names and aliases of the tables, subqueries and UNNESTs a SELECT reads (its FROM and JOINs)."""
     names: set[str] = set()
-    sources = [select.args.get("from")] + list(select.args.get("joins") or [])
+    sources = [select.args.get("from_") or select.args.get("from")] + list(select.args.get("joins") or [])
     for source in sources:
         if source is None:
             continue

@@ -61,6 +61,10 @@ CASES = [
                         "FOR r IN (SELECT x FROM ds.t ORDER BY x) DO INSERT INTO ds.t VALUES (r.x * 10); END FOR"]),
     case(CTL, "Procedural language: FOR … IN over no rows", "DECLARE n INT64 DEFAULT 0; "
          "FOR r IN (SELECT 1 AS a FROM UNNEST([1]) AS v WHERE FALSE) DO SET n = n + 1; END FOR; SELECT n", [(0,)]),
+    case(CTL, "Procedural language: a STRUCT variable's field", "DECLARE r STRUCT<a INT64> DEFAULT STRUCT(5 AS a); "
+         "SELECT r.a", [(5,)]),
+    case(CTL, "Procedural language: a table alias named like a variable is the table",
+         "FOR r IN (SELECT 1 AS a) DO SELECT r.a FROM (SELECT 7 AS a) AS r; END FOR", [(7,)]),
     case(CTL, "Procedural language: labeled LEAVE of an outer loop", "DECLARE i INT64 DEFAULT 0; "
          "outer_loop: LOOP SET i = i + 1; LOOP LEAVE outer_loop; END LOOP; END LOOP outer_loop; SELECT i", [(1,)]),
     case(CTL, "Procedural language: labeled CONTINUE of an outer loop", "DECLARE i INT64 DEFAULT 0; "
