@@ -164,8 +164,8 @@ def test_ids_are_deterministic_per_seed_and_stream():
 def test_fresh_emulator_opens_no_database_until_bigquery_is_used():
     emu = Emulator()
     with emu:
-        assert emu.bigquery._con is None
+        assert not emu.bigquery.engine.is_open
         emu.bigquery.create_dataset("p", "d")
-        assert emu.bigquery._con is not None
+        assert emu.bigquery.engine.is_open
     emu.close()
-    assert emu.bigquery._con is None
+    assert not emu.bigquery.engine.is_open

@@ -12,9 +12,10 @@ of temporary tables created earlier in the same script are left alone.
 
 Scripting: several statements separated by ``;`` become several Statements. ``DECLARE`` /
 ``SET`` of scalar variables map onto DuckDB session variables (``SET VARIABLE`` /
-``getvariable``); ``BEGIN…END`` blocks, ``IF``, loops, ``EXECUTE IMMEDIATE`` and procedures are
-not supported (``InvalidQuery``). ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become no-ops
-(the backend already runs a request in one transaction).
+``getvariable``). Control flow (``IF``, loops, ``BEGIN…END`` blocks…) never reaches this module:
+:mod:`emulator.bigquery.script` parses it and hands over the statements and conditions as one
+statement list. ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become Statements of their own kind
+with no SQL (the backend runs them); ``EXECUTE IMMEDIATE`` and procedures are not supported.
 
 Translations are cached (LRU keyed by sql, project, dataset and parameter types). The virtual
 clock's instant is not part of the key: ``CURRENT_*`` compile to a placeholder that is replaced
@@ -27,7 +28,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,6 +39,7 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from emulator.bigquery import sql_guard
 from emulator.bigquery import sql_information_schema as information_schema
 from emulator.bigquery import sql_rules as rules
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
@@ -89,8 +91,13 @@ _QUOTED_NOW = f"'{rules.NOW_PLACEHOLDER}'"
 
 
 def translate(sql: str, *, project: str, dataset: str | None = None, now: datetime,
-              param_types: dict[str, dict] | list[dict] | None = None) -> list[Statement]:
-    """Translate a GoogleSQL request into DuckDB statements (see the module docstring)."""
+              param_types: dict[str, dict] | list[dict] | None = None,
+              catalog: Callable[[str, str, str], list[dict] | None] | None = None) -> list[Statement]:
+    """Translate a GoogleSQL request into DuckDB statements (see the module docstring).
+
+    ``catalog(project, dataset, table)`` gives a table's BigQuery REST-style schema fields (None
+    when unknown); the backend passes its catalog's lookup.
+    """
     key = (sql, project, dataset, _freeze(param_types))
     with _cache_lock:
         cached = _cache.get(key)
@@ -221,6 +228,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
 
 
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    sql_guard.refuse_engine_functions(tree, source)
     script.rules.used_parameters = []
     statement = _statement_kind(tree, script, source)
     used = script.rules.used_parameters

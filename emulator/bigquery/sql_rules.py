@@ -572,12 +572,51 @@ def shift_offsets(tree: exp.Expression) -> None:
 
 
 def _variable_column(node: exp.Column, ctx: RuleContext) -> exp.Expression:
+    if ctx.variables and node.table:
+        return _variable_field(node, ctx)
     if not ctx.variables or node.table or node.name.lower() not in ctx.variables:
         return node
     value: exp.Expression = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(node.name.lower())])
     if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
         value = exp.alias_(value, node.name)
     return value
+
+
+def _variable_field(node: exp.Column, ctx: RuleContext) -> exp.Expression:
+    """``r.field`` where ``r`` is an untyped or STRUCT script variable (a ``FOR r IN (…)`` loop's row)
+    and no table of the query is named ``r``: the field of the variable's value."""
+    parts = [part.name for part in node.parts]
+    head = parts[0].lower()
+    if head not in ctx.variables:
+        return node
+    kind = ctx.variables[head]
+    if kind is not None and not (isinstance(kind, exp.DataType) and kind.this == exp.DataType.Type.STRUCT):
+        return node
+    select = node.find_ancestor(exp.Select)
+    if select is not None and head in _source_names(select):
+        return node
+    value: exp.Expression = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(head)])
+    for part in parts[1:]:
+        value = exp.Dot(this=value, expression=exp.to_identifier(part))
+    if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+        value = exp.alias_(value, parts[-1])
+    return value
+
+
+def _source_names(select: exp.Select) -> set[str]:
+    """Names and aliases of the tables, subqueries and UNNESTs a SELECT reads (its FROM and JOINs)."""
+    names: set[str] = set()
+    sources = [select.args.get("from_") or select.args.get("from")] + list(select.args.get("joins") or [])
+    for source in sources:
+        if source is None:
+            continue
+        for node in source.find_all(exp.Table, exp.Subquery, exp.Unnest, exp.TableAlias):
+            name = node.alias_or_name if not isinstance(node, exp.TableAlias) else node.name
+            if name:
+                names.add(name.lower())
+    for cte in select.find_all(exp.CTE):
+        names.add(cte.alias_or_name.lower())
+    return names
 
 
 def _ieee_divide(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
