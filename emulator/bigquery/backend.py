@@ -645,8 +645,14 @@ class BigQueryBackend:
         if not isinstance(sql, str) or not sql.strip():
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
         bind, param_types = _bind_parameters(parameters or [], parameter_mode)
+        tables = self._tables
+
+        def schema_of(p: str, d: str, t: str) -> list[dict[str, Any]] | None:
+            meta = tables.get((p, d, t))
+            return meta.schema if meta is not None else None
+
         statements = translate(sql, project=project, dataset=dataset, now=self.clock.now(),
-                               param_types=param_types or None)
+                               param_types=param_types or None, catalog=schema_of)
         if not statements:
             raise InvalidQuery("Syntax error: Unexpected end of script at [1:1]")
         with self._lock:

@@ -16,7 +16,15 @@ Scripting: several statements separated by ``;`` become several Statements. ``DE
 not supported (``InvalidQuery``). ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become no-ops
 (the backend already runs a request in one transaction).
 
-Translations are cached (LRU keyed by sql, project, dataset and parameter types). The virtual
+Types: ``translate(..., catalog=lookup)`` gives the translator the catalog's schemas
+(``lookup(project, dataset, table)`` → REST schema fields or None). Every statement is annotated
+with GoogleSQL types by :mod:`emulator.bigquery.sql_typing` (sqlglot's ``annotate_types`` over a
+``MappingSchema`` of the tables it reads, with the declared types of query parameters), and the
+rules dispatch on those types (NUMERIC arithmetic, BYTES vs STRING, signature errors…).
+
+Translations are cached (LRU keyed by sql, project, dataset and parameter types). A cached
+translation remembers the schemas it was typed with and is used again only while the lookup
+still answers the same for each of them (a changed or dropped table re-translates). The virtual
 clock's instant is not part of the key: ``CURRENT_*`` compile to a placeholder that is replaced
 by ``now`` on every call. Returned Statements are fresh objects; treat them as read-only.
 """
@@ -27,7 +35,7 @@ import json
 import logging
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -40,6 +48,7 @@ from sqlglot.tokens import TokenType
 
 from emulator.bigquery import sql_information_schema as information_schema
 from emulator.bigquery import sql_rules as rules
+from emulator.bigquery import sql_typing as typing_
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
 
 __all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
@@ -83,31 +92,43 @@ class Statement:
 # ------------------------------------------------------------------------------------------
 # public entry point + cache
 # ------------------------------------------------------------------------------------------
-_cache: OrderedDict[tuple, tuple[Statement, ...]] = OrderedDict()
+#: key → (statements, the catalog answers they were typed with)
+_cache: OrderedDict[tuple, tuple[tuple[Statement, ...], tuple[tuple[tuple[str, str, str], Any], ...]]] = OrderedDict()
 _cache_lock = threading.Lock()
 _QUOTED_NOW = f"'{rules.NOW_PLACEHOLDER}'"
 
 
 def translate(sql: str, *, project: str, dataset: str | None = None, now: datetime,
-              param_types: dict[str, dict] | list[dict] | None = None) -> list[Statement]:
-    """Translate a GoogleSQL request into DuckDB statements (see the module docstring)."""
-    key = (sql, project, dataset, _freeze(param_types))
+              param_types: dict[str, dict] | list[dict] | None = None,
+              catalog: Callable[[str, str, str], list[dict] | None] | None = None) -> list[Statement]:
+    """Translate a GoogleSQL request into DuckDB statements (see the module docstring).
+
+    ``catalog(project, dataset, table)`` returns a table's REST schema fields (None when unknown);
+    without it column types are unknown and the rules fall back to what literals tell.
+    """
+    key = (sql, project, dataset, _freeze(param_types), catalog is not None)
     with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None:
+        entry = _cache.get(key)
+        if entry is not None:
             _cache.move_to_end(key)
+    cached = None
+    if entry is not None and _still_valid(entry[1], catalog):
+        cached = entry[0]
     if cached is None:
+        types = typing_.Catalog(catalog)
         try:
-            cached = tuple(_translate_uncached(sql, project, dataset, param_types))
+            cached = tuple(_translate_uncached(sql, project, dataset, param_types, types))
         except InvalidQuery:
             raise
         except BigQueryError as exc:  # e.g. a schema problem found while reading CREATE TABLE's columns
             raise InvalidQuery(exc.message) from None
+        except RecursionError:
+            raise InvalidQuery("The query is too complex: expressions are nested too deeply") from None
         except Exception as exc:  # noqa: BLE001 - a translator bug must not become a 5xx (clients retry those)
             raise InvalidQuery(f"wallaroo-emulator cannot translate this query ({type(exc).__name__}: {exc})") from exc
         if len(sql) <= _CACHE_MAX_SQL:
             with _cache_lock:
-                _cache[key] = cached
+                _cache[key] = (cached, tuple(types.dependencies.items()))
                 if len(_cache) > _CACHE_SIZE:
                     _cache.popitem(last=False)
     now_literal: str | None = None
@@ -122,6 +143,21 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
             out.append(replace(statement, referenced=list(statement.referenced),
                                parameters=list(statement.parameters)))
     return out
+
+
+def _still_valid(dependencies: tuple[tuple[tuple[str, str, str], Any], ...],
+                 catalog: Callable[[str, str, str], list[dict] | None] | None) -> bool:
+    """True while the catalog answers as it did when the cached translation was typed."""
+    if not dependencies or catalog is None:
+        return True
+    for (project, dataset, table), schema in dependencies:
+        try:
+            current = catalog(project, dataset, table)
+        except Exception:  # noqa: BLE001 - a failing lookup reads as "unknown table"
+            current = None
+        if current != schema:
+            return False
+    return True
 
 
 def clear_cache() -> None:
@@ -145,11 +181,13 @@ def _timestamp_literal(now: datetime) -> str:
 # translation proper
 # ------------------------------------------------------------------------------------------
 class _Script:
-    def __init__(self, project: str, dataset: str | None, param_types: Any) -> None:
+    def __init__(self, project: str, dataset: str | None, param_types: Any,
+                 catalog: typing_.Catalog | None = None) -> None:
         self.project = project
         self.dataset = dataset
         self.rules = rules.RuleContext(param_types)
         self.temp_tables: set[str] = set()
+        self.catalog = catalog or typing_.Catalog(None)
 
 
 _quiet_lock = threading.Lock()
@@ -176,17 +214,19 @@ def _quiet_sqlglot() -> Iterator[None]:
                 logger.setLevel(_quiet_saved_level)
 
 
-def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
+def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any,
+                        catalog: typing_.Catalog) -> list[Statement]:
     with _quiet_sqlglot():
-        return _translate_script(sql, project, dataset, param_types)
+        return _translate_script(sql, project, dataset, param_types, catalog)
 
 
-def _translate_script(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
+def _translate_script(sql: str, project: str, dataset: str | None, param_types: Any,
+                      catalog: typing_.Catalog) -> list[Statement]:
     _check_statement_starts(sql)
     if "ASSERT" in sql.upper():
         chunks = _split_script(sql)
         if any(c.lstrip()[:6].upper() == "ASSERT" for c in chunks):
-            script = _Script(project, dataset, param_types)
+            script = _Script(project, dataset, param_types, catalog)
             out: list[Statement] = []
             for chunk in chunks:
                 if chunk.lstrip()[:6].upper() == "ASSERT":
@@ -211,7 +251,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
         raise InvalidQuery(_token_error_message(sql)) from None
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:  # sqlglot gave up mid-parse
         raise InvalidQuery(f"Syntax error: the query could not be parsed ({type(exc).__name__})") from None
-    script = _Script(project, dataset, param_types)
+    script = _Script(project, dataset, param_types, catalog)
     out = []
     for tree in trees:
         if tree is None:
@@ -412,8 +452,11 @@ def _generate(tree: exp.Expression) -> str:
     return tree.sql(dialect="duckdb")
 
 
-def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]]) -> str:
+def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]],
+            referenced: list[TableRef] | tuple[TableRef, ...] = ()) -> str:
     rules.number_placeholders(tree, script.rules)
+    typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
+                     script.rules.positional_types)
     root = rules.apply(tree, script.rules)
     _apply_replacements(replacements)
     return _generate(root)
@@ -431,7 +474,7 @@ def _dml_or_query(tree: exp.Expression, kind: str, target_node: Any, script: _Sc
         _name_anonymous_columns(tree)
     _name_derived_tables(tree)
     referenced, replacements = _resolve_tables(tree, script, skip)
-    sql = _finish(tree, script, replacements)
+    sql = _finish(tree, script, replacements, [*referenced, *([target] if target else [])])
     if kind == "SELECT" and _star_over_join(tree):
         # DuckDB repeats a name shared by joined tables; a subquery renames repeats x_1, x_2 as BigQuery
         # does (insertion order is preserved, so an ORDER BY inside still orders the result)
@@ -483,7 +526,7 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
             _name_anonymous_columns(query)
             referenced, replacements = _resolve_tables(query, script)
             sql = f"{head}VIEW {'IF NOT EXISTS ' if exists and not replacing else ''}{qualified} AS " \
-                  f"{_finish(query, script, replacements)}"
+                  f"{_finish(query, script, replacements, referenced)}"
             return Statement("CREATE_VIEW", sql, target=target, if_not_exists=exists, or_replace=replace_,
                              referenced=referenced)
         if_not = "IF NOT EXISTS " if exists and not replacing else ""
@@ -500,7 +543,7 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
         if query is not None:
             _name_anonymous_columns(query)
             referenced, replacements = _resolve_tables(query, script)
-            body = _finish(query, script, replacements)
+            body = _finish(query, script, replacements, referenced)
             if columns:
 
                 decl = _ddl_columns(columns, script)
@@ -513,6 +556,8 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
                              if_not_exists=exists, or_replace=replace_, referenced=referenced)
         if not columns:
             raise InvalidQuery("Syntax error: CREATE TABLE needs a column list or AS SELECT")
+        if target is not None:  # later statements of the script read it with these types
+            script.catalog.local[(target.project, target.dataset, target.table or "")] = columns
 
         decl = _ddl_columns(columns, script)
         return Statement("CREATE_TABLE", f"{head}TABLE {if_not}{qualified} ({decl})", target=target,
@@ -539,7 +584,7 @@ def _create_function(tree: exp.Create, script: _Script, temporary: bool) -> Stat
     else:
         name_sql = _quote(name_table.name if isinstance(name_table, exp.Expression) else str(name_table))
     referenced, replacements = _resolve_tables(body, script)
-    body_sql = _finish(body, script, replacements)
+    body_sql = _finish(body, script, replacements, referenced)
     head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") or temporary else "") + (
         "TEMP " if temporary else "")
     exists = " IF NOT EXISTS" if tree.args.get("exists") and not (tree.args.get("replace") or temporary) else ""
@@ -644,7 +689,7 @@ def _assert_statement(text: str, script: _Script) -> Statement:
         this=condition, expressions=[exp.false()]))), true=exp.Anonymous(
         this="error", expressions=[exp.Literal.string(description)]))]))
     referenced, replacements = _resolve_tables(check, script)
-    return Statement("ASSERT", _finish(check, script, replacements), referenced=referenced)
+    return Statement("ASSERT", _finish(check, script, replacements, referenced), referenced=referenced)
 
 
 def _split_script(sql: str) -> list[str]:
@@ -697,7 +742,7 @@ def _set(tree: exp.Set, script: _Script) -> Statement:
 def _set_variable(name: str, value: exp.Expression, script: _Script) -> str:
     wrapper = exp.select(value)
     referenced, replacements = _resolve_tables(wrapper, script)
-    value_sql = _finish(wrapper, script, replacements)
+    value_sql = _finish(wrapper, script, replacements, referenced)
     return f"SET VARIABLE {_quote(name)} = ({value_sql})"
 
 

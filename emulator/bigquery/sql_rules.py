@@ -26,6 +26,8 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from emulator.bigquery import sql_typing as typing_
+
 #: Quoted in generated SQL as ``'__wallaroo_emulator_now__'``; replaced by the virtual clock's instant.
 NOW_PLACEHOLDER = "__wallaroo_emulator_now__"
 
@@ -637,7 +639,9 @@ _BYTES_PRODUCERS = (exp.ByteString, exp.MD5Digest, exp.SHA, exp.SHA2, exp.Unhex,
 
 
 def _is_bytes(arg: exp.Expression) -> bool:
-    """True when ``arg`` is known to be BYTES (a column's type is unknown here: STRING is assumed)."""
+    """True when ``arg`` is BYTES (by its annotated type, else by its shape; unknown: STRING is assumed)."""
+    if typing_.known(arg) is not None:
+        return typing_.is_kind(arg, "BYTES")
     return isinstance(arg, _BYTES_PRODUCERS) or (
         isinstance(arg, exp.Cast) and arg.to.this in (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY,
                                                       exp.DataType.Type.BLOB))
@@ -1031,6 +1035,8 @@ def apply(tree: exp.Expression, ctx: RuleContext) -> exp.Expression:
         new = rule(node, ctx)
         if new is node:
             continue
+        if new.type is None and node.type is not None:  # the replacement computes the same GoogleSQL value
+            new.type = node.type
         if parent is None:
             root = new
         else:
