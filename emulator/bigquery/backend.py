@@ -1031,6 +1031,12 @@ def _translate_duckdb_error(exc: BaseException, project: str, dataset: str | Non
 
     import duckdb
 
+    from emulator.bigquery.sql_errors import runtime_error
+
+    mapped = runtime_error(exc)  # errors the translated SQL raises itself, in BigQuery's words
+    if mapped is not None:
+        return mapped
+
     text = str(exc)
     first = text.split("\n")[0]
     if isinstance(exc, duckdb.CatalogException):

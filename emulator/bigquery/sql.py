@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -48,6 +49,7 @@ from sqlglot.tokens import TokenType
 
 from emulator.bigquery import sql_information_schema as information_schema
 from emulator.bigquery import sql_rules as rules
+from emulator.bigquery import sql_signatures as signatures
 from emulator.bigquery import sql_typing as typing_
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
 
@@ -188,6 +190,8 @@ class _Script:
         self.rules = rules.RuleContext(param_types)
         self.temp_tables: set[str] = set()
         self.catalog = catalog or typing_.Catalog(None)
+        #: the text the statements being translated were parsed from (positions in errors)
+        self.source = ""
 
 
 _quiet_lock = threading.Lock()
@@ -235,6 +239,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
                     assertion.parameters = list(dict.fromkeys(script.rules.used_parameters))
                     out.append(assertion)
                     continue
+                script.source = chunk
                 try:
                     trees = sqlglot.parse(chunk, read="bigquery")
                 except ParseError as exc:
@@ -252,6 +257,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:  # sqlglot gave up mid-parse
         raise InvalidQuery(f"Syntax error: the query could not be parsed ({type(exc).__name__})") from None
     script = _Script(project, dataset, param_types, catalog)
+    script.source = sql
     out = []
     for tree in trees:
         if tree is None:
@@ -457,6 +463,7 @@ def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.
     rules.number_placeholders(tree, script.rules)
     typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
                      script.rules.positional_types)
+    signatures.check(tree, script.source)
     root = rules.apply(tree, script.rules)
     _apply_replacements(replacements)
     return _generate(root)
@@ -900,11 +907,40 @@ def _token_error_message(sql: str) -> str:
     return f"Syntax error: Unclosed {kind} at [{line}:{col}]"
 
 
+_ARITY = re.compile(r"The number of provided arguments \((\d+)\) is (?:greater|less) than the")
+
+
+def _arity_message(sql: str, first: dict) -> str | None:
+    """sqlglot refuses a known function's argument count while parsing: BigQuery's signature error."""
+    match = _ARITY.match(first.get("description") or "")
+    if match is None:
+        return None
+    lines = sql.split("\n")
+    line, col = first.get("line") or 1, first.get("col") or 1
+    offset = sum(len(ln) + 1 for ln in lines[: line - 1]) + col - 1  # the call's closing parenthesis
+    tokens = [t for t in _tokens(sql) if t.start <= offset]
+    depth = 0
+    for index in range(len(tokens) - 1, 0, -1):
+        token = tokens[index]
+        if token.token_type == TokenType.R_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.L_PAREN:
+            depth -= 1
+            if depth == 0:
+                name = tokens[index - 1]
+                error = signatures.arity_error(name.text, int(match.group(1)), sql, name.start)
+                return error.message if error is not None else None
+    return None
+
+
 def _parse_error_message(sql: str, exc: ParseError) -> str:
     errors = getattr(exc, "errors", None) or []
     if not errors:
         return f"Syntax error: {exc}"
     first = errors[0]
+    arity = _arity_message(sql, first)
+    if arity is not None:
+        return arity
     line, col = first.get("line") or 1, first.get("col") or 1
     highlight = first.get("highlight") or ""
     description = first.get("description") or ""

@@ -15,6 +15,13 @@ translator (:mod:`emulator.bigquery.sql_rules`) emits calls to the names registe
 * ``bq_farm_fingerprint(VARCHAR)`` / ``bq_farm_fingerprint_bytes(BLOB)`` → BIGINT: FarmHash
   ``Fingerprint64`` (farmhashna ``Hash64``) of the UTF-8 bytes, as BigQuery's ``FARM_FINGERPRINT``.
   Written from the algorithm's description and checked against BigQuery's documented outputs.
+* ``bq_raise(VARCHAR)`` → NULL: raises :class:`emulator.bigquery.sql_errors.GoogleSQLError` with
+  the message (BigQuery's runtime errors; not volatile, unlike DuckDB's ``error()``).
+* ``bq_numeric_divide`` / ``bq_numeric_multiply(DECIMAL(38,9), DECIMAL(38,9))`` → DECIMAL(38,9):
+  NUMERIC ``/`` and ``*`` computed exactly with :mod:`decimal` and rounded half away from zero
+  to 9 fractional digits, as BigQuery does (DuckDB divides decimals as DOUBLE and multiplies
+  them at scale 18, overflowing past 20 integer digits). Errors: ``division by zero: a / b``,
+  ``numeric overflow: a * b``.
 """
 
 from __future__ import annotations
@@ -322,9 +329,75 @@ def parse_timestamp(fmt: str | None, text: str | None, zone: str | None) -> Any:
     raise ValueError(f"Failed to parse input string \"{text}\"")
 
 
+RAISE = "bq_raise"
+NUMERIC_DIVIDE = "bq_numeric_divide"
+NUMERIC_MULTIPLY = "bq_numeric_multiply"
+
+def raise_error(message: str | None) -> None:
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    raise GoogleSQLError(message or "")
+
+
+def numeric_text(value: Any) -> str:
+    """A NUMERIC value as BigQuery prints it (no exponent, no trailing zeros)."""
+    import decimal
+
+    value = decimal.Decimal(value)
+    if value == 0:
+        return "0"
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        return format(value.normalize(), "f")
+
+
+def _numeric_result(value: Any, describe: str) -> Any:
+    import decimal
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        rounded = value.quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+    if abs(rounded) >= decimal.Decimal("1e29"):
+        raise GoogleSQLError(f"numeric overflow: {describe}")
+    return rounded
+
+
+def numeric_divide(a: Any, b: Any) -> Any:
+    """NUMERIC ``a / b``: exact, rounded half away from zero to 9 fractional digits."""
+    import decimal
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if a is None or b is None:
+        return None
+    if b == 0:
+        raise GoogleSQLError(f"division by zero: {numeric_text(a)} / {numeric_text(b)}")
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        quotient = decimal.Decimal(a) / decimal.Decimal(b)
+    return _numeric_result(quotient, f"{numeric_text(a)} / {numeric_text(b)}")
+
+
+def numeric_multiply(a: Any, b: Any) -> Any:
+    """NUMERIC ``a * b``: exact, rounded half away from zero to 9 fractional digits."""
+    import decimal
+
+    if a is None or b is None:
+        return None
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        product = decimal.Decimal(a) * decimal.Decimal(b)
+    return _numeric_result(product, f"{numeric_text(a)} * {numeric_text(b)}")
+
+
 def register(con: Any) -> None:
     """Register the functions on a DuckDB connection (idempotent; cursors of ``con`` see them)."""
-    from duckdb.sqltypes import BIGINT, BLOB, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
+    import duckdb
+    from duckdb.sqltypes import BIGINT, BLOB, SQLNULL, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
+
+    DECIMAL = duckdb.decimal_type(38, 9)
 
     for name, function, arg_type, result in (
         (FARM_FINGERPRINT, farm_fingerprint, VARCHAR, BIGINT), (FARM_FINGERPRINT_BYTES, farm_fingerprint, BLOB, BIGINT),
@@ -334,6 +407,9 @@ def register(con: Any) -> None:
         (FORMAT_TIMESTAMP, format_timestamp, [VARCHAR, TIMESTAMP_TZ, VARCHAR], VARCHAR),
         (FORMAT_CIVIL, format_civil, [VARCHAR, TIMESTAMP], VARCHAR),
         (PARSE_TIMESTAMP, parse_timestamp, [VARCHAR, VARCHAR, VARCHAR], TIMESTAMP_TZ),
+        (RAISE, raise_error, [VARCHAR], SQLNULL),
+        (NUMERIC_DIVIDE, numeric_divide, [DECIMAL, DECIMAL], DECIMAL),
+        (NUMERIC_MULTIPLY, numeric_multiply, [DECIMAL, DECIMAL], DECIMAL),
     ):
         try:
             con.remove_function(name)

@@ -155,9 +155,154 @@ def _literal(node: exp.Literal, ctx: RuleContext) -> exp.Expression:
     if isinstance(parent, exp.Neg) and isinstance(parent.parent, exp.Cast):
         return node
     if any(ch in text for ch in ".eE"):
+        if _numeric_context(node):  # literal coercion: a FLOAT64 literal beside NUMERIC is NUMERIC
+            return exp.cast(node, exp.DataType.build("DECIMAL(38, 9)"))
         return exp.cast(node, exp.DataType.build("DOUBLE"))
     if isinstance(parent, _ARITHMETIC):
         return exp.cast(node, exp.DataType.build("BIGINT"))
+    return node
+
+
+_NUMERICS = ("NUMERIC", "BIGNUMERIC")
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def _numeric_context(node: exp.Expression) -> bool:
+    """True when GoogleSQL coerces the literal ``node`` to NUMERIC (its context is NUMERIC/BIGNUMERIC)."""
+    parent = node.parent
+    while isinstance(parent, exp.Paren | exp.Neg):
+        node, parent = parent, parent.parent
+    if parent is None:
+        return False
+    if isinstance(parent, _ARITHMETIC) or isinstance(parent, exp.Coalesce | exp.Greatest | exp.Least | exp.If
+                                                               | exp.Case | exp.Nullif):
+        return typing_.is_kind(parent, *_NUMERICS)
+    if isinstance(parent, _COMPARISONS):
+        other = parent.expression if node is parent.this else parent.this
+        return typing_.is_kind(other, *_NUMERICS)
+    if isinstance(parent, exp.In | exp.Between):
+        return typing_.is_kind(parent.this, *_NUMERICS)
+    return False
+
+
+def raise_(message: exp.Expression | str) -> exp.Expression:
+    """A call raising BigQuery's runtime error ``message`` (see :mod:`emulator.bigquery.sql_errors`)."""
+    from emulator.bigquery.sql_functions import RAISE
+
+    text = exp.Literal.string(message) if isinstance(message, str) else message
+    return exp.Anonymous(this=RAISE, expressions=[text])
+
+
+def _value_text(node: exp.Expression) -> exp.Expression:
+    """SQL spelling ``node``'s runtime value as BigQuery prints it in error messages."""
+    if typing_.is_kind(node, "FLOAT64") or (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DOUBLE):
+        return duck("regexp_replace(CAST({0} AS VARCHAR), '\\.0$', '')", node)
+    if typing_.is_kind(node, *_NUMERICS):
+        return duck("CASE WHEN {0} = 0 THEN '0' ELSE rtrim(rtrim(CAST({0} AS VARCHAR), '0'), '.') END", node)
+    return exp.cast(node, exp.DataType.build("VARCHAR"))
+
+
+def _as_numeric(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DECIMAL:
+        return node
+    return exp.cast(node, exp.DataType.build("DECIMAL(38, 9)"))
+
+
+def _nonzero_literal(node: exp.Expression) -> bool:
+    value = node.this if isinstance(node, exp.Cast) else node
+    if isinstance(value, exp.Literal) and not value.is_string:
+        try:
+            return float(value.this) != 0
+        except ValueError:
+            return False
+    return False
+
+
+def _zero_guard(divisor: exp.Expression, message: exp.Expression) -> exp.Expression:
+    """``divisor``, or BigQuery's division-by-zero error where it is 0."""
+    return exp.Paren(this=exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                              true=raise_(message))], default=divisor))
+
+
+def _division_message(a: exp.Expression, b: exp.Expression, template: str) -> exp.Expression:
+    """``'division by zero: ' || <a> || ' / ' || <b>`` with the operands' runtime values."""
+    head, middle, tail = template.split("{}")
+    parts: list[exp.Expression] = [exp.Literal.string(head), _value_text(a.copy()), exp.Literal.string(middle),
+                                   _value_text(b.copy())]
+    if tail:
+        parts.append(exp.Literal.string(tail))
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part)
+    return out
+
+
+def _mul(node: exp.Mul, ctx: RuleContext) -> exp.Expression:
+    """NUMERIC ``*`` is exact with 9 fractional digits (DuckDB's DECIMAL product overflows early)."""
+    from emulator.bigquery.sql_functions import NUMERIC_MULTIPLY
+
+    if not typing_.is_kind(node, *_NUMERICS):
+        return node
+    return exp.Anonymous(this=NUMERIC_MULTIPLY, expressions=[_as_numeric(node.this), _as_numeric(node.expression)])
+
+
+def _avg(node: exp.Avg, ctx: RuleContext) -> exp.Expression:
+    """AVG of NUMERIC is NUMERIC (DuckDB averages decimals as DOUBLE): SUM / COUNT, exactly."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    if isinstance(node.parent, exp.Window) or not typing_.is_kind(node, *_NUMERICS):
+        return node
+    return exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[
+        _as_numeric(exp.Sum(this=node.this.copy())), _as_numeric(exp.Count(this=node.this.copy()))])
+
+
+def _window(node: exp.Window, ctx: RuleContext) -> exp.Expression:
+    """``AVG(numeric) OVER (…)`` → ``SUM(…) OVER (…) / COUNT(…) OVER (…)`` as NUMERIC."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    inner = node.this
+    if isinstance(inner, exp.Sum) and typing_.is_kind(inner, "INT64"):
+        return _checked_int64_sum(node)
+    if not (isinstance(inner, exp.Avg) and typing_.is_kind(inner, *_NUMERICS)):
+        return node
+    total, count = node.copy(), node.copy()
+    total.set("this", exp.Sum(this=inner.this.copy()))
+    count.set("this", exp.Count(this=inner.this.copy()))
+    return exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[_as_numeric(total), _as_numeric(count)])
+
+
+def _safe_divide(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """SAFE_DIVIDE of NUMERIC operands is NUMERIC, NULL where dividing fails."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    if not typing_.is_kind(node, *_NUMERICS):
+        return node
+    call = exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[_as_numeric(node.this), _as_numeric(node.expression)])
+    return exp.Anonymous(this="try", expressions=[call])
+
+
+_INT64_MAX = 9223372036854775807
+
+
+def _sum(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """SUM of INT64 is INT64 and fails past its range (DuckDB sums into a 128-bit integer)."""
+    if isinstance(node.parent, exp.Window) or not typing_.is_kind(node, "INT64"):
+        return node
+    return _checked_int64_sum(node)
+
+
+def _checked_int64_sum(total: exp.Expression) -> exp.Expression:
+    return duck(f"CASE WHEN {{0}} > {_INT64_MAX} OR {{0}} < -{_INT64_MAX} - 1 THEN "
+                f"bq_raise('Error in SUM aggregation: integer overflow') ELSE CAST({{0}} AS BIGINT) END", total)
+
+
+def _int_div(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """DIV / MOD by zero fail with the operands' values (DuckDB's message quotes the source text)."""
+    if _nonzero_literal(node.expression):
+        return node
+    name = "DIV" if isinstance(node, exp.IntDiv) else "MOD"
+    message = _division_message(node.this, node.expression, f"division by zero: {name}({{}}, {{}})")
+    node.set("expression", _zero_guard(node.expression, message))
     return node
 
 
@@ -168,6 +313,9 @@ def _extract(node: exp.Extract, ctx: RuleContext) -> exp.Expression:
     if part == "WEEK":
         strf = exp.Anonymous(this="strftime", expressions=[node.expression, exp.Literal.string("%U")])
         return exp.cast(strf, exp.DataType.build("BIGINT"))
+    if part in ("MICROSECOND", "MILLISECOND"):  # the sub-second part only (DuckDB counts the seconds too)
+        return exp.Paren(this=exp.Mod(this=node, expression=exp.Literal.number(1_000_000 if part == "MICROSECOND"
+                                                                                else 1000)))
     if part == "ISOWEEK":
         node.set("this", exp.var("WEEK"))
     if part in ("DATE", "TIME", "DATETIME"):
@@ -403,7 +551,7 @@ def _array_agg(node: exp.ArrayAgg, ctx: RuleContext) -> exp.Expression:
         node.set("this", inner.this)
         out = exp.Anonymous(this="list_slice", expressions=[node, exp.Literal.number(1), inner.expression])
     if checked and element is not None:
-        out = duck("CASE WHEN bool_or({0} IS NULL) THEN error('Array cannot have a null element; error in writing "
+        out = duck("CASE WHEN bool_or({0} IS NULL) THEN bq_raise('Array cannot have a null element; error in writing "
                    "field') ELSE {1} END", element, out)
     return out
 
@@ -502,6 +650,10 @@ def _like(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 def _substring(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """SUBSTR position 0 means 1, and a position before the start clamps to 1 (DuckDB counts them)."""
     start = node.args.get("start")
+    length = node.args.get("length")
+    if length is not None and not (isinstance(length, exp.Literal) and length.is_int):
+        node.set("length", duck("CASE WHEN {0} < 0 THEN bq_raise('Third argument in SUBSTR() cannot be negative') "
+                                "ELSE {0} END", length))
     if start is None or (isinstance(start, exp.Literal) and start.is_int and int(start.this) > 0):
         return node
     clamped = duck("CASE WHEN {1} = 0 OR {1} < -length({0}) THEN 1 ELSE {1} END", node.this, start)
@@ -509,40 +661,52 @@ def _substring(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return node
 
 
+_SAFE_TRIVIAL = (exp.Literal, exp.Column, exp.Parameter, exp.Placeholder, exp.Null, exp.Boolean, exp.Var,
+                 exp.Identifier, exp.DataType, exp.Star)
+
+
+def _trivial(node: exp.Expression) -> bool:
+    """An argument that cannot fail (so SAFE need not evaluate it outside ``try``)."""
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    return isinstance(node, _SAFE_TRIVIAL)
+
+
+def mark_safe_arguments(tree: exp.Expression) -> None:
+    """``SAFE.f(args)``: keep a copy of the arguments that may fail beside the call (rules rewrite both).
+
+    ``SAFE.`` turns errors raised by the function itself into NULL, not errors of its arguments:
+    the call runs inside ``try()`` (which also catches the argument errors), so the arguments are
+    evaluated once more outside it first, where their errors still fail the query.
+    """
+    for node in list(tree.find_all(exp.SafeFunc)) if hasattr(exp, "SafeFunc") else []:
+        function = node.this
+        if not isinstance(function, exp.Expression):
+            continue
+        risky = [arg.copy() for arg in function.iter_expressions() if not _trivial(arg)]
+        if risky:
+            node.set("safe_arguments", risky)
+
+
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return exp.Anonymous(this="try", expressions=[node.this])
-
-
-def _source_text(node: exp.Expression) -> str:
-    """GoogleSQL text of ``node`` without the casts our rules put around literals."""
-    copy = node.copy()
-    for cast in list(copy.find_all(exp.Cast)):
-        if isinstance(cast.this, exp.Literal) and cast.this.is_number:
-            if cast is copy:
-                return cast.this.sql("bigquery")
-            cast.replace(cast.this)
-    return copy.sql("bigquery")
+    call = exp.Anonymous(this="try", expressions=[node.this])
+    arguments = node.args.get("safe_arguments")
+    if not arguments:
+        return call
+    checked = exp.Anonymous(this="hash", expressions=list(arguments))
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=checked, expression=exp.null()), true=exp.null())], default=call)
 
 
 def _div(node: exp.Div, ctx: RuleContext) -> exp.Expression:
+    """``/``: NUMERIC operands divide exactly (NUMERIC result); by zero fails with the operands' values."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    if typing_.is_kind(node, *_NUMERICS):
+        return exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[_as_numeric(node.this), _as_numeric(node.expression)])
     divisor = node.expression
-    if isinstance(divisor, exp.Literal) and not divisor.is_string:
-        try:
-            if float(divisor.this) != 0:
-                return node
-        except ValueError:
-            return node
-    if isinstance(divisor, exp.Cast) and isinstance(divisor.this, exp.Literal):
-        try:
-            if float(divisor.this.this) != 0:
-                return node
-        except ValueError:
-            return node
-    message = exp.Literal.string(f"division by zero: {_source_text(node.this)} / {_source_text(divisor)}")
-    guard = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                                 true=exp.Anonymous(this="error", expressions=[message]))],
-                     default=divisor)
-    node.set("expression", exp.Paren(this=guard))
+    if _nonzero_literal(divisor):
+        return node
+    node.set("expression", _zero_guard(divisor, _division_message(node.this, divisor, "division by zero: {} / {}")))
     return node
 
 
@@ -674,7 +838,7 @@ def _domain_checked(name: str, bad: str, message: str) -> Callable[[exp.Expressi
     """SQRT/LN/LOG/LOG10 of an argument outside the domain fail in BigQuery (DuckDB gives NaN/NULL/-inf)."""
     def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
         arg = node.expression if name == "LOG" and node.expression is not None else node.this
-        return duck(f"CASE WHEN {{0}} {bad} THEN error('{message}: ' || CAST({{0}} AS VARCHAR)) ELSE {{1}} END",
+        return duck(f"CASE WHEN {{0}} {bad} THEN bq_raise('{message}: ' || CAST({{0}} AS VARCHAR)) ELSE {{1}} END",
                     arg, node)
     return rule
 
@@ -691,7 +855,7 @@ def _bracket(node: exp.Bracket, ctx: RuleContext) -> exp.Expression:
             isinstance(base, exp.Cast) and base.to.this == exp.DataType.Type.JSON):
         return node
     first = node.args["offset"]
-    return duck(f"CASE WHEN {{1}} < {first} OR {{1}} >= len({{0}}) + {first} THEN error('Array index ' || "
+    return duck(f"CASE WHEN {{1}} < {first} OR {{1}} >= len({{0}}) + {first} THEN bq_raise('Array index ' || "
                 f"CAST({{1}} AS VARCHAR) || ' is out of bounds (' || CASE WHEN {{1}} < {first} THEN 'underflow' "
                 f"ELSE 'overflow' END || ')') ELSE {{2}} END", base, index, node)
 
@@ -766,7 +930,7 @@ def _cast(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     if node.to.this == exp.DataType.Type.BIGINT and not (isinstance(value, exp.Literal) and not value.is_string) \
             and not isinstance(value, exp.Neg | exp.Cast):
         # a STRING must spell an integer: DuckDB would round '1.5' (BigQuery: "Bad int64 value: 1.5"),
-        bad = "error('Bad int64 value: ' || CAST({0} AS VARCHAR))" if not isinstance(node, exp.TryCast) else "NULL"
+        bad = "bq_raise('Bad int64 value: ' || CAST({0} AS VARCHAR))" if not isinstance(node, exp.TryCast) else "NULL"
         cast = "TRY_CAST({0} AS BIGINT)" if isinstance(node, exp.TryCast) else "CAST({0} AS BIGINT)"
         # and FLOAT64 rounds half away from zero (DuckDB's DOUBLE → BIGINT rounds half to even)
         rounded = cast.replace("{0}", "round(TRY_CAST({0} AS DOUBLE))")
@@ -950,6 +1114,13 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Struct: _struct,
     exp.ArrayAgg: _array_agg,
     exp.Div: _div,
+    exp.IntDiv: _int_div,
+    exp.SafeDivide: _safe_divide,
+    exp.Mod: _int_div,
+    exp.Mul: _mul,
+    exp.Avg: _avg,
+    exp.Sum: _sum,
+    exp.Window: _window,
     exp.Column: _variable_column,
     exp.Anonymous: _anonymous,
     exp.Array: _array,
@@ -1025,6 +1196,7 @@ def apply(tree: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """Rewrite ``tree`` in place (children first) and return its (possibly new) root."""
     shift_offsets(tree)
     normalise_formats(tree)
+    mark_safe_arguments(tree)
     nodes = list(tree.dfs())
     root = tree
     for node in reversed(nodes):

@@ -132,7 +132,7 @@ def annotate(tree: exp.Expression, mapping: dict[str, Any], named: dict[str, dic
     work = tree.copy()
     originals = {id(c): o for c, o in zip(work.dfs(), tree.dfs())}
     schema = MappingSchema(mapping, dialect="bigquery") if mapping else MappingSchema(dialect="bigquery")
-    if mapping and isinstance(work, exp.Query | exp.DML):
+    if isinstance(work, exp.Query | exp.DML) and (mapping or work.find(exp.From, exp.Join) is not None):
         try:
             qualify(work, schema=schema, dialect="bigquery", validate_qualify_columns=False,
                     quote_identifiers=False, identify=False, expand_stars=False)
