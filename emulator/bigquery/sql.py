@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -218,9 +219,36 @@ def _quiet_sqlglot() -> Iterator[None]:
                 logger.setLevel(_quiet_saved_level)
 
 
+#: Python recursion limit while translating: sqlglot parses, copies and generates recursively (about
+#: 20 frames per level of parentheses), and BigQuery accepts expressions nested hundreds deep.
+_TRANSLATION_RECURSION_LIMIT = 12_000
+_recursion_lock = threading.Lock()
+_recursion_depth = 0
+_recursion_saved = 0
+
+
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    """Raise the recursion limit while any thread translates (restored when the last one finishes)."""
+    global _recursion_depth, _recursion_saved
+    with _recursion_lock:
+        if _recursion_depth == 0:
+            _recursion_saved = sys.getrecursionlimit()
+            if _recursion_saved < _TRANSLATION_RECURSION_LIMIT:
+                sys.setrecursionlimit(_TRANSLATION_RECURSION_LIMIT)
+        _recursion_depth += 1
+    try:
+        yield
+    finally:
+        with _recursion_lock:
+            _recursion_depth -= 1
+            if _recursion_depth == 0 and sys.getrecursionlimit() == _TRANSLATION_RECURSION_LIMIT:
+                sys.setrecursionlimit(_recursion_saved)
+
+
 def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any,
                         catalog: typing_.Catalog) -> list[Statement]:
-    with _quiet_sqlglot():
+    with _quiet_sqlglot(), _deep_recursion():
         return _translate_script(sql, project, dataset, param_types, catalog)
 
 

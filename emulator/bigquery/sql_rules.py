@@ -27,6 +27,7 @@ import sqlglot
 from sqlglot import exp
 
 from emulator.bigquery import sql_typing as typing_
+from emulator.bigquery.errors import InvalidQuery
 
 #: Quoted in generated SQL as ``'__wallaroo_emulator_now__'``; replaced by the virtual clock's instant.
 NOW_PLACEHOLDER = "__wallaroo_emulator_now__"
@@ -153,6 +154,10 @@ def _literal(node: exp.Literal, ctx: RuleContext) -> exp.Expression:
     if isinstance(parent, exp.Cast | exp.DataType | exp.Limit | exp.Offset | exp.Bracket | exp.Interval):
         return node
     if isinstance(parent, exp.Neg) and isinstance(parent.parent, exp.Cast):
+        return node
+    if text == "9223372036854775808" and isinstance(parent, exp.Neg):
+        # the INT64 minimum is an INT64 literal in GoogleSQL (DuckDB reads 9223372036854775808 as HUGEINT)
+        parent.meta["int64_min"] = True
         return node
     if any(ch in text for ch in ".eE"):
         if _numeric_context(node):  # literal coercion: a FLOAT64 literal beside NUMERIC is NUMERIC
@@ -286,8 +291,8 @@ _INT64_MAX = 9223372036854775807
 
 def _sum(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """SUM of INT64 is INT64 and fails past its range (DuckDB sums into a 128-bit integer)."""
-    if isinstance(node.parent, exp.Window) or not typing_.is_kind(node, "INT64"):
-        return node
+    if isinstance(node.parent, exp.Window | exp.Pivot) or not typing_.is_kind(node, "INT64"):
+        return node  # a PIVOT takes exactly one aggregate call
     return _checked_int64_sum(node)
 
 
@@ -303,6 +308,12 @@ def _int_div(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     name = "DIV" if isinstance(node, exp.IntDiv) else "MOD"
     message = _division_message(node.this, node.expression, f"division by zero: {name}({{}}, {{}})")
     node.set("expression", _zero_guard(node.expression, message))
+    return node
+
+
+def _neg(node: exp.Neg, ctx: RuleContext) -> exp.Expression:
+    if node.meta.get("int64_min"):
+        return exp.cast(exp.Literal.number("-9223372036854775808"), exp.DataType.build("BIGINT"))
     return node
 
 
@@ -600,6 +611,9 @@ _ML_DISTANCES = {
 
 def _dot(node: exp.Dot, ctx: RuleContext) -> exp.Expression:
     """``ML.DISTANCE(a, b [, 'EUCLIDEAN' | 'COSINE' | 'MANHATTAN'])`` on ARRAY<FLOAT64> vectors."""
+    hll = _hll(node, ctx)
+    if hll is not None:
+        return hll
     call = node.expression
     if not (isinstance(node.this, exp.Identifier | exp.Column | exp.Var) and node.this.name.upper() == "ML"
             and isinstance(call, exp.Anonymous) and str(call.this).upper() == "DISTANCE"):
@@ -623,6 +637,10 @@ def _normalize(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
     form = node.args.get("form")
     name = form.name.upper() if isinstance(form, exp.Expression) else "NFC"
+    if node.args.get("is_casefold"):
+        from emulator.bigquery.sql_functions import CASEFOLD
+
+        return exp.Anonymous(this=CASEFOLD, expressions=[node.this, exp.Literal.string(name)])
     return exp.Anonymous(this=NORMALIZE, expressions=[node.this, exp.Literal.string(name)])
 
 
@@ -1017,8 +1035,16 @@ def _unicode(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
 
 def _sign(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    # keeps the input's type: SIGN(FLOAT64) is FLOAT64, SIGN(INT64) is INT64
-    return duck("(sign({0}) + ({0} - {0}))", node.this)
+    """SIGN keeps the input's type (SIGN(±inf) = ±1, SIGN(NaN) = NaN)."""
+    arg = node.this
+    if typing_.is_kind(arg, "FLOAT64") or (typing_.known(arg) is None and isinstance(arg, exp.Cast)
+                                          and arg.to.this == exp.DataType.Type.DOUBLE):
+        return duck("CASE WHEN isnan({0}) THEN {0} ELSE CAST(sign({0}) AS DOUBLE) END", arg)
+    if typing_.is_kind(arg, *_NUMERICS):
+        return duck("CAST(sign({0}) AS DECIMAL(38, 9))", arg)
+    if typing_.is_kind(arg, "INT64"):
+        return duck("CAST(sign({0}) AS BIGINT)", arg)
+    return duck("(sign({0}) + ({0} - {0}))", arg)
 
 
 def _array_slice(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
@@ -1046,19 +1072,16 @@ def _safe_binary(op: str) -> Callable[[exp.Expression, RuleContext], exp.Express
 
 
 def _safe_negate(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    if typing_.is_kind(node.this, "INT64"):  # DuckDB negates BIGINT into a 128-bit integer
+        return duck("try(CAST(-{0} AS BIGINT))", node.this)
     return duck("try(-{0})", node.this)
 
 
 def _range_bucket(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return duck("CAST(len(list_filter({1}, lambda b: b <= {0})) AS BIGINT)", node.this, node.expression)
-
-
-def _array_first(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return duck("list_extract({0}, 1)", node.this)
-
-
-def _array_last(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return duck("list_extract({0}, -1)", node.this)
+    """RANGE_BUCKET(point, boundaries): NULL for a NULL point; a NULL boundary is an error."""
+    return duck("CASE WHEN {0} IS NULL THEN NULL WHEN list_contains(list_transform({1}, lambda b: b IS NULL), true) "
+                "THEN bq_raise('Elements in input array to RANGE_BUCKET cannot be null.') "
+                "ELSE CAST(len(list_filter({1}, lambda b: b <= {0})) AS BIGINT) END", node.this, node.expression)
 
 
 def _array(node: exp.Array, ctx: RuleContext) -> exp.Expression:
@@ -1077,6 +1100,173 @@ def _array(node: exp.Array, ctx: RuleContext) -> exp.Expression:
     return node
 
 
+def _reciprocal(name: str, denominator: str, zero_fails: bool) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """SEC, CSC, SECH, CSCH, COTH as 1 / f(x); CSC, CSCH and COTH of 0 fail as in BigQuery."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        value = exp.cast(node.this, exp.DataType.build("DOUBLE"))
+        body = f"1 / {denominator}"
+        if zero_fails:
+            body = f"CASE WHEN {{0}} = 0 THEN bq_raise('Floating point error in function: {name}(0)') ELSE {body} END"
+        return duck(body, value)
+    return rule
+
+
+def _function(name_attr: str, *casts: str | None) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """A call of a registered Python function (:mod:`emulator.bigquery.sql_functions`) on the node's arguments."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        from emulator.bigquery import sql_functions
+
+        args = [a for a in ([node.this] if not isinstance(node, exp.Anonymous) else []) + list(node.expressions)
+                if isinstance(a, exp.Expression)]
+        out = []
+        for i, arg in enumerate(args):
+            cast = casts[i] if i < len(casts) else None
+            out.append(exp.cast(arg, exp.DataType.build(cast)) if cast else arg)
+        return exp.Anonymous(this=getattr(sql_functions, name_attr), expressions=out)
+    return rule
+
+
+def _json_text(node: exp.Expression) -> exp.Expression:
+    return exp.cast(node, exp.DataType.build("VARCHAR"))
+
+
+def _json_value_text(node: exp.Expression) -> exp.Expression:
+    """A SQL value as JSON text (TO_JSON semantics; JSON values stay as they are)."""
+    return exp.cast(exp.Anonymous(this="to_json", expressions=[node]), exp.DataType.build("VARCHAR"))
+
+
+def _kwargs(node: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
+    positional, named = [], {}
+    for arg in node.expressions:
+        if isinstance(arg, exp.Kwarg):
+            named[arg.this.name.lower()] = arg.expression
+        else:
+            positional.append(arg)
+    return positional, named
+
+
+def _json_keys(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    from emulator.bigquery.sql_functions import JSON_KEYS
+
+    depth: exp.Expression = exp.null()
+    mode: exp.Expression = exp.null()
+    for arg in (node.expression, node.args.get("mode")):
+        if isinstance(arg, exp.Kwarg):
+            if arg.this.name.lower() == "mode":
+                mode = arg.expression
+            else:
+                depth = arg.expression
+        elif isinstance(arg, exp.Expression):
+            if arg is node.args.get("mode"):
+                mode = arg
+            else:
+                depth = arg
+    return exp.Anonymous(this=JSON_KEYS, expressions=[_json_text(node.this), exp.cast(depth, exp.DataType.build("BIGINT")),
+                                                      exp.cast(mode, exp.DataType.build("VARCHAR"))])
+
+
+def _json_set(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """JSON_SET(json, path, value[, path, value…][, create_if_missing => bool])."""
+    from emulator.bigquery.sql_functions import JSON_SET
+
+    positional, named = _kwargs(node)
+    paths = exp.Array(expressions=[exp.cast(p, exp.DataType.build("VARCHAR")) for p in positional[0::2]])
+    values = exp.Array(expressions=[_json_value_text(v) for v in positional[1::2]])
+    create = named.get("create_if_missing", exp.true())
+    call = exp.Anonymous(this=JSON_SET, expressions=[_json_text(node.this), paths, values, create])
+    return exp.cast(call, exp.DataType.build("JSON"))
+
+
+def _json_array_insert(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """JSON_ARRAY_INSERT(json, path, value[, …][, insert_each_element => bool])."""
+    from emulator.bigquery.sql_functions import JSON_ARRAY_INSERT
+
+    positional, named = _kwargs(node)
+    paths = exp.Array(expressions=[exp.cast(p, exp.DataType.build("VARCHAR")) for p in positional[0::2]])
+    values = positional[1::2]
+    spread = exp.Array(expressions=[exp.true() if typing_.is_kind(v, "ARRAY") or isinstance(v, exp.Array)
+                                    else exp.false() for v in values])
+    each = named.get("insert_each_element", exp.true())
+    call = exp.Anonymous(this=JSON_ARRAY_INSERT, expressions=[
+        _json_text(node.this), paths, exp.Array(expressions=[_json_value_text(v) for v in values]), spread, each])
+    return exp.cast(call, exp.DataType.build("JSON"))
+
+
+def _case_mapped(name_attr: str, duck_function: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """UPPER/LOWER of STRING with full Unicode case mapping (``ß`` → ``SS``); ASCII stays in DuckDB."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        from emulator.bigquery import sql_functions
+
+        if typing_.known(node.this) is not None and not typing_.is_kind(node.this, "STRING"):
+            return node  # BYTES: ASCII-only mapping, as DuckDB does
+        return duck(f"CASE WHEN regexp_matches({{0}}, '[^\x01-\x7f]') THEN "
+                    f"{getattr(sql_functions, name_attr)}({{0}}) ELSE {duck_function}({{0}}) END", node.this)
+    return rule
+
+
+def _collate(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """COLLATE(value, 'und:ci') compares case-insensitively; '' is the default; others are refused."""
+    spec = node.expression
+    if not (isinstance(spec, exp.Literal) and spec.is_string):
+        raise InvalidQuery("The second argument of COLLATE() must be a string literal")
+    if spec.this == "und:ci":
+        return exp.Collate(this=node.this, expression=exp.var("NOCASE"))
+    if spec.this == "":
+        return node.this
+    raise InvalidQuery(f"Collation name '{spec.this}' is not supported; GoogleSQL supports 'und:ci' and ''")
+
+
+def _hll(node: exp.Dot, ctx: RuleContext) -> exp.Expression | None:
+    """HLL_COUNT.INIT / MERGE / MERGE_PARTIAL / EXTRACT with exact sketches (sorted value hashes)."""
+    from emulator.bigquery.sql_functions import HLL_EXTRACT, HLL_MERGE
+
+    call = node.expression
+    if not (isinstance(node.this, exp.Identifier | exp.Column | exp.Var) and node.this.name.upper() == "HLL_COUNT"
+            and isinstance(call, exp.Anonymous) and call.expressions):
+        return None
+    name, arg = str(call.this).upper(), call.expressions[0]
+    if name == "INIT":
+        return duck("CASE WHEN count({0}) = 0 THEN NULL ELSE encode(CAST(to_json(list_sort(list_distinct("
+                    "list(hash({0})) FILTER (WHERE {0} IS NOT NULL)))) AS VARCHAR)) END", arg)
+    if name == "MERGE_PARTIAL":
+        return duck(f"{HLL_MERGE}(list({{0}}))", arg)
+    if name == "MERGE":
+        return duck(f"{HLL_EXTRACT}({HLL_MERGE}(list({{0}})))", arg)
+    if name == "EXTRACT":
+        return duck(f"{HLL_EXTRACT}({{0}})", arg)
+    return None
+
+
+def _approx_top_sum(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """APPROX_TOP_SUM(value, weight, n): the n values with the largest weight sums (computed exactly)."""
+    pairs = duck("list({{'v': {0}, 'w': {1}}})", node.this, node.expression)
+    return duck("list_transform(list_slice(list_reverse_sort(list_transform(list_distinct(list_transform({0}, "
+                "lambda p: p.v)), lambda v: {{'sum': list_sum(list_transform(list_filter({0}, "
+                "lambda q: q.v = v), lambda q: q.w)), 'value': v}})), 1, {1}), "
+                "lambda e: {{'value': e.value, 'sum': e.sum}})", pairs, node.args.get("count"))
+
+
+def _array_edge(first: bool) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """ARRAY_FIRST / ARRAY_LAST of an empty array fail (BigQuery: the array must not be empty)."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        name = "ARRAY_FIRST" if first else "ARRAY_LAST"
+        return duck(f"CASE WHEN len({{0}}) = 0 THEN bq_raise('{name} cannot get the {'first' if first else 'last'} "
+                    f"element of an empty array') ELSE list_extract({{0}}, {1 if first else -1}) END", node.this)
+    return rule
+
+
+def _tuple(node: exp.Tuple, ctx: RuleContext) -> exp.Expression:
+    """``SELECT (1, 'a')``: a tuple in a value position is an anonymous STRUCT in GoogleSQL."""
+    parent = node.parent
+    if isinstance(parent, exp.In | exp.Values | exp.Array | exp.Unnest) or not node.expressions:
+        return node
+    if isinstance(parent, exp.Alias):
+        parent = parent.parent
+    if not isinstance(parent, exp.Select) or node.find_ancestor(exp.Values) is not None:
+        return node
+    return _struct(exp.Struct(expressions=list(node.expressions)), ctx)
+
+
 #: BigQuery functions sqlglot leaves as anonymous calls, by upper-case name.
 _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = {
     "IEEE_DIVIDE": _ieee_divide,
@@ -1092,8 +1282,20 @@ _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = 
 
 
 def _anonymous(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
-    handler = _ANONYMOUS.get(str(node.this).upper())
-    return handler(node, ctx) if handler else node
+    name = str(node.this).upper()
+    handler = _ANONYMOUS.get(name)
+    if handler is not None:
+        return handler(node, ctx)
+    if name.startswith("ST_"):
+        from emulator.bigquery.sql_geography import FUNCTIONS
+
+        spec = FUNCTIONS.get(name)
+        if spec is not None:
+            registered, _, arg_types, _ = spec
+            args = [exp.cast(a, exp.DataType.build(t)) if t == "DOUBLE" else a
+                    for a, t in zip(node.expressions, arg_types)]
+            return exp.Anonymous(this=registered, expressions=args)
+    return node
 
 
 _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
@@ -1171,8 +1373,30 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.SafeMultiply: _safe_binary("*"),
     exp.SafeNegate: _safe_negate,
     exp.RangeBucket: _range_bucket,
-    exp.ArrayFirst: _array_first,
-    exp.ArrayLast: _array_last,
+    exp.ArrayFirst: _array_edge(True),
+    exp.ArrayLast: _array_edge(False),
+    exp.Sec: _reciprocal("SEC", "cos({0})", False),
+    exp.Csc: _reciprocal("CSC", "sin({0})", True),
+    exp.Sech: _reciprocal("SECH", "cosh({0})", False),
+    exp.Csch: _reciprocal("CSCH", "sinh({0})", True),
+    exp.Coth: _reciprocal("COTH", "tanh({0})", True),
+    exp.JSONKeysAtDepth: _json_keys,
+    exp.JSONSet: _json_set,
+    exp.JSONArrayInsert: _json_array_insert,
+    exp.LaxBool: lambda n, c: exp.Anonymous(this="bq_lax_bool", expressions=[_json_text(n.this)]),
+    exp.LaxInt64: lambda n, c: exp.Anonymous(this="bq_lax_int64", expressions=[_json_text(n.this)]),
+    exp.LaxFloat64: lambda n, c: exp.Anonymous(this="bq_lax_float64", expressions=[_json_text(n.this)]),
+    exp.LaxString: lambda n, c: exp.Anonymous(this="bq_lax_string", expressions=[_json_text(n.this)]),
+    exp.ToBase32: _function("TO_BASE32", "BLOB"),
+    exp.FromBase32: _function("FROM_BASE32", "VARCHAR"),
+    exp.CodePointsToBytes: _function("CODE_POINTS_TO_BYTES", "BIGINT[]"),
+    exp.ApproxTopSum: _approx_top_sum,
+    exp.Collate: _collate,
+    exp.Upper: _case_mapped("UPPER", "upper"),
+    exp.Lower: _case_mapped("LOWER", "lower"),
+    exp.Tuple: _tuple,
+    exp.Neg: _neg,
+    exp.StDistance: lambda n, c: exp.Anonymous(this="bq_st_distance", expressions=[n.this, n.expression]),
     exp.JSONBool: _json_scalar("BOOLEAN"),
     exp.Float64: _json_scalar("DOUBLE"),
     exp.Int64: _json_scalar("BIGINT"),
