@@ -443,6 +443,9 @@ def _name_anonymous_columns(query: exp.Expression) -> None:
     seen: set[str] = set()
     changed = False
     for item in select.expressions:
+        if isinstance(item, exp.Paren) and isinstance(item.unnest(), exp.Column | exp.Dot):
+            item = exp.alias_(item, item.unnest().alias_or_name)  # (x) keeps the column's name
+            changed = True
         inner = item.this if isinstance(item, exp.Alias) else item
         if isinstance(inner, exp.Null):  # an untyped NULL column is INT64 in BigQuery
             inner.replace(exp.cast(exp.null(), exp.DataType.build("BIGINT")))
@@ -961,6 +964,16 @@ def _arity_message(sql: str, first: dict) -> str | None:
     return None
 
 
+def _unclosed_parenthesis(sql: str) -> bool:
+    depth = 0
+    for token in _tokens(sql):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+    return depth > 0
+
+
 def _parse_error_message(sql: str, exc: ParseError) -> str:
     errors = getattr(exc, "errors", None) or []
     if not errors:
@@ -976,6 +989,8 @@ def _parse_error_message(sql: str, exc: ParseError) -> str:
     at_end = not (first.get("end_context") or "").strip()
     if "SENTINEL" in description or not highlight or (at_end and "Invalid expression" not in description):
         last = len(lines)
+        if _unclosed_parenthesis(sql):
+            return f'Syntax error: Expected ")" but got end of script at [{last}:{len(lines[-1]) + 1}]'
         return f"Syntax error: Unexpected end of script at [{last}:{len(lines[-1]) + 1}]"
     start_col = max(1, col - len(highlight) + 1)
     # find the token at that position

@@ -286,13 +286,27 @@ def bq_strftime(fmt: str, value: Any, zone_name: str | None = None) -> str:
     return "".join(out)
 
 
+def tzinfo(zone: str | None) -> Any:
+    """A ``tzinfo`` for a GoogleSQL time zone (tz name, ``+05:30``, or our ``GMT+05:30`` spelling)."""
+    import re
+    from datetime import UTC, timedelta
+    from datetime import timezone as fixed
+    from zoneinfo import ZoneInfo
+
+    if not zone:
+        return UTC
+    name = time_zone(zone) or "UTC"
+    match = re.fullmatch(r"GMT([+-])(\d{2}):(\d{2})", name)
+    if match is not None:
+        offset = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        return fixed(-offset if match.group(1) == "-" else offset)
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
 def format_timestamp(fmt: str | None, value: Any, zone: str | None) -> str | None:
     if fmt is None or value is None:
         return None
-    from datetime import UTC
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo(zone) if zone else UTC)
+    local = value.astimezone(tzinfo(zone))
     return bq_strftime(fmt, local, zone or "UTC")
 
 
@@ -306,12 +320,13 @@ def parse_timestamp(fmt: str | None, text: str | None, zone: str | None) -> Any:
     """PARSE_TIMESTAMP with BigQuery's %E*S / %E#S / %Ez / %s elements (civil times are in ``zone``)."""
     import re
     from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
 
     if fmt is None or text is None:
         return None
     if fmt.strip() == "%s":
         return datetime.fromtimestamp(int(text.strip()), tz=UTC)
+    if "%Z" in fmt:
+        return _parse_with_zone_name(fmt, text)
     python_fmt = re.sub(r"%E(\*|\d)S", "%S.%f", fmt).replace("%Ez", "%z")
     candidates = [python_fmt]
     if "%S.%f" in python_fmt:  # the fraction is optional for %E*S
@@ -324,7 +339,7 @@ def parse_timestamp(fmt: str | None, text: str | None, zone: str | None) -> Any:
         if "%Y" not in candidate and "%y" not in candidate and "%G" not in candidate:
             value = value.replace(year=1970)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo(zone) if zone else UTC)
+            value = value.replace(tzinfo=tzinfo(zone))
         return value.astimezone(UTC)
     raise ValueError(f"Failed to parse input string \"{text}\"")
 
@@ -390,6 +405,30 @@ def numeric_multiply(a: Any, b: Any) -> Any:
         ctx.prec = 90
         product = decimal.Decimal(a) * decimal.Decimal(b)
     return _numeric_result(product, f"{numeric_text(a)} * {numeric_text(b)}")
+
+
+_ZONE_TOKEN = r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*|[+-]\d{1,2}(?::?\d{2})?"
+
+
+def _parse_with_zone_name(fmt: str, text: str) -> Any:
+    """PARSE_TIMESTAMP with ``%Z``: the zone is a name BigQuery knows (tz database, UTC, an offset)."""
+    import re
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    head, _, tail = fmt.partition("%Z")
+    for match in re.finditer(_ZONE_TOKEN, text):
+        zone = match.group(0)
+        rest = text[:match.start()] + text[match.end():]
+        try:
+            time_zone(zone)
+        except GoogleSQLError:
+            continue
+        try:
+            return parse_timestamp(head + tail, rest.strip() if not (head + tail).strip() else rest, zone)
+        except ValueError:
+            continue
+    raise GoogleSQLError(f"Failed to parse input string \"{text}\"")
 
 
 def register(con: Any) -> None:
@@ -769,7 +808,7 @@ def time_zone(name: str | None) -> str | None:
     if name is None:
         return None
     text = name.strip()
-    match = re.fullmatch(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", text)
+    match = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", text)
     if match is not None:
         sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
         if hours > 14 or minutes > 59:

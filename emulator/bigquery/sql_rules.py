@@ -422,17 +422,117 @@ def _time_to_str(node: exp.TimeToStr, ctx: RuleContext) -> exp.Expression:
         node.set("this", duck("CAST('1970-01-01' AS DATE) + {0}", value.this))
         return node
     if not isinstance(zone, exp.Expression):
-        return node
+        return _unpadded_year(node)
     if isinstance(value, exp.TsOrDsToTimestamp):
         value = value.this
     node.set("this", exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build(
         "TIMESTAMPTZ"))]))
     node.set("zone", None)
-    return node
+    return _unpadded_year(node)
 
 
 _FORMAT_EXPANSIONS = {"%R": "%H:%M", "%T": "%H:%M:%S", "%D": "%m/%d/%y", "%F": "%Y-%m-%d", "%e": "%-d",
                       "%k": "%-H", "%l": "%-I"}
+
+
+#: nodes whose argument ``key`` is a time zone
+_ZONED: tuple[tuple[type, str], ...] = (
+    (exp.AtTimeZone, "zone"), (exp.TimeToStr, "zone"), (exp.StrToTime, "zone"), (exp.TimestampTrunc, "zone"),
+    (exp.Timestamp, "zone"), (exp.Date, "zone"), (exp.Time, "zone"), (exp.String, "zone"),
+    (exp.CurrentDate, "this"), (exp.CurrentDatetime, "this"), (exp.CurrentTime, "this"),
+    (exp.CurrentTimestamp, "this"),
+)
+
+
+def zone_expression(zone: exp.Expression) -> exp.Expression:
+    """A GoogleSQL time zone as DuckDB spells it: fixed offsets (``+05:30``) become ``GMT+05:30``;
+    an unknown zone is an error (at translation for a literal, when run otherwise)."""
+    from emulator.bigquery.sql_errors import GoogleSQLError
+    from emulator.bigquery.sql_functions import TIME_ZONE, time_zone
+
+    if isinstance(zone, exp.Literal) and zone.is_string:
+        try:
+            return exp.Literal.string(time_zone(zone.this) or "UTC")
+        except GoogleSQLError as exc:
+            raise InvalidQuery(str(exc)) from None
+    if isinstance(zone, exp.Null) or zone.meta.get("zone_checked"):
+        return zone
+    call = exp.Anonymous(this=TIME_ZONE, expressions=[zone])
+    call.meta["zone_checked"] = True
+    return call
+
+
+def normalise_zones(tree: exp.Expression) -> None:
+    """Every time-zone argument goes through :func:`zone_expression` before the other rules run."""
+    for node in list(tree.dfs()):
+        for kind, key in _ZONED:
+            if isinstance(node, kind):
+                zone = node.args.get(key)
+                if isinstance(zone, exp.Expression) and not isinstance(zone, exp.DataType | exp.Var):
+                    node.set(key, zone_expression(zone))
+        if isinstance(node, exp.Datetime) and isinstance(node.expression, exp.Expression) and (
+                isinstance(node.expression, exp.Literal) and node.expression.is_string
+                or typing_.is_kind(node.expression, "STRING")):
+            node.set("expression", zone_expression(node.expression))
+            node.meta["zone_argument"] = True
+
+
+def _timestamp(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """TIMESTAMP(value, zone): a civil date/time in ``zone`` → the instant (a string's own offset wins)."""
+    zone = node.args.get("zone")
+    if not isinstance(zone, exp.Expression):
+        return node
+    value = node.this
+    if isinstance(value, exp.Literal) and value.is_string:
+        import re
+
+        if re.search(r"([+-]\d{1,2}(:?\d{2})?|Z|\s[A-Za-z_]+(/[A-Za-z_]+)*)\s*$", value.this.strip()):
+            return exp.cast(value, exp.DataType.build("TIMESTAMPTZ"))
+    if typing_.is_kind(value, "TIMESTAMP"):
+        return value
+    return exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build("TIMESTAMP"))])
+
+
+def _datetime(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """DATETIME(timestamp, zone): the civil date and time of the instant in ``zone``."""
+    if not node.meta.get("zone_argument"):
+        return node
+    return exp.Anonymous(this="timezone", expressions=[node.expression, exp.cast(node.this, exp.DataType.build(
+        "TIMESTAMPTZ"))])
+
+
+def _time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """TIME(timestamp[, zone]) is the time of day of the instant (in UTC unless a zone is given)."""
+    value = node.this
+    zone = node.args.get("zone")
+    if isinstance(node, exp.TsOrDsToTime):
+        if not typing_.is_kind(value, "TIMESTAMP"):
+            return node
+        zone = exp.Literal.string("UTC")
+    if not isinstance(zone, exp.Expression):
+        return node
+    local = exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build("TIMESTAMPTZ"))])
+    return exp.cast(local, exp.DataType.build("TIME"))
+
+
+def _unpadded_year(node: exp.Expression) -> exp.Expression:
+    """``strftime(v, '…%Y…')`` with the year unpadded (BigQuery prints year 999 as ``999``)."""
+    fmt = node.args.get("format") if not isinstance(node, exp.Anonymous) else None
+    if not (isinstance(node, exp.TimeToStr) and isinstance(fmt, exp.Literal) and fmt.is_string
+            and "%Y" in fmt.this and "%%" not in fmt.this):
+        return node
+    value = node.this
+    pieces = fmt.this.split("%Y")
+    parts: list[exp.Expression] = []
+    for i, piece in enumerate(pieces):
+        if piece:
+            parts.append(exp.Anonymous(this="strftime", expressions=[value.copy(), exp.Literal.string(piece)]))
+        if i < len(pieces) - 1:
+            parts.append(exp.cast(exp.Anonymous(this="year", expressions=[value.copy()]), exp.DataType.build("VARCHAR")))
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part)
+    return exp.Paren(this=out)
 
 
 def normalise_formats(tree: exp.Expression) -> None:
@@ -452,7 +552,7 @@ def _str_to_time(node: exp.StrToTime, ctx: RuleContext) -> exp.Expression:
     """PARSE_TIMESTAMP: civil time in ``zone`` (UTC by default) → TIMESTAMP (DuckDB TIMESTAMPTZ)."""
     fmt = node.args.get("format")
     zone = node.args.get("zone")
-    if isinstance(fmt, exp.Literal) and ("%E" in fmt.this or "%s" in fmt.this):
+    if isinstance(fmt, exp.Literal) and ("%E" in fmt.this or "%s" in fmt.this or "%Z" in fmt.this):
         from emulator.bigquery.sql_functions import PARSE_TIMESTAMP
 
         return exp.Anonymous(this=PARSE_TIMESTAMP, expressions=[
@@ -1267,6 +1367,58 @@ def _tuple(node: exp.Tuple, ctx: RuleContext) -> exp.Expression:
     return _struct(exp.Struct(expressions=list(node.expressions)), ctx)
 
 
+def duck_type(dtype: exp.DataType) -> str:
+    """DuckDB spelling of a GoogleSQL type as the backend stores it (NUMERIC is DECIMAL(38,9)…)."""
+    copy = dtype.copy()
+    for sub in list(copy.find_all(exp.DataType)):
+        if sub.this in (exp.DataType.Type.DECIMAL, exp.DataType.Type.BIGDECIMAL) and not sub.expressions:
+            sub.replace(exp.DataType.build("DECIMAL(38, 9)"))
+        elif sub.this == exp.DataType.Type.GEOGRAPHY:
+            sub.replace(exp.DataType.build("VARCHAR"))
+    return copy.sql("duckdb")
+
+
+def _struct_fields(dtype: exp.DataType | None) -> list[str] | None:
+    if dtype is None or dtype.this != exp.DataType.Type.STRUCT:
+        return None
+    names = [m.name for m in dtype.expressions if isinstance(m, exp.ColumnDef)]
+    return names if len(names) == len(dtype.expressions) else None
+
+
+def _renamed_struct(value: exp.Expression, source: list[str], target: exp.DataType) -> exp.Expression:
+    fields = [exp.Dot(this=exp.Paren(this=value.copy()), expression=exp.to_identifier(n, quoted=True)) for n in source]
+    return exp.cast(exp.Anonymous(this="row", expressions=fields), exp.DataType.build(duck_type(target),
+                                                                                        dialect="duckdb"))
+
+
+def _set_operation(node: exp.SetOperation, ctx: RuleContext) -> exp.Expression:
+    """Later branches take the first branch's STRUCT field names (DuckDB unions structs by name)."""
+    first = node.this
+    while isinstance(first, exp.SetOperation | exp.Subquery):
+        first = first.this
+    branch = node.expression
+    while isinstance(branch, exp.Subquery):
+        branch = branch.this
+    if not isinstance(first, exp.Select) or not isinstance(branch, exp.Select):
+        return node
+    for left, right in zip(first.expressions, list(branch.expressions)):
+        want, have = typing_.known(left.unalias()) or typing_.known(left), typing_.known(right)
+        value = right.unalias()
+        new: exp.Expression | None = None
+        names, theirs = _struct_fields(want), _struct_fields(have)
+        if names is not None and theirs is not None and len(names) == len(theirs) and names != theirs:
+            new = _renamed_struct(value, theirs, want)
+        elif want is not None and have is not None and want.this == have.this == exp.DataType.Type.ARRAY \
+                and want.expressions and have.expressions:
+            names, theirs = _struct_fields(want.expressions[0]), _struct_fields(have.expressions[0])
+            if names is not None and theirs is not None and len(names) == len(theirs) and names != theirs:
+                element = _renamed_struct(exp.column("__element"), theirs, want.expressions[0])
+                new = duck("list_transform({0}, lambda __element: {1})", value, element)
+        if new is not None:
+            value.replace(new)
+    return node
+
+
 #: BigQuery functions sqlglot leaves as anonymous calls, by upper-case name.
 _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = {
     "IEEE_DIVIDE": _ieee_divide,
@@ -1395,6 +1547,13 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Upper: _case_mapped("UPPER", "upper"),
     exp.Lower: _case_mapped("LOWER", "lower"),
     exp.Tuple: _tuple,
+    exp.Union: _set_operation,
+    exp.Intersect: _set_operation,
+    exp.Except: _set_operation,
+    exp.Timestamp: _timestamp,
+    exp.Datetime: _datetime,
+    exp.Time: _time,
+    exp.TsOrDsToTime: _time,
     exp.Neg: _neg,
     exp.StDistance: lambda n, c: exp.Anonymous(this="bq_st_distance", expressions=[n.this, n.expression]),
     exp.JSONBool: _json_scalar("BOOLEAN"),
@@ -1420,6 +1579,7 @@ def apply(tree: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """Rewrite ``tree`` in place (children first) and return its (possibly new) root."""
     shift_offsets(tree)
     normalise_formats(tree)
+    normalise_zones(tree)
     mark_safe_arguments(tree)
     nodes = list(tree.dfs())
     root = tree
