@@ -90,6 +90,9 @@ class Statement:
     parameters: list[str | int] = field(default_factory=list)
     #: ALTER TABLE … RENAME TO: the table's new name (same project and dataset)
     renamed_to: TableRef | None = None
+    #: named parameters the SQL refers to by another name (names DuckDB cannot spell, such as the
+    #: DB-API's ``%(a "weird" `name`)s``): bind ``{parameter_names.get(n, n): value}``
+    parameter_names: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------
@@ -141,10 +144,11 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
             if now_literal is None:
                 now_literal = _timestamp_literal(now)
             out.append(replace(statement, sql=statement.sql.replace(_QUOTED_NOW, now_literal),
-                               referenced=list(statement.referenced), parameters=list(statement.parameters)))
+                               referenced=list(statement.referenced), parameters=list(statement.parameters),
+                               parameter_names=dict(statement.parameter_names)))
         else:
             out.append(replace(statement, referenced=list(statement.referenced),
-                               parameters=list(statement.parameters)))
+                               parameters=list(statement.parameters), parameter_names=dict(statement.parameter_names)))
     return out
 
 
@@ -296,7 +300,9 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
 
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
     script.rules.used_parameters = []
+    script.rules.renamed_parameters = {}
     statement = _statement_kind(tree, script, source)
+    statement.parameter_names = dict(script.rules.renamed_parameters)
     used = script.rules.used_parameters
     if any(isinstance(u, int) for u in used):
         statement.parameters = sorted({u for u in used if isinstance(u, int)})

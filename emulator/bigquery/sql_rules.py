@@ -55,6 +55,8 @@ class RuleContext:
         self.variables: dict[str, exp.DataType | None] = {}
         #: parameters referenced by the statement being translated: names (named) or 0-based positions
         self.used_parameters: list[str | int] = []
+        #: named parameters whose names DuckDB cannot spell: name → the identifier the SQL uses
+        self.renamed_parameters: dict[str, str] = {}
         self.subquery_counter = 0
 
     def fresh_alias(self, stem: str) -> str:
@@ -111,14 +113,26 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
     ident = node.this
-    if isinstance(ident, exp.Identifier) and ident.quoted:
-        # @`name` (the DB-API writes parameters so): DuckDB binds only a bare $name
-        ident.set("quoted", False)
+    if isinstance(ident, exp.Identifier | exp.Var):
+        # @`name` (the DB-API writes every parameter so): DuckDB binds a bare $name; other names
+        # (the DB-API's %(a "weird" `name`)s) get a stable identifier, reported in parameter_names
+        name = ident.name
+        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
+        if plain:
+            node.set("this", exp.to_identifier(name, quoted=False))
+        else:
+            import hashlib
+
+            alias = "p_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
+            ctx.renamed_parameters[name] = alias
+            node.set("this", exp.to_identifier(alias, quoted=False))
+        ctx.used_parameters.append(name)
+        ptype = ctx.named_types.get(name.lower())
+        if ptype is None:
+            return node
+        return exp.cast(node, exp.DataType.build(duckdb_type_for_parameter(ptype), dialect="duckdb"))
     ctx.used_parameters.append(node.name)
-    ptype = ctx.named_types.get(node.name.lower())
-    if ptype is None:
-        return node
-    return exp.cast(node, exp.DataType.build(duckdb_type_for_parameter(ptype), dialect="duckdb"))
+    return node
 
 
 def _placeholder(node: exp.Placeholder, ctx: RuleContext) -> exp.Expression:

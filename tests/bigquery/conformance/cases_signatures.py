@@ -20,6 +20,7 @@ from ._case import case
 SIG = "Errors: analysis (signatures and types)"
 RUN = "Errors: runtime"
 SAFE = "SAFE. prefix"
+PAR = "Query parameters"
 TABLES = ["CREATE TABLE ds.t (id INT64, s STRING)", "CREATE TABLE ds.u (id STRING, v INT64)",
           "INSERT INTO ds.t VALUES (1, 'a'), (2, 'b')", "INSERT INTO ds.u VALUES ('1', 10)"]
 
@@ -82,6 +83,10 @@ CASES = [
          error="invalidQuery", message="integer overflow"),
     case(RUN, "Conversion functions: invalid date string", "SELECT CAST('2024-13-45' AS DATE)", error="invalidQuery",
          message="Invalid date: '2024-13-45'"),
+    case(PAR, "Running parameterized queries: a TIMESTAMP parameter must be a timestamp, not a number",
+         "SELECT @ts", params=[("ts", "TIMESTAMP", 1700000000)], error="invalid", message="ts"),
+    case(PAR, "Running parameterized queries: a parameter typed NUMERIC is NUMERIC in arithmetic",
+         "SELECT @n / 3", params=[("n", "NUMERIC", "1")], rows=None, types=["NUMERIC"]),
     case(RUN, "Conversion functions: invalid timestamp string", "SELECT CAST('2024-01-01 25:00:00' AS TIMESTAMP)",
          error="invalidQuery", message="Invalid timestamp: '2024-01-01 25:00:00'"),
 ]
