@@ -495,12 +495,23 @@ def _generate(tree: exp.Expression) -> str:
     return tree.sql(dialect="duckdb")
 
 
+#: ``INSERT … VALUES`` with more rows than this is not type-annotated: typing a bulk load costs far more
+#: than translating it, and its rows are literals whose types the rules read from their spelling
+_TYPED_VALUES_ROWS = 50
+
+
+def _bulk_values(tree: exp.Expression) -> bool:
+    values = tree.expression if isinstance(tree, exp.Insert) else None
+    return isinstance(values, exp.Values) and len(values.expressions) > _TYPED_VALUES_ROWS
+
+
 def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]],
             referenced: list[TableRef] | tuple[TableRef, ...] = ()) -> str:
     rules.number_placeholders(tree, script.rules)
-    typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
-                     script.rules.positional_types)
-    signatures.check(tree, script.source)
+    if not _bulk_values(tree):
+        typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
+                         script.rules.positional_types)
+        signatures.check(tree, script.source)
     root = rules.apply(tree, script.rules)
     _apply_replacements(replacements)
     return _generate(root)

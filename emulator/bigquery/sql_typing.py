@@ -132,7 +132,9 @@ def annotate(tree: exp.Expression, mapping: dict[str, Any], named: dict[str, dic
     work = tree.copy()
     originals = {id(c): o for c, o in zip(work.dfs(), tree.dfs())}
     schema = MappingSchema(mapping, dialect="bigquery") if mapping else MappingSchema(dialect="bigquery")
-    if isinstance(work, exp.Query | exp.DML) and (mapping or work.find(exp.From, exp.Join) is not None):
+    # qualify (the costly half) only where it can resolve something: tables with known schemas, or
+    # derived tables / UNNEST / CTEs whose columns it types
+    if isinstance(work, exp.Query | exp.DML) and (mapping or work.find(exp.Unnest, exp.CTE, exp.Subquery) is not None):
         try:
             qualify(work, schema=schema, dialect="bigquery", validate_qualify_columns=False,
                     quote_identifiers=False, identify=False, expand_stars=False)
