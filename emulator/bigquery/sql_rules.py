@@ -1318,6 +1318,12 @@ def _case_mapped(name_attr: str, duck_function: str) -> Callable[[exp.Expression
     return rule
 
 
+def _geography(name: str) -> str:
+    from emulator.bigquery.sql_geography import FUNCTIONS
+
+    return FUNCTIONS[name][0]
+
+
 def _collate(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """COLLATE(value, 'und:ci') compares case-insensitively; '' is the default; others are refused."""
     spec = node.expression
@@ -1549,10 +1555,10 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.JSONKeysAtDepth: _json_keys,
     exp.JSONSet: _json_set,
     exp.JSONArrayInsert: _json_array_insert,
-    exp.LaxBool: lambda n, c: exp.Anonymous(this="bq_lax_bool", expressions=[_json_text(n.this)]),
-    exp.LaxInt64: lambda n, c: exp.Anonymous(this="bq_lax_int64", expressions=[_json_text(n.this)]),
-    exp.LaxFloat64: lambda n, c: exp.Anonymous(this="bq_lax_float64", expressions=[_json_text(n.this)]),
-    exp.LaxString: lambda n, c: exp.Anonymous(this="bq_lax_string", expressions=[_json_text(n.this)]),
+    exp.LaxBool: _function("LAX_BOOL", "VARCHAR"),
+    exp.LaxInt64: _function("LAX_INT64", "VARCHAR"),
+    exp.LaxFloat64: _function("LAX_FLOAT64", "VARCHAR"),
+    exp.LaxString: _function("LAX_STRING", "VARCHAR"),
     exp.ToBase32: _function("TO_BASE32", "BLOB"),
     exp.FromBase32: _function("FROM_BASE32", "VARCHAR"),
     exp.CodePointsToBytes: _function("CODE_POINTS_TO_BYTES", "BIGINT[]"),
@@ -1569,7 +1575,7 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Time: _time,
     exp.TsOrDsToTime: _time,
     exp.Neg: _neg,
-    exp.StDistance: lambda n, c: exp.Anonymous(this="bq_st_distance", expressions=[n.this, n.expression]),
+    exp.StDistance: lambda n, c: exp.Anonymous(this=_geography("ST_DISTANCE"), expressions=[n.this, n.expression]),
     exp.JSONBool: _json_scalar("BOOLEAN"),
     exp.Float64: _json_scalar("DOUBLE"),
     exp.Int64: _json_scalar("BIGINT"),
