@@ -12,6 +12,9 @@ function raises while running). With the annotated GoogleSQL types of
       Signature: SQRT(FLOAT64)
         Argument 1: Unable to coerce type STRING to expected type FLOAT64 at [1:8]
 
+Comparisons keep BigQuery's one-line form, as real errors quote it: "No matching signature for
+operator = for argument types: STRUCT<y INT64>, INT64. Supported signature: ANY = ANY at [8:7]".
+
 Sources: the shape of the message is BigQuery's current one, as quoted in public reports of real
 errors (e.g. "No matching signature for function IFNULL / Argument types: INT64, TIMESTAMP /
 Signature: IFNULL(T1, T1) / Unable to find common supertype for templated argument <T1> / Input
@@ -298,10 +301,8 @@ def check_comparison(node: exp.Expression, sql: str) -> None:
     if _comparable(left, lkind, right, rkind):
         return
     operator = _OPERATORS[type(node)]
-    kinds = sorted({lkind, rkind})
-    message = (f"No matching signature for operator {operator}\n  Argument types: {lkind}, {rkind}\n"
-               f"  Signature: T1 {operator} T1\n    Unable to find common supertype for templated argument <T1>\n"
-               f"      Input types for <T1>: {{{', '.join(kinds)}}}")
+    message = (f"No matching signature for operator {operator} for argument types: {lkind}, {rkind}. "
+               f"Supported signature: ANY {operator} ANY")
     raise InvalidQuery(message + position(sql, left))
 
 

@@ -10,7 +10,9 @@ types: INT64, TIMESTAMP / Signature: IFNULL(T1, T1) / Unable to find common supe
 argument <T1> / Input types for <T1>: {INT64, TIMESTAMP}", "No matching signature for aggregate
 function AVG … Argument 1: Unable to coerce type … to expected type INT64", "Signature accepts at
 most 1 argument, found 2 arguments", "Error in SUM aggregation: integer overflow"; ZetaSQL's runtime
-texts "int64 overflow: a + b", "division by zero: a / b", "Invalid date: '…'".
+texts "int64 overflow: a + b", "division by zero: a / b", "Invalid date: '…'"; for comparisons the
+one-line form real errors quote: "No matching signature for operator = for argument types: STRUCT<y INT64>,
+INT64. Supported signature: ANY = ANY at [8:7]".
 """
 
 from __future__ import annotations
@@ -46,9 +48,11 @@ CASES = [
          message="Argument 2: Unable to coerce type INT64 to expected type STRING"),
     case(SIG, "Conversion rules: STRING = INT64 in a join has no supertype",
          "SELECT * FROM ds.t JOIN ds.u ON t.id = u.id", error="invalidQuery",
-         message="No matching signature for operator =\n  Argument types: INT64, STRING", setup=TABLES),
+         message="No matching signature for operator = for argument types: INT64, STRING. "
+                 "Supported signature: ANY = ANY at [1:33]", setup=TABLES),
     case(SIG, "Conversion rules: a STRING literal is not compared with INT64", "SELECT id FROM ds.t WHERE id = '1'",
-         error="invalidQuery", message="Input types for <T1>: {INT64, STRING} at [1:27]", setup=TABLES),
+         error="invalidQuery", message="for argument types: INT64, STRING. Supported signature: ANY = ANY at [1:27]",
+         setup=TABLES),
     case(SIG, "Conversion rules: a STRING literal coerces to DATE", "SELECT DATE '2024-01-01' = '2024-01-01'", [(True,)]),
     case(SIG, "Conversion rules: INT64 and FLOAT64 compare", "SELECT 1 = 1.0, 2 > 1.5", [(True, True)]),
     case(SIG, "Date functions: EXTRACT returns INT64",
