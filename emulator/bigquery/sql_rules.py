@@ -1055,10 +1055,33 @@ _CAST_FORMAT = [("YYYY", "%Y"), ("MONTH", "%B"), ("HH24", "%H"), ("HH12", "%I"),
 _INT64_TEXT = r"[+-]?([0-9]+|0[xX][0-9a-fA-F]+)"
 
 
+def _is_float64(value: exp.Expression) -> bool:
+    """FLOAT64 by annotation, or (sqlglot leaves a CAST's operand untyped) by its spelling."""
+    if typing_.known(value) is not None:
+        return typing_.is_kind(value, "FLOAT64")
+    if isinstance(value, exp.Cast):
+        return value.to.this == exp.DataType.Type.DOUBLE
+    if isinstance(value, exp.Literal):
+        return not value.is_string and any(ch in value.this for ch in ".eE")
+    if isinstance(value, exp.Paren | exp.Neg):
+        return _is_float64(value.this)
+    if isinstance(value, exp.Add | exp.Sub | exp.Mul | exp.Div):
+        return _is_float64(value.this) or _is_float64(value.expression) or isinstance(value, exp.Div)
+    return False
+
+
 def _cast(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     if node.args.get("format") is not None:
         return _cast_format(node, ctx)
     value = node.this
+    if node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) and _is_float64(value):
+        # FLOAT64 → STRING is the shortest round-trip spelling without a trailing ".0" (2.0 → "2")
+        return duck("regexp_replace(CAST({0} AS VARCHAR), '\\.0$', '')", value)
+    if node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) and (
+            typing_.is_kind(value, *_NUMERICS) or (typing_.known(value) is None and isinstance(value, exp.Cast)
+                                                   and value.to.this == exp.DataType.Type.DECIMAL)):
+        # NUMERIC → STRING has no trailing zeros (DuckDB writes all 9 fractional digits)
+        return duck("CASE WHEN {0} = 0 THEN '0' ELSE rtrim(rtrim(CAST({0} AS VARCHAR), '0'), '.') END", value)
     if node.to.this == exp.DataType.Type.BIGINT and not (isinstance(value, exp.Literal) and not value.is_string) \
             and not isinstance(value, exp.Neg | exp.Cast):
         # a STRING must spell an integer: DuckDB would round '1.5' (BigQuery: "Bad int64 value: 1.5"),

@@ -61,6 +61,9 @@ CASES = [
     case(N, "Aggregate functions: AVG of BIGNUMERIC",
          "SELECT AVG(x) FROM UNNEST([BIGNUMERIC '1', BIGNUMERIC '2']) AS x", [(D("1.5"),)]),
     case(N, "Operators: BIGNUMERIC / INT64", "SELECT BIGNUMERIC '1' / 4", [(D("0.25"),)]),
+    case(N, "Conversion functions: NUMERIC to STRING has no trailing zeros",
+         "SELECT CAST(NUMERIC '2' AS STRING), CAST(NUMERIC '1.50' AS STRING), CAST(NUMERIC '0' AS STRING), "
+         "CAST(v / 3 AS STRING) FROM ds.n WHERE id = 2", [("2", "1.5", "0", "0.666666667")], setup=TABLE),
     case(N, "Mathematical functions: SAFE_DIVIDE of NUMERIC", "SELECT SAFE_DIVIDE(NUMERIC '1', 3), SAFE_DIVIDE(NUMERIC '1', 0)",
          [(D("0.333333333"), None)], types=["NUMERIC", "NUMERIC"]),
 ]
