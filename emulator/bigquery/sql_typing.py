@@ -104,9 +104,11 @@ class Catalog:
         if self.lookup is not None:
             try:
                 fields = self.lookup(project, dataset, table)
+                # a copy: the catalog may change the schema in place later (ALTER TABLE)
+                fields = copy.deepcopy(fields) if fields is not None else None
             except Exception:  # noqa: BLE001 - a failing lookup means "unknown", never a failed query
                 fields = None
-        self.dependencies[key] = copy.deepcopy(fields) if fields is not None else None
+        self.dependencies[key] = fields
         return fields
 
     def mapping(self, refs: Iterable[Any]) -> dict[str, Any]:

@@ -69,3 +69,17 @@ def test_rest_schema_fields_spell_as_googlesql_types() -> None:
              "fields": [{"name": "a b", "type": "INTEGER"}, {"name": "c", "type": "FLOAT", "mode": "REPEATED"}]}
     assert sql_typing.field_type_sql(field) == "ARRAY<STRUCT<`a b` INT64, `c` ARRAY<FLOAT64>>>"
     assert sql_typing.parameter_type({"type": "ARRAY", "arrayType": {"type": "TIMESTAMP"}}) == "ARRAY<TIMESTAMP>"
+
+
+def test_a_recreated_table_is_typed_anew_through_the_client() -> None:
+    from emulator import Emulator
+
+    with Emulator() as emu:
+        client = emu.bigquery_client(project="p")
+        client.create_dataset("ds")
+        client.query("CREATE TABLE ds.t (c STRING)").result()
+        client.query("INSERT INTO ds.t VALUES ('é')").result()
+        assert [tuple(r.values()) for r in client.query("SELECT LENGTH(c) FROM ds.t").result()] == [(1,)]
+        client.query("CREATE OR REPLACE TABLE ds.t (c BYTES)").result()
+        client.query("INSERT INTO ds.t VALUES (b'\\xc3\\xa9')").result()
+        assert [tuple(r.values()) for r in client.query("SELECT LENGTH(c) FROM ds.t").result()] == [(2,)]
