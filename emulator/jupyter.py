@@ -141,7 +141,6 @@ class Session:
     def start(self, **arguments: Any) -> Emulator:
         if self.emu is not None:
             raise _ArgumentError("an emulator is already active in this session: %emulator reset or stop first")
-        _keep_kernel_time_real()
         emu = Emulator(**arguments)
         emu.start()
         self.emu = emu
@@ -290,7 +289,7 @@ class Session:
 
 def _all_datasets(emu: Emulator) -> list[Any]:
     backend = emu.bigquery
-    projects = sorted({p for p, _ in getattr(backend, "_datasets", {})} | set(getattr(backend, "_projects", ())))
+    projects = backend.list_projects()
     found = []
     for project in projects:
         found.extend(backend.list_datasets(project))
@@ -327,16 +326,6 @@ def real_sleep_for(prefixes: tuple[str, ...]) -> Callable[[], None]:
             time.sleep = previous  # type: ignore[assignment]
 
     return restore
-
-
-def _keep_kernel_time_real() -> None:
-    """In a Jupyter kernel, keep the kernel's event loops on real time (before the first patches)."""
-    from emulator.clock import time_patches_installed
-
-    if "ipykernel" in sys.modules and not time_patches_installed():
-        import freezegun
-
-        freezegun.configure(extend_ignore_list=list(KERNEL_MODULES))
 
 
 def bigquery_magic_on_rest(lines: list[str]) -> list[str]:

@@ -280,6 +280,12 @@ def translate_duckdb_error(exc: BaseException, project: str, dataset: str | None
 
     import duckdb
 
+    from emulator.bigquery.sql_errors import runtime_error
+
+    mapped = runtime_error(exc)  # errors the translated SQL raises itself, in BigQuery's words
+    if mapped is not None:
+        return mapped
+
     text = str(exc)
     first = text.split("\n")[0]
     if isinstance(exc, duckdb.CatalogException):

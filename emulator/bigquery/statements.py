@@ -348,5 +348,6 @@ def bind_for(statement: Any, bind: Any) -> Any:
     if used is None:
         return bind
     if isinstance(bind, dict):
-        return {name: bind[name] for name in used if name in bind} or None
+        sql_names = getattr(statement, "parameter_names", None) or {}
+        return {sql_names.get(name, name): bind[name] for name in used if name in bind} or None
     return [bind[i] for i in used if isinstance(i, int) and i < len(bind)] or None
