@@ -1006,8 +1006,10 @@ def _parse_error_message(sql: str, exc: ParseError) -> str:
     highlight = first.get("highlight") or ""
     description = first.get("description") or ""
     lines = sql.split("\n")
-    at_end = not (first.get("end_context") or "").strip()
+    # scripts reach the parser with each statement ended by ";": what follows is still the end
+    at_end = not (first.get("end_context") or "").strip().strip(";").strip()
     if "SENTINEL" in description or not highlight or (at_end and "Invalid expression" not in description):
+        lines = sql.rstrip().rstrip(";").rstrip().split("\n")
         last = len(lines)
         if _unclosed_parenthesis(sql):
             return f'Syntax error: Expected ")" but got end of script at [{last}:{len(lines[-1]) + 1}]'
