@@ -46,6 +46,7 @@ API (all raise :mod:`emulator.wallaroo.errors` exceptions):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -66,6 +67,9 @@ from emulator.wallaroo.errors import (
 DEPLOY_SECONDS = 5.0
 #: Virtual seconds before an undeployed pipeline's deployment is gone (status answers 404).
 UNDEPLOY_SECONDS = 2.0
+#: The SDKs' inference retry policy on 503 (both versions): 10 retries, backoff factor 0.1 s.
+CLIENT_RETRIES = 10
+CLIENT_BACKOFF = 0.1
 
 _DNS_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 
@@ -558,8 +562,29 @@ class WallarooBackend:
             steps.append(Step(mv.name, self.runtime_for(mv), config.tensor_fields if config else None))
         return steps
 
-    def infer(self, pipeline_id: int, data: Any, anomaly_column: str = "anomaly.count") -> Any:
-        """Run a deployed pipeline on a DataFrame or a pa.Table; log it; return the SDK-shaped result."""
+    @property
+    def anomaly_column(self) -> str:
+        """``check_failures`` in the 2023.2 profile, ``anomaly.count`` in the newest."""
+        return "check_failures" if self.profile == "2023.2" else "anomaly.count"
+
+    def inference_metadata(self, deployment: DeploymentRecord) -> dict[str, Any]:
+        """The engine's per-call ``metadata`` fields (deterministic: ``elapsed`` is not measured)."""
+        last = self.model_version(deployment.version.steps[-1][0])
+        return {
+            "last_model": json.dumps({"model_name": last.name, "model_sha": last.sha}, separators=(",", ":")),
+            "pipeline_version": deployment.version.version,
+            "elapsed": [0, 0],
+            "dropped": [],
+            "partition": deployment.engine_name,
+        }
+
+    def run_inference(self, pipeline_id: int, data: Any, anomaly_column: str | None = None) -> Any:
+        """Run a deployed pipeline on a DataFrame or a pa.Table and log it: the engine's
+        :class:`emulator.wallaroo.inference.EngineResult` (render it with ``frame``/``table``/``records``).
+
+        Not deployed → ``InferenceFailed`` 404 (``NotDeployed``); deployed but not ``Running``
+        yet → 503 (``ServiceUnavailable``, which the SDKs retry); bad input → 400 (``InvalidInput``).
+        """
         from emulator.wallaroo import inference
 
         pipeline = self.pipeline(pipeline_id)
@@ -582,12 +607,49 @@ class WallarooBackend:
             inputs = {}
             for name, col in columns.items():
                 inputs[name] = next(iter(col._cache.values())) if col._cache else col.values
-            result = inference.result_table(time_ms, n, inputs, outputs, anomaly_column)
         else:
             inputs = {name: col.echo() for name, col in columns.items()}
-            result = inference.result_frame(time_ms, n, inputs, outputs, anomaly_column)
         pipeline.log.append(LogBatch(time_ms, n, dep.version.version, inputs, outputs))
-        return result
+        return inference.EngineResult(time_ms, n, inputs, outputs, anomaly_column or self.anomaly_column,
+                                      self.inference_metadata(dep))
+
+    def infer(self, pipeline_id: int, data: Any, anomaly_column: str | None = None, *,
+              dataset: Sequence[str] | None = None, dataset_exclude: Sequence[str] | None = None,
+              dataset_separator: str | None = None) -> Any:
+        """Infer and render as the SDK returns it: DataFrame → DataFrame, pa.Table → pa.Table.
+
+        ``dataset``/``dataset_exclude``/``dataset_separator`` are the SDK's ``infer`` arguments,
+        turned into the engine's parameters as the SDK does
+        (:func:`emulator.wallaroo.inference.sdk_dataset_params`: ``metadata`` is excluded unless asked).
+        """
+        from emulator.wallaroo import inference
+
+        result = self.run_inference(pipeline_id, data, anomaly_column)
+        wanted, excluded, separator = inference.sdk_dataset_params(dataset, dataset_exclude, dataset_separator)
+        if hasattr(data, "columns") and hasattr(data, "iloc"):
+            return result.frame(wanted, excluded, separator)
+        return result.table(wanted, excluded, separator)
+
+    def infer_records(self, pipeline_id: int, tensor: Any) -> list[dict[str, Any]]:
+        """The engine's answer to a JSON (``format=wallaroo``) request: nested records, metadata included."""
+        from emulator.wallaroo import inference
+
+        return self.run_inference(pipeline_id, inference.frame_from_json(tensor)).records()
+
+    def retrying_unavailable(self, call: Callable[[], Any], retries: int = CLIENT_RETRIES,
+                             backoff: float = CLIENT_BACKOFF) -> Any:
+        """Call ``call`` again while the engine answers 503, as both SDKs' inference sessions do
+        (``Retry(total=10, backoff_factor=0.1, status_forcelist=[503])``): the waits pass on the
+        virtual clock (``backoff * 2**attempt`` seconds), so a deployment still starting becomes
+        ``Running`` meanwhile. Other errors, and the eleventh 503, propagate."""
+        for attempt in range(retries + 1):
+            try:
+                return call()
+            except InferenceFailed as exc:
+                if exc.status != 503 or attempt >= retries:
+                    raise
+                self.clock.advance(backoff * (2 ** attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def logs(self, pipeline_id: int, start: datetime | None = None, end: datetime | None = None,
              limit: int | None = None, valid: bool | None = None) -> list[LogBatch]:
@@ -615,6 +677,54 @@ class WallarooBackend:
                 kept.append(_tail(batch, remaining))
                 remaining = 0
         return kept[::-1]
+
+    def log_records(self, pipeline_id: int, start: datetime | None = None, end: datetime | None = None,
+                    limit: int | None = None, valid: bool | None = None) -> tuple[Any, str]:
+        """The logs as one result (``None`` when empty) and the plateau status of the answer.
+
+        One schema per answer, as the platform stops at a schema change (status ``SchemaChange``:
+        the newest batches sharing the last batch's inputs and outputs); ``RecordLimited`` when
+        ``limit`` left rows out, else ``All``.
+        """
+        from emulator.wallaroo import inference
+
+        batches = self.logs(pipeline_id, start, end, limit, valid)
+        status = "All"
+        if limit is not None and batches:
+            available = sum(b.n for b in self.logs(pipeline_id, start, end, None, valid))
+            if available > sum(b.n for b in batches):
+                status = "RecordLimited"
+        if batches:
+            names = (set(batches[-1].inputs), set(batches[-1].outputs))
+            kept = []
+            for batch in reversed(batches):
+                if (set(batch.inputs), set(batch.outputs)) != names:
+                    status = "SchemaChange"
+                    break
+                kept.append(batch)
+            batches = kept[::-1]
+        if not batches:
+            return None, status
+        import numpy as np
+
+        times = np.concatenate([np.full(b.n, b.time_ms, dtype=np.int64) for b in batches])
+        inputs = {name: np.concatenate([_as_rows(b.inputs[name]) for b in batches]) for name in batches[-1].inputs}
+        outputs = {name: _concat_outputs([b.outputs[name] for b in batches]) for name in batches[-1].outputs}
+        return inference.EngineResult(times, len(times), inputs, outputs, self.anomaly_column), status
+
+    def topic_name(self, pipeline_id: int) -> str:
+        """The plateau topic of a pipeline's inference logs (``-failures`` appended for invalid ones)."""
+        record = self.pipeline(pipeline_id)
+        return f"workspace-{record.workspace_id}-pipeline-{record.name}-inference"
+
+    def pipeline_by_topic(self, topic: str) -> tuple[PipelineRecord, bool]:
+        """The pipeline whose topic this is, and whether it is the ``-failures`` topic (NotFound)."""
+        failures = topic.endswith("-failures")
+        base = topic[: -len("-failures")] if failures else topic
+        for record in self.pipelines.values():
+            if self.topic_name(record.id) == base:
+                return record, failures
+        raise NotFound("topic", topic)
 
     # -- connections -------------------------------------------------------------------------
     def create_connection(self, name: str, type: str, details: dict[str, Any]) -> ConnectionRecord:
@@ -677,6 +787,28 @@ def _epoch_ms(instant: datetime) -> int:
     aware = to_utc(instant)
     delta: timedelta = aware - datetime(1970, 1, 1, tzinfo=aware.tzinfo)
     return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _as_rows(value: Any) -> Any:
+    """A logged column as one Python object per row (object array)."""
+    import numpy as np
+
+    from emulator.wallaroo import inference
+
+    if isinstance(value, np.ndarray):
+        if value.dtype == object or value.ndim == 1:
+            return value
+        return inference._rows_as_lists(value)
+    return inference._object_array(value.to_pylist())  # a pyarrow Array
+
+
+def _concat_outputs(parts: list[Any]) -> Any:
+    """Logged outputs of several calls as one batch-major array (rows of lists if shapes differ)."""
+    import numpy as np
+
+    if len({p.shape[1:] for p in parts}) == 1 and len({p.dtype for p in parts}) == 1:
+        return np.concatenate(parts)
+    return np.concatenate([_as_rows(p) for p in parts])
 
 
 def _tail(batch: LogBatch, count: int) -> LogBatch:
