@@ -354,7 +354,7 @@ class WallarooBackend:
         known = {"tensor_fields", "filter_threshold", "input_schema", "output_schema", "batch_config"}
         config = ModelConfigRecord(
             id=self.ids.next_int("model_config"), model_version_id=version.id,
-            runtime=runtime or ("onnx" if version.framework == "onnx" else version.framework),
+            runtime=runtime or default_runtime(version.framework),
             **{k: v for k, v in options.items() if k in known},
             extra={k: v for k, v in options.items() if k not in known},
         )
@@ -363,6 +363,15 @@ class WallarooBackend:
         version.config = config
         version.updated_at = self.clock.now()
         return config
+
+    def model_config_for(self, version_id: int) -> ModelConfigRecord:
+        """The version's configuration; an unconfigured version gets its default one (the
+        platform configures every upload with the runtime of its framework)."""
+        version = self.model_version(version_id)
+        if version.config is None:
+            version.config = ModelConfigRecord(self.ids.next_int("model_config"), version.id,
+                                               default_runtime(version.framework))
+        return version.config
 
     def register_model_callable(
         self, model: str, func: Callable[[dict[str, Any]], Any], input_names: Sequence[str] | None = None
@@ -400,20 +409,38 @@ class WallarooBackend:
         return runtime
 
     # -- pipelines ---------------------------------------------------------------------------
-    def create_pipeline(self, workspace_id: int, name: str, owner: User | None = None) -> PipelineRecord:
+    def create_pipeline(self, workspace_id: int, name: str, owner: User | None = None,
+                        steps: Sequence[Sequence[int]] = ()) -> PipelineRecord:
+        """Create a pipeline with one version of ``steps`` (none by default); an existing name in
+        the workspace gets one more version instead (``pipelines/create`` on the platform)."""
         workspace = self.workspace(workspace_id)
         if not dns_compliant(name):
             raise InvalidRequest(f"pipeline name {name!r} is not DNS compliant")
+        for step in steps:
+            for version_id in step:
+                self.model_version(version_id)
         existing = self.pipeline_in_workspace(workspace.id, name)
         if existing is not None:
-            self.create_pipeline_version(existing.id, [])
+            self.create_pipeline_version(existing.id, steps)
             return existing
         now = self.clock.now()
         record = PipelineRecord(self.ids.next_int("pipeline"), name, workspace.id, owner.id if owner else None, now, now)
         self.pipelines[record.id] = record
         workspace.pipeline_ids.append(record.id)
-        self.create_pipeline_version(record.id, [])
+        self.create_pipeline_version(record.id, steps)
         return record
+
+    def pipeline_version(self, version_id: int) -> PipelineVersionRecord:
+        """A pipeline version by its primary key (``pipeline_version_pk_id``)."""
+        try:
+            wanted = int(version_id)
+        except (TypeError, ValueError):
+            raise NotFound("pipeline version", version_id) from None
+        for pipeline in self.pipelines.values():
+            for version in pipeline.versions:
+                if version.id == wanted:
+                    return version
+        raise NotFound("pipeline version", version_id)
 
     def pipeline(self, pipeline_id: int) -> PipelineRecord:
         try:
@@ -452,8 +479,12 @@ class WallarooBackend:
 
     # -- deployments -------------------------------------------------------------------------
     def deploy(self, pipeline_id: int, version_id: int | None = None,
-               engine_config: dict[str, Any] | None = None) -> DeploymentRecord:
+               engine_config: dict[str, Any] | None = None, deploy_id: str | None = None) -> DeploymentRecord:
+        """Deploy a version (the latest by default) under ``deploy_id`` (the pipeline's name by
+        default; status and inference URLs name the deployment ``<deploy_id>-<id>``)."""
         pipeline = self.pipeline(pipeline_id)
+        if deploy_id is not None and not dns_compliant(deploy_id):
+            raise InvalidRequest(f"deploy_id {deploy_id!r} is not DNS compliant")
         version = pipeline.versions[-1] if version_id is None else next(
             (v for v in pipeline.versions if v.id == version_id), None)
         if version is None:
@@ -464,7 +495,7 @@ class WallarooBackend:
         if deployment is None or not deployment.deployed:
             rng = self.ids.random("engine")
             deployment = DeploymentRecord(
-                id=self.ids.next_int("deployment"), deploy_id=pipeline.name, pipeline_id=pipeline.id,
+                id=self.ids.next_int("deployment"), deploy_id=deploy_id or pipeline.name, pipeline_id=pipeline.id,
                 version=version, status="Starting", deployed=True, created_at=self.clock.now(),
                 engine_config=dict(engine_config or {}),
                 engine_name=f"engine-{self.ids.hex(5, 'engine')[:10]}-{self.ids.hex(3, 'engine')[:5]}",
@@ -518,6 +549,20 @@ class WallarooBackend:
             if record.name == name:
                 return record
         raise NotFound("deployment", name)
+
+    def deployment(self, deployment_id: int) -> DeploymentRecord:
+        try:
+            return self.deployments[int(deployment_id)]
+        except (KeyError, TypeError, ValueError):
+            raise NotFound("deployment", deployment_id) from None
+
+    def live_deployment(self, name: str) -> DeploymentRecord:
+        """The deployment ``<deploy_id>-<id>`` while its engines exist (Starting, Running, or
+        Undeploying until they are gone); NotFound otherwise, as ``status/get_deployment`` answers."""
+        record = self.deployment_by_name(name)
+        if self.pipeline(record.pipeline_id).deployment is not record:
+            raise NotFound("deployment", name)
+        return record
 
     def list_deployments(self) -> list[DeploymentRecord]:
         return [d for d in self.deployments.values() if d.deployed]
@@ -779,6 +824,11 @@ class WallarooBackend:
 
     def workspace_names(self, record: ConnectionRecord) -> list[str]:
         return [self.workspaces[w].name for w in record.workspace_ids if w in self.workspaces]
+
+
+def default_runtime(framework: str) -> str:
+    """The engine runtime the platform picks for a framework (the SDK's ``Runtime`` values)."""
+    return {"onnx": "onnx", "tensorflow": "tensorflow", "mlflow": "mlflow"}.get(framework, "flight")
 
 
 def _epoch_ms(instant: datetime) -> int:
