@@ -568,32 +568,44 @@ class WallarooBackend:
         return [d for d in self.deployments.values() if d.deployed]
 
     def deployment_status(self, pipeline_id: int) -> dict[str, Any]:
-        """The status document of ``POST /v1/api/status/get_deployment`` (NotFound when none)."""
+        """The status document of ``POST /v1/api/status/get_deployment`` (NotFound when none).
+
+        ``status`` is ``Starting`` then ``Running`` (the platform's ``Error``/``Running``/``Starting``).
+        Each engine, load balancer and helm release is described twice, in the flat shape the
+        notebooks show (``ip, name, status, reason, details``) and under ``info`` (``name,
+        status`` = the pod phase, ``details, labels, health``) as the platform's OpenAPI schema
+        has it. During the short teardown after ``undeploy`` the engines still answer as running
+        until they are gone (then the deployment is unknown: 404).
+        """
         pipeline = self.pipeline(pipeline_id)
         dep = pipeline.deployment
         if dep is None:
             raise NotFound("deployment", pipeline.name)
-        state = dep.status  # Starting | Running | Undeploying (engines answer until they are gone)
+        state = "Starting" if dep.status == "Starting" else "Running"
         models = []
         for step in dep.version.steps:
             for version_id in step:
                 mv = self.model_version(version_id)
                 models.append({"model_version_id": mv.id, "name": mv.name, "sha": mv.sha, "status": state,
                                "version": mv.version})
-        engine_status = "Running" if state == "Running" else "Pending"
+        phase = "Running" if state == "Running" else "Pending"
+
+        def pod(name: str, ip: str, component: str) -> dict[str, Any]:
+            return {"ip": ip, "name": name, "status": phase, "reason": None, "details": [],
+                    "info": {"name": name, "status": phase, "details": [], "labels": {"app": component},
+                             "health": state}}
+
+        engine = pod(dep.engine_name, dep.engine_ip, "engine")
+        engine["pipeline_statuses"] = {"pipelines": [{"id": pipeline.name, "status": state,
+                                                      "version": dep.version.version}]}
+        engine["model_statuses"] = {"models": models}
         return {
             "status": state,
             "details": [],
-            "engines": [{
-                "ip": dep.engine_ip, "name": dep.engine_name, "status": engine_status, "reason": None,
-                "details": [],
-                "pipeline_statuses": {"pipelines": [{"id": pipeline.name, "status": state,
-                                                     "version": dep.version.version}]},
-                "model_statuses": {"models": models},
-            }],
-            "engine_lbs": [{"ip": dep.lb_ip, "name": dep.lb_name, "status": engine_status, "reason": None,
-                            "details": []}],
+            "engines": [engine],
+            "engine_lbs": [pod(dep.lb_name, dep.lb_ip, "engine-lb")],
             "sidekicks": [],
+            "helm": [],
         }
 
     # -- inference ---------------------------------------------------------------------------

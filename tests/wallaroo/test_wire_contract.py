@@ -288,8 +288,8 @@ def test_keycloak(platform: Platform) -> None:
     grant = f"grant_type=urn:ietf:params:oauth:grant-type:device_code&client_id=sdk-client&device_code={device['device_code']}"
     status, tokens, _ = call(emu, "/auth/realms/master/protocol/openid-connect/token", raw=grant.encode(), headers=form)
     assert status == 200 and {"access_token", "expires_in", "refresh_token", "refresh_expires_in"} <= set(tokens)
-    from emulator.wallaroo.wire import bearer_claims
     from emulator.transport import Request
+    from emulator.wallaroo.wire import bearer_claims
 
     claims = bearer_claims(Request("GET", "", "", "", {}, {"Authorization": f"Bearer {tokens['access_token']}"}, b""))
     assert claims["email"] == "jane@ex.co" and claims["sub"] == "99cace15-e0d4-4bb6-bf14-35efee181b90"
