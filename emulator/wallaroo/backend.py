@@ -639,7 +639,8 @@ class WallarooBackend:
         """Run a deployed pipeline on a DataFrame or a pa.Table and log it: the engine's
         :class:`emulator.wallaroo.inference.EngineResult` (render it with ``frame``/``table``/``records``).
 
-        Not deployed → ``InferenceFailed`` 404 (``NotDeployed``); deployed but not ``Running``
+        ``data`` may also be :class:`emulator.wallaroo.inference.RecordColumns` (a pandas-records
+        body read without pandas). Not deployed → ``InferenceFailed`` 404 (``NotDeployed``); deployed but not ``Running``
         yet → 503 (``ServiceUnavailable``, which the SDKs retry); bad input → 400 (``InvalidInput``).
         """
         from emulator.wallaroo import inference
@@ -651,13 +652,17 @@ class WallarooBackend:
         if dep.status != "Running":
             raise InferenceFailed("ServiceUnavailable", f"pipeline '{pipeline.name}' is {dep.status}, not Running",
                                   status=503)
-        arrow = not hasattr(data, "columns") or not hasattr(data, "iloc")
-        n = data.num_rows if arrow else len(data)
-        names = data.column_names if arrow else list(data.columns)
+        records = isinstance(data, inference.RecordColumns)
+        arrow = not records and (not hasattr(data, "columns") or not hasattr(data, "iloc"))
+        n = data.num_rows if arrow or records else len(data)
+        names = list(data) if records else data.column_names if arrow else list(data.columns)
         if n == 0 or not names:
             raise inference.invalid("the inference request holds no rows" if names else
                                     "the inference request holds no columns")
-        columns = inference.columns_from_table(data) if arrow else inference.columns_from_frame(data)
+        if records:
+            columns = inference.columns_from_records(data)
+        else:
+            columns = inference.columns_from_table(data) if arrow else inference.columns_from_frame(data)
         outputs = inference.run_steps(self.steps_for(dep.version), columns)
         time_ms = self.clock.epoch_ms()
         if arrow:

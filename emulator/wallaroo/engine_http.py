@@ -70,6 +70,12 @@ class EngineApi:
         return self._infer(request, match.group("deployment"), request.params["pipeline"])
 
     def _infer(self, request: Request, deployment_name: str, pipeline_name: str) -> Response:
+        from emulator.wallaroo.inference import gc_paused
+
+        with gc_paused():  # JSON rows are many small objects (see gc_paused)
+            return self._infer_paused(request, deployment_name, pipeline_name)
+
+    def _infer_paused(self, request: Request, deployment_name: str, pipeline_name: str) -> Response:
         try:
             pipeline_id = self._pipeline_for(deployment_name, pipeline_name)
             content_type = request.content_type.lower()
@@ -79,7 +85,7 @@ class EngineApi:
                 return self._infer_records(request, pipeline_id)
             if content_type.startswith("application/json") or not content_type:
                 data = _json(request.body)
-                return Response.json(self.backend.infer_records(pipeline_id, data))
+                return _json_response(self.backend.infer_records(pipeline_id, data))
             raise InferenceFailed("UnsupportedMediaType",
                                   f"unsupported Content-Type {request.content_type!r}: send "
                                   f"'application/json; format=pandas-records' or '{ARROW_FILE}'", 415)
@@ -106,15 +112,14 @@ class EngineApi:
         return dataset, exclude, request.arg("dataset.separator")
 
     def _infer_records(self, request: Request, pipeline_id: int) -> Response:
-        import pandas as pd
+        from emulator.wallaroo import inference
 
         data = _json(request.body)
-        if not isinstance(data, list) or not all(isinstance(r, dict) for r in data):
+        if not isinstance(data, list):
             raise InferenceFailed("InvalidInput", "a pandas-records body must be a JSON array of objects")
-        frame = pd.DataFrame.from_records(data) if data else pd.DataFrame()
-        result = self.backend.run_inference(pipeline_id, frame)
+        result = self.backend.run_inference(pipeline_id, inference.frame_from_records(data))
         dataset, exclude, separator = self._selection(request)
-        return Response.json(result.records(dataset, exclude, separator))
+        return _json_response(result.records(dataset, exclude, separator, numpy_rows=True))
 
     def _infer_arrow(self, request: Request, pipeline_id: int) -> Response:
         import pyarrow as pa
@@ -166,10 +171,21 @@ class EngineApi:
 
 
 def _json(body: bytes) -> Any:
+    """A JSON body, parsed with orjson (the stdlib's float parsing costs ~20 ms per 1,000 rows of 18)."""
+    import orjson
+
     try:
-        return json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
         raise InferenceFailed("InvalidInput", f"the body is not valid JSON: {exc}") from None
+
+
+def _json_response(payload: Any) -> Response:
+    """A JSON answer written by orjson (shortest float repr, as the stdlib; ~10x faster on floats)."""
+    import orjson
+
+    return Response(200, orjson.dumps(payload, option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SERIALIZE_NUMPY),
+                    {"Content-Type": "application/json"})
 
 
 def _instant(text: str | None, name: str) -> datetime | None:

@@ -30,7 +30,8 @@ Engine-side validation errors raise :class:`emulator.wallaroo.errors.InferenceFa
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -53,6 +54,20 @@ _ORT_TYPES: dict[str, Any] = {
     "tensor(uint64)": np.uint64,
     "tensor(bool)": np.bool_,
 }
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building many small lists, dicts and floats (JSON
+    rows) triggers collections that scan the whole heap, which in a process holding a large SDK
+    costs tens of milliseconds per 1,000 rows and frees nothing (these objects hold no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def invalid(message: str) -> InferenceFailed:
@@ -208,13 +223,8 @@ class InputColumn:
         first = values[0]
         if isinstance(first, np.ndarray) and first.ndim == 1 and first.dtype.kind == "f":
             # float arrays (as BigQuery's to_dataframe gives) echo like float lists do: their values
-            enabled = gc.isenabled()
-            gc.disable()  # many small lists: the cyclic GC only slows this down
-            try:
+            with gc_paused():  # many small lists
                 return _object_array(np.stack(values).tolist())
-            finally:
-                if enabled:
-                    gc.enable()
         needs_floats = isinstance(first, np.ndarray) or (
             isinstance(first, list) and first and isinstance(first[0], int | np.integer))
         if needs_floats and self._cache:  # the engine sends the tensor back as float lists
@@ -236,6 +246,20 @@ def columns_from_frame(frame: Any) -> dict[str, InputColumn]:
         else:
             columns[str(name)] = InputColumn(str(name), series.to_numpy())
     return columns
+
+
+def columns_from_records(columns: RecordColumns) -> dict[str, InputColumn]:
+    """:class:`RecordColumns` as request columns (numbers become numeric arrays, as in pandas)."""
+    result = {}
+    for name, values in columns.items():
+        first = values[0] if len(values) else None
+        if isinstance(first, int | float) and not isinstance(first, bool):
+            try:
+                values = np.array(values.tolist())
+            except (TypeError, ValueError):
+                pass
+        result[name] = InputColumn(name, values)
+    return result
 
 
 def columns_from_table(table: Any) -> dict[str, InputColumn]:
@@ -452,13 +476,8 @@ def _rows_as_lists(array: np.ndarray) -> np.ndarray:
     if array.dtype == object and array.ndim == 1 and n and isinstance(array[0], list):
         return array
     flat = json_floats(array.reshape(n, -1))
-    enabled = gc.isenabled()
-    gc.disable()  # building many small lists: the cyclic GC only slows this down
-    try:
+    with gc_paused():  # building many small lists
         return _object_array(flat.tolist())
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def ordered_columns(in_names: Sequence[str], out_names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -642,10 +661,12 @@ class EngineResult:
         return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
 
     def records(self, dataset: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
-                separator: str | None = None) -> list[dict[str, Any]]:
+                separator: str | None = None, *, numpy_rows: bool = False) -> list[dict[str, Any]]:
         """The engine's JSON records: flat keys joined by ``separator``, or nested objects without one.
 
         ``time`` is epoch milliseconds; ``check_failures`` is the (empty) list of failed checks.
+        With ``numpy_rows`` output rows stay 1-D numpy arrays (for a serializer that writes
+        float32 arrays in their shortest form, as :func:`json_floats` does for Python floats).
         """
         names = self.selected(dataset, exclude)
         columns: list[tuple[str, str | None, list[Any]]] = []
@@ -655,7 +676,10 @@ class EngineResult:
             if name == "time":
                 values = value.tolist()
             elif prefix == "out":
-                values = _rows_as_lists(value).tolist()
+                if numpy_rows and value.dtype != object:
+                    values = list(np.ascontiguousarray(value.reshape(self.n, -1)))
+                else:
+                    values = _rows_as_lists(value).tolist()
             elif prefix == "in":
                 values = _plain_rows(value)
             elif name == self.anomaly_column:
@@ -666,9 +690,7 @@ class EngineResult:
                 columns.append((prefix, rest, values))
             else:
                 columns.append((_rename(name, separator or "."), None, values))
-        enabled = gc.isenabled()
-        gc.disable()  # many small dicts: the cyclic GC only slows this down
-        try:
+        with gc_paused():  # many small dicts
             out: list[dict[str, Any]] = [{} for _ in range(self.n)]
             for key, sub, values in columns:
                 if sub is None:
@@ -678,9 +700,6 @@ class EngineResult:
                     for record, value in zip(out, values):
                         record.setdefault(key, {})[sub] = value
             return out
-        finally:
-            if enabled:
-                gc.enable()
 
 
 def select_columns(names: Sequence[str], dataset: Sequence[str] | None,
@@ -708,6 +727,40 @@ def sdk_dataset_params(dataset: Sequence[str] | None, dataset_exclude: Sequence[
     wanted = list(dataset) if dataset else ["*"]
     excluded = [*dataset_exclude, *default_exclude] if dataset_exclude is not None else default_exclude
     return wanted, excluded, dataset_separator or "."
+
+
+class RecordColumns(dict):
+    """Columns of a pandas-records body (``name → object array``), read without pandas.
+
+    ``backend.run_inference`` takes it like a DataFrame: same columns, same values as
+    ``pd.DataFrame.from_records`` would hold for records that all have the same keys.
+    """
+
+    @property
+    def num_rows(self) -> int:
+        return len(next(iter(self.values()))) if self else 0
+
+
+def frame_from_records(records: list[dict[str, Any]]) -> Any:
+    """The request columns of a pandas-records body: :class:`RecordColumns` when every record
+    has the same keys (the SDKs' ``to_json(orient="records")``), else a DataFrame (pandas fills
+    the gaps with NaN, as the engine's reader would see them)."""
+    if not records:
+        return RecordColumns()
+    if type(records[0]) is not dict:
+        raise invalid("a pandas-records body must be a JSON array of objects")
+    keys = list(records[0])
+    first = records[0].keys()
+    if any(type(r) is not dict or r.keys() != first for r in records):
+        if not all(isinstance(r, dict) for r in records):
+            raise invalid("a pandas-records body must be a JSON array of objects")
+        import pandas as pd
+
+        return pd.DataFrame.from_records(records)
+    columns = RecordColumns()
+    for key in keys:
+        columns[str(key)] = _object_array([r[key] for r in records])
+    return columns
 
 
 def frame_from_json(tensor: Any) -> Any:
@@ -739,7 +792,10 @@ def _plain_rows(value: Any) -> list[Any]:
     """An input column as JSON-able rows (lists of numbers, numbers, strings)."""
     if isinstance(value, np.ndarray):
         if value.dtype == object:
+            rows = value.tolist()
+            if rows and type(rows[0]) is list:  # echoed JSON lists: JSON-able as they are
+                return rows
             return [v.tolist() if isinstance(v, np.ndarray) else v.item() if isinstance(v, np.generic) else v
-                    for v in value.tolist()]
+                    for v in rows]
         return _rows_as_lists(value).tolist() if value.ndim > 1 else value.tolist()
     return value.to_pylist()  # a pyarrow Array
