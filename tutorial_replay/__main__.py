@@ -26,7 +26,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("path", type=Path, help="a .ipynb notebook or a .py script")
     run.add_argument("--seed", type=Path, help="seed file (YAML) applied before the first cell")
     run.add_argument("--workdir", type=Path, help="working directory (default: the notebook's folder)")
-    run.add_argument("--sdk", help="SDK profile: 2023.2 or 2026.1 (overrides the seed)")
+    run.add_argument("--sdk", help="SDK: the facade profiles 2023.2 or 2026.1, or installed (the real "
+                     "wallaroo package over the emulated wire); overrides the seed")
     run.add_argument("--start", help="ISO instant the virtual clock starts at (overrides the seed)")
     run.add_argument("--transcript", type=Path, help="write the cells' sources and outputs to this file")
     run.add_argument(
@@ -73,7 +74,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_command(_parser().parse_args(argv))
     if argv and argv[0] in ("-h", "--help"):
         _parser().print_help()
-        print("\nWithout a subcommand: replay the tutorial (options: --sdk 2023.2|2026.1, --start ISO, "
+        print("\nWithout a subcommand: replay the tutorial (options: --sdk 2023.2|2026.1|installed, --start ISO, "
               "--transcript FILE).")
         return 0
     from tutorial_replay import replay

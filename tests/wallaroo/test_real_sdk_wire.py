@@ -186,3 +186,18 @@ def test_task_main_uses_the_real_sdk(installed: Emulator) -> None:
     # outside the run the container path is the host's again
     with pytest.raises(FileNotFoundError):
         wallaroo.Client().task_args()
+
+
+def test_environment_is_restored_and_the_folder_removed(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ENV:
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", "/users/own/cache")
+    with Emulator(sdk="installed") as emu:
+        assert emu.sdk_source == "installed" and emu.sdk_version == wallaroo.__version__
+        folder = Path(os.environ["XDG_CACHE_HOME"]).parent
+        assert os.environ["WALLAROO_SDK_AUTH_TYPE"] == "token" and os.environ["WALLAROO_URL"]
+        assert folder.is_dir() and not str(folder).startswith("/users/own")
+        assert type(wallaroo.Client()).__module__ == "wallaroo.client"  # the real SDK, unchanged
+    assert os.environ["XDG_CACHE_HOME"] == "/users/own/cache"
+    assert not any(var in os.environ for var in ENV if var != "XDG_CACHE_HOME")
+    assert not folder.exists()
