@@ -13,6 +13,7 @@ import io
 import json
 import os
 from collections.abc import Iterator
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,7 @@ from test_wire_contract import Platform, call  # noqa: E402
 
 from emulator.emulator import Emulator  # noqa: E402
 
-NEWEST = not wallaroo.__version__.startswith("2023.")
+NEWEST = not metadata.version("wallaroo").startswith("2023.")  # __version__ reads 0.0.0 under pytest
 pytestmark = pytest.mark.skipif(not NEWEST, reason="these checks use the 2024+ SDK's generated client")
 
 ENV = ("WALLAROO_URL", "WALLAROO_SDK_AUTH_TYPE", "WALLAROO_SDK_CREDENTIALS", "WALLAROO_TASK_ID", "XDG_CACHE_HOME")
@@ -193,7 +194,9 @@ def test_environment_is_restored_and_the_folder_removed(monkeypatch: pytest.Monk
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", "/users/own/cache")
     with Emulator(sdk="installed") as emu:
-        assert emu.sdk_source == "installed" and emu.sdk_version == wallaroo.__version__
+        from importlib import metadata
+
+        assert emu.sdk_source == "installed" and emu.sdk_version == metadata.version("wallaroo")
         folder = Path(os.environ["XDG_CACHE_HOME"]).parent
         assert os.environ["WALLAROO_SDK_AUTH_TYPE"] == "token" and os.environ["WALLAROO_URL"]
         assert folder.is_dir() and not str(folder).startswith("/users/own")
