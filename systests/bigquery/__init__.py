@@ -1,0 +1,1 @@
+"""google-cloud-bigquery's own system tests, run against the emulator (see ``run.py``)."""
