@@ -204,3 +204,58 @@ def test_environment_is_restored_and_the_folder_removed(monkeypatch: pytest.Monk
     assert os.environ["XDG_CACHE_HOME"] == "/users/own/cache"
     assert not any(var in os.environ for var in ENV if var != "XDG_CACHE_HOME")
     assert not folder.exists()
+
+
+def deployment_of(platform: Platform) -> Any:
+    """The SDK's Deployment for the platform's deployment, filled without GraphQL."""
+    from wallaroo.deployment import Deployment
+
+    return Deployment(wallaroo.Client(), {"id": platform.deploy[1]["id"], "deploy_id": "housepipe", "deployed": True,
+                                          "pipeline": {"pipeline_id": "housepipe"}, "engine_config": {}})
+
+
+def test_real_sdk_inference_over_the_wire(installed: Emulator, house_model_path: Path) -> None:
+    import numpy as np
+    import onnxruntime
+    import pandas as pd
+    import pyarrow as pa
+    from wallaroo.exceptions import InferenceError
+    from wallaroo_testkit import house_rows
+
+    platform = Platform(installed, house_model_path)
+    deployment = deployment_of(platform)
+    assert deployment.status()["status"] == "Running"
+    x = house_rows(1000)
+    expected = onnxruntime.InferenceSession(house_model_path.read_bytes()).run(
+        None, {"float_input": x.astype(np.float32)})[0]
+    frame = deployment.infer(pd.DataFrame({"tensor": x.tolist()}))
+    assert list(frame.columns) == ["time", "in.tensor", "out.variable", "anomaly.count"]
+    assert str(frame["time"].dtype) == "datetime64[ns]" and frame["anomaly.count"].dtype == np.int64
+    np.testing.assert_array_equal(np.array(frame["out.variable"].tolist(), np.float32), expected)
+    assert frame["in.tensor"].tolist() == x.tolist()
+    table = deployment.infer(pa.table({"tensor": pa.array(x.tolist(), pa.list_(pa.float32()))}))
+    assert table.schema.field("time").type == pa.timestamp("ms")
+    np.testing.assert_array_equal(np.array(table["out.variable"].to_pylist(), np.float32), expected)
+    with_metadata = deployment.infer(pd.DataFrame({"tensor": x[:2].tolist()}), dataset=["*", "metadata"])
+    assert "metadata.last_model" in with_metadata.columns
+    assert "in_tensor" in deployment.infer(pd.DataFrame({"tensor": x[:2].tolist()}), dataset_separator="_").columns
+    records = deployment.infer([{"tensor": x[0].tolist()}])
+    assert np.float32(records[0]["out"]["variable"][0]) == expected[0][0]
+    with pytest.raises(InferenceError, match=r"Inference failed: \[400\] tensor 'float_input' expects shape"):
+        deployment.infer(pd.DataFrame({"tensor": [[1.0, 2.0]]}))
+    # the SDK's session retries 503 while the deployment starts: the retries' sleeps pass virtual time
+    call(installed, "/v1/api/pipelines/undeploy", {"deployment_id": platform.deploy[1]["id"]})
+    installed.clock.advance(5)
+    redeployed = call(installed, "/v1/api/pipelines/deploy", {
+        "deploy_id": "housepipe", "pipeline_version_pk_id": platform.versioned[1]["pipeline_variant_pk_id"]})[1]
+    from wallaroo.deployment import Deployment
+
+    fresh = Deployment(wallaroo.Client(), {"id": redeployed["id"], "deploy_id": "housepipe", "deployed": True,
+                                           "pipeline": {"pipeline_id": "housepipe"}, "engine_config": {}})
+    start = installed.clock.now()
+    assert len(fresh.infer(pd.DataFrame({"tensor": x[:3].tolist()}))) == 3
+    assert installed.clock.now() > start
+    call(installed, "/v1/api/pipelines/undeploy", {"deployment_id": redeployed["id"]})
+    installed.clock.advance(5)
+    with pytest.raises(InferenceError, match=r"\[404\]"):
+        fresh.infer(pd.DataFrame({"tensor": x[:3].tolist()}))
