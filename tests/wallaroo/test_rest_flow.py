@@ -161,3 +161,16 @@ def test_bad_requests_answer_in_the_platform_shape(api: tuple[Emulator, str, dic
         ("file", ("x.zip", b"not a zip", "application/zip")),
         ("metadata", ("metadata", json.dumps({"workspace_id": 999}), "application/json"))])
     assert answer.status_code == 404
+
+
+def test_auth_header_names_the_facade_user(monkeypatch: pytest.MonkeyPatch) -> None:
+    for var in ("WALLAROO_URL", "WALLAROO_SDK_AUTH_TYPE", "WALLAROO_SDK_CREDENTIALS", "WALLAROO_TASK_ID"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("WALLAROO_USER", "amy@example.com")
+    monkeypatch.setenv("WALLAROO_PASSWORD", "secret")
+    with Emulator(sdk="2026.1") as emu:
+        import wallaroo
+
+        wl = wallaroo.Client(auth_type="user_password")
+        created = post(wl.api_endpoint, "workspaces/create", wl.auth.auth_header(), json={"workspace_name": "amys"})
+        assert emu.wallaroo.workspace(created.json()["workspace_id"]).users == ["amy@example.com"]
