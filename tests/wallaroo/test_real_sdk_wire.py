@@ -100,7 +100,13 @@ def test_generated_models_parse_every_route(installed: Emulator, house_model_pat
                                            "engine_config": {}}, "PipelinesDeployResponse200"),
         ("pipelines", "pipelines_undeploy", {"deployment_id": platform.deploy[1]["id"]}, "PipelinesUndeployResponse200"),
     ]
+    import importlib.util
+
+    api = "wallaroo.wallaroo_ml_ops_api_client.api"
     for group, name, body, expected in checks:
+        if importlib.util.find_spec(f"{api}.{group}.{name}") is None:
+            assert (group, name) == ("pipelines", "get_pipeline_by_name")  # 2025.2 reads it over GraphQL
+            continue
         answer = generated(group, name, client, body)
         assert 200 <= answer.status_code < 300, (name, answer.content)
         assert type(answer.parsed).__name__ == expected, (name, answer.parsed, answer.content[:300])
