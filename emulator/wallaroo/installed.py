@@ -18,7 +18,15 @@ on exit:
   (served too, with its engines at ``http://engine-lb.<deployment>:29502``) and ``WALLAROO_URL``
   would override a user's ``api_endpoint`` there;
 * inside a task run, ``/home/jovyan/arguments.json`` (read by ``Client.task_args()``) is served
-  from the run's arguments (:mod:`emulator.wallaroo.container_paths`).
+  from the run's arguments (:mod:`emulator.wallaroo.container_paths`);
+* **one SSL context per setting**: every ``httpx`` client builds a fresh SSL context, loading
+  certifi's CA bundle (50-150 ms), and the real SDK makes clients freely (module-level
+  ``httpx.get``/``post`` for config and Keycloak, a new OpenAPI client per ``mlops()`` call, one per
+  ``Deployment`` and per gql transport): two thirds of a tutorial flow's wall time went there,
+  though no TLS handshake ever happens in-process. While active, ``httpx``'s transports share
+  the context of equal settings (``verify``, ``cert``, ``trust_env``, HTTP/2, and the
+  ``SSL_CERT_FILE``/``SSL_CERT_DIR`` it reads); a context is never changed after creation, and
+  sharing one between clients is what ``ssl`` supports.
 
 The package is imported when the emulator starts, before the virtual clock patches time
 (``pydantic``, which the SDK imports through ``openai``, subclasses ``datetime.date`` at import).
@@ -99,6 +107,7 @@ def activate(emu: Any, folder: Path) -> Callable[[], None]:
                                                "user_id": identity.user_id}))
             credentials.chmod(0o600)
             wanted["WALLAROO_SDK_CREDENTIALS"] = str(credentials)
+    undo_ssl = share_ssl_contexts()
     saved: dict[str, str | None] = {}
     for key, value in wanted.items():
         if key in overwrite or key not in os.environ:
@@ -106,6 +115,7 @@ def activate(emu: Any, folder: Path) -> Callable[[], None]:
             os.environ[key] = value
 
     def restore() -> None:
+        undo_ssl()
         for key, old in saved.items():
             if old is None:
                 os.environ.pop(key, None)
@@ -113,3 +123,36 @@ def activate(emu: Any, folder: Path) -> Callable[[], None]:
                 os.environ[key] = old
 
     return restore
+
+
+def share_ssl_contexts() -> Callable[[], None]:
+    """Let ``httpx``'s transports share one SSL context per setting while active (see the module
+    docstring); returns the undo."""
+    try:
+        from httpx._transports import default
+    except ImportError:  # pragma: no cover - another httpx layout: nothing to share
+        return lambda: None
+    original = default.create_ssl_context
+    cache: dict[Any, Any] = {}
+
+    def shared(*args: Any, **kwargs: Any) -> Any:
+        verify = kwargs.get("verify", True)
+        cert = kwargs.get("cert")
+        if args or not isinstance(verify, bool | str) or not isinstance(cert, str | type(None)):
+            return original(*args, **kwargs)
+        key = (tuple(sorted((k, v) for k, v in kwargs.items() if isinstance(v, bool | str | type(None)))),
+               os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"), os.environ.get("SSLKEYLOGFILE"))
+        if len(key[0]) != len(kwargs):
+            return original(*args, **kwargs)
+        context = cache.get(key)
+        if context is None:
+            context = cache[key] = original(*args, **kwargs)
+        return context
+
+    default.create_ssl_context = shared
+
+    def undo() -> None:
+        if default.create_ssl_context is shared:
+            default.create_ssl_context = original
+
+    return undo
