@@ -49,3 +49,21 @@ def test_arguments_file_inside_runs_only(monkeypatch: pytest.MonkeyPatch) -> Non
 
     assert builtins.open is io.open and builtins.open.__module__ in ("io", "_io")
     assert not os.path.exists(path) or real_exists  # nothing was written under /home
+
+
+def test_httpx_clients_share_one_ssl_context_while_shared() -> None:
+    import httpx
+
+    from emulator.wallaroo.installed import share_ssl_contexts
+
+    def context(client: httpx.Client) -> object:
+        return client._transport._pool._ssl_context
+
+    undo = share_ssl_contexts()
+    try:
+        first, second = httpx.Client(), httpx.Client()
+        assert context(first) is context(second)
+        assert context(httpx.Client(verify=False)) is not context(first)
+    finally:
+        undo()
+    assert context(httpx.Client()) is not context(httpx.Client())
