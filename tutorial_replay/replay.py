@@ -14,7 +14,6 @@ and time from the virtual clock. Exit status 0 when every check held.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import io
 import os
@@ -335,16 +334,19 @@ def _cron_instants(schedule: str, start: Any, end: Any) -> list[Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tutorial_replay",
-                                     description="Replay the house-price BigQuery tutorial offline.")
-    parser.add_argument("--sdk", default="2023.2", help="SDK profile: 2023.2 (default, the tutorial's) or 2026.1")
-    parser.add_argument("--start", default=None, help="ISO instant the virtual clock starts at")
-    parser.add_argument("--transcript", type=Path, default=None, help="also write the transcript to this file")
-    args = parser.parse_args(argv)
+    """``python -m tutorial_replay [--sdk P] [--start ISO] [--transcript FILE]`` (the options are parsed
+    by :mod:`tutorial_replay.__main__`, which also knows the ``run`` subcommand)."""
+    from tutorial_replay.__main__ import main as cli
+
+    return cli(argv)
+
+
+def run_replay(sdk: str = "2023.2", start: str | None = None, transcript: Path | None = None) -> int:
+    """Replay the tutorial, print its transcript (and write it to ``transcript``); the exit status."""
     buffer = io.StringIO()
     try:
         with contextlib.redirect_stdout(buffer):
-            text = replay(sdk=args.sdk, start=args.start)
+            text = replay(sdk=sdk, start=start)
     except ReplayCheckFailed as exc:
         sys.stdout.write(buffer.getvalue())
         print(f"replay check failed: {exc}", file=sys.stderr)
@@ -352,8 +354,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if buffer.getvalue():
         text = text + "\n-- output printed by the emulated platform --\n" + buffer.getvalue()
     sys.stdout.write(text)
-    if args.transcript is not None:
-        args.transcript.write_text(text, encoding="utf-8")
+    if transcript is not None:
+        transcript.write_text(text, encoding="utf-8")
     return 0
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import LOCATION, BigQueryBackend, DatasetMeta, Job, TableMeta
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
+from emulator.ids import stable_number
 from emulator.transport import Request, Response, Router
 
 API = "/bigquery/v2"
@@ -92,7 +93,7 @@ class _Api:
     def list_projects(self, request: Request) -> Response:
         projects = sorted({p for p, _ in self.b._datasets} | self.b._projects)
         return Response.json({"kind": "bigquery#projectList", "projects": [
-            {"kind": "bigquery#project", "id": p, "numericId": str(abs(hash(p)) % 10**12),
+            {"kind": "bigquery#project", "id": p, "numericId": str(stable_number(p)),
              "projectReference": {"projectId": p}, "friendlyName": p} for p in projects], "totalItems": len(projects)})
 
     # -- datasets ---------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -36,7 +36,7 @@ class AuthType(Enum):
 
 @dataclass
 class _Token:
-    token: str
+    token: str = field(repr=False)  # never printed
 
 
 class _NoAuth:

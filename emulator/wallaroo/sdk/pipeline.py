@@ -50,6 +50,19 @@ def inference_error(exc: InferenceFailed, profile: profiles.Profile) -> Exceptio
     return InferenceError(message, code=exc.status, status="Error", error=exc.message, source="engine")
 
 
+
+def not_deployed(pipeline_name: str) -> RuntimeError:
+    """``infer`` on a pipeline with no running deployment: the SDK's own error, with a note naming it.
+
+    The real SDK (2023.2.1 to 2026.1.3) raises ``RuntimeError("Pipeline {self.name} is not
+    deployed")``, braces included (a string it forgot to make an f-string); code may match that
+    text, so it is kept, and a note (shown under the message in tracebacks) says which pipeline.
+    """
+    error = RuntimeError("Pipeline {self.name} is not deployed")
+    error.add_note(f"wallaroo-emulator: pipeline {pipeline_name!r} has no running deployment; "
+                   "call pipeline.deploy() (and wait for status 'Running') before infer()")
+    return error
+
 class Pipeline:
     """A pipeline, by id, with a local step builder."""
 
@@ -214,7 +227,7 @@ class Pipeline:
             raise TypeError(f"tensor is of type {type(tensor)} but 'pandas.DataFrame', 'pyarrow.Table', "
                             "dict or list is required")
         if self._active_deployment() is None:
-            raise RuntimeError("Pipeline {self.name} is not deployed")
+            raise not_deployed(self.name())
         if isinstance(tensor, dict | list):
             return self._run(lambda: self.client._backend.infer_records(self._id, tensor))
         if not self._profile.newest and isinstance(tensor, pd.DataFrame):
@@ -231,7 +244,7 @@ class Pipeline:
             raise NotEmulatedError(exc.message) from None
         except InferenceFailed as exc:
             if exc.error_type == "NotDeployed":
-                raise RuntimeError("Pipeline {self.name} is not deployed") from None
+                raise not_deployed(self.name()) from None
             raise inference_error(exc, self._profile) from None
 
     def infer_from_file(self, filename: str | os.PathLike[str], data_format: str | None = None,
