@@ -96,15 +96,6 @@ __all__ = [
     "PipelineRecord", "PipelineVersionRecord", "User", "WallarooBackend", "WorkspaceRecord", "dns_compliant",
 ]
 
-    def __repr__(self) -> str:
-        """The fields, with the key material in ``details`` masked (it would end up in CI logs)."""
-        from emulator.redaction import redacted
-
-        return (f"ConnectionRecord(id={self.id!r}, name={self.name!r}, type={self.type!r}, "
-                f"details={redacted(self.details)!r}, created_at={self.created_at!r}, "
-                f"workspace_ids={self.workspace_ids!r}, links={self.links!r})")
-
-
 class WallarooBackend:
     """State and behaviour of one emulated platform (see the module docstring for the API)."""
 

@@ -151,3 +151,11 @@ class ConnectionRecord:
 
     def created_at_iso(self) -> str:
         return self.created_at.isoformat()
+
+    def __repr__(self) -> str:
+        """The fields, with the key material in ``details`` masked (it would end up in CI logs)."""
+        from emulator.redaction import redacted
+
+        return (f"ConnectionRecord(id={self.id!r}, name={self.name!r}, type={self.type!r}, "
+                f"details={redacted(self.details)!r}, created_at={self.created_at!r}, "
+                f"workspace_ids={self.workspace_ids!r}, links={self.links!r})")
