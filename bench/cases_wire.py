@@ -56,10 +56,13 @@ def measure_request(results: Results, mode: Mode) -> None:
 
 def _sdk_python() -> str | None:
     """An interpreter with the real SDK: this one, ``--sdk-python``, ``$WALLAROO_SDK_PYTHON`` or ``.venv-sdk``."""
-    import importlib.util
+    from importlib import metadata
 
-    if importlib.util.find_spec("wallaroo") is not None:
+    try:
+        metadata.version("wallaroo")
         return sys.executable
+    except metadata.PackageNotFoundError:
+        pass
     for candidate in (SDK_PYTHON["path"], os.environ.get("WALLAROO_SDK_PYTHON"), str(REPO / ".venv-sdk" / "bin" / "python")):
         if candidate and Path(candidate).exists():
             return candidate

@@ -3,14 +3,24 @@ container's ``/home/jovyan/arguments.json`` (both modes)."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
+from importlib import metadata
 
 import pytest
 
 from emulator.emulator import Emulator, EmulatorError, normalise_profile
 
-REAL_SDK = importlib.util.find_spec("wallaroo") is not None
+
+def _installed() -> bool:
+    try:
+        metadata.version("wallaroo")
+    except metadata.PackageNotFoundError:
+        return False
+    return True
+
+
+#: The real SDK's distribution (a folder named wallaroo on sys.path is not one).
+REAL_SDK = _installed()
 
 
 def test_installed_is_a_profile_choice_everywhere() -> None:
