@@ -72,6 +72,12 @@ def preload() -> None:
     if module is not None and getattr(module, "__name__", "") != "wallaroo":
         raise EmulatorError("sdk='installed': 'wallaroo' is mapped to the emulator's facade by another emulator")
     try:
+        from emulator.wallaroo import lazy
+
+        if module is not None and lazy._is_lazy(module):  # the pytest plugin's module: load what it resolves to
+            lazy._real("wallaroo")
+            lazy._real("wallaroo.client")
+            return
         import wallaroo  # noqa: F401
         import wallaroo.client  # noqa: F401
     except Exception as exc:  # noqa: BLE001 - a broken install must name itself
