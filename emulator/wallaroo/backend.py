@@ -125,8 +125,11 @@ class WallarooBackend:
 
     # -- workspaces --------------------------------------------------------------------------
     def create_workspace(self, name: str, owner: User | None = None) -> WorkspaceRecord:
-        if not dns_compliant(name):
-            raise InvalidRequest(f"workspace name {name!r} is not DNS compliant")
+        """A new workspace. The platform takes any non-blank name: the DNS rule (letters, digits,
+        dash) is the SDK's own check in ``Client.create_workspace``, which ``get_workspace(...,
+        create_if_not_exist=True)`` and GraphQL inserts do not make."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequest(f"workspace name {name!r} is empty")
         if self.workspace_by_name(name) is not None:
             raise AlreadyExists("workspace", name)
         record = WorkspaceRecord(

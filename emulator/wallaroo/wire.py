@@ -2,7 +2,8 @@
 mapping of backend errors to HTTP, multipart forms, timestamps.
 
 The adapters (:mod:`emulator.wallaroo.rest` for the MLOps API, :mod:`emulator.wallaroo.engine_http`
-for inference and inference logs, :mod:`emulator.wallaroo.keycloak` for auth) register their
+for inference and inference logs, :mod:`emulator.wallaroo.keycloak` for auth, and
+:mod:`emulator.wallaroo.graphql`) register their
 routes on the emulator's :class:`emulator.transport.Router` under the service ``"wallaroo"``
 through :func:`register_routes`. Handlers are wrapped by :func:`guarded`, which turns the
 backend's error hierarchy (:mod:`emulator.wallaroo.errors`) into the platform's error bodies in
@@ -265,9 +266,11 @@ def iso(instant: datetime | None) -> str | None:
 
 
 def register_routes(router: Any, emu: Any) -> None:
-    """Every Wallaroo HTTP route (MLOps REST, inference and logs, Keycloak) on ``router``."""
+    """Every Wallaroo HTTP route (MLOps REST, inference and logs, Keycloak, GraphQL) on ``router``."""
     from emulator.wallaroo import engine_http, keycloak, rest
+    from emulator.wallaroo.graphql import register_graphql
 
     rest.register(router, emu)
     engine_http.register(router, emu)
     keycloak.register(router, emu)
+    register_graphql(router, emu)

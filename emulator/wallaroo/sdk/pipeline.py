@@ -106,10 +106,13 @@ class Pipeline:
         return [PipelineVersion(self.client, self._id, v.id) for v in self._record.versions]
 
     def steps(self) -> list[dict[str, Any]]:
-        """The step definitions of the builder (or, untouched, of the latest version)."""
-        if self._builder is not None:
-            return [{"ModelInference": {"models": [m._step_definition()]}} for m in self._builder]
-        return definition_steps(self.client._backend, self._record.versions[-1].steps)
+        """The builder's steps, as the SDK shows them: empty for a pipeline object that no
+        ``add_model_step`` or ``deploy()`` filled (the platform's versions hold the deployed steps)."""
+        return [{"ModelInference": {"models": [m._step_definition()]}} for m in (self._builder or [])]
+
+    def definition(self) -> str:
+        """The builder's steps as a string (what the SDK's repr shows as ``definition``)."""
+        return str(self.steps())
 
     def model_configs(self) -> list[Any]:
         return [m.config() for m in (self._builder or [])]
@@ -137,14 +140,26 @@ class Pipeline:
             raise TypeError(f"expected a model version, got {type(model).__name__}")
         return model
 
-    def add_model_step(self, model: Any) -> Pipeline:
-        self._steps_for_edit().append(self._require_model(model))
+    def _add_model_step(self, model_version: Any) -> Pipeline:
+        """Perform inference with a single model (a builder step; nothing is stored until ``deploy()``)."""
+        self._steps_for_edit().append(self._require_model(model_version))
         return self
 
-    def replace_with_model_step(self, index: int, model: Any) -> Pipeline:
+    def _add_model_step_2023(self, model: Any) -> Pipeline:
+        return self._add_model_step(model)
+
+    def _replace_with_model_step(self, index: int, model_version: Any) -> Pipeline:
         steps = self._steps_for_edit()
-        steps[index] = self._require_model(model)
+        steps[index] = self._require_model(model_version)
         return self
+
+    def _replace_with_model_step_2023(self, index: int, model: Any) -> Pipeline:
+        return self._replace_with_model_step(index, model)
+
+    #: The parameter is ``model`` in 2023.2 and ``model_version`` in the newest SDK.
+    add_model_step = profiles.by_profile(newest=_add_model_step, legacy=_add_model_step_2023)
+    replace_with_model_step = profiles.by_profile(newest=_replace_with_model_step,
+                                                  legacy=_replace_with_model_step_2023)
 
     def remove_step(self, index: int) -> Pipeline:
         del self._steps_for_edit()[index]
@@ -166,7 +181,7 @@ class Pipeline:
         return None if record is None else Deployment(self.client, record.id)
 
     def deploy(self, pipeline_name: str | None = None, deployment_config: Any = None,
-               wait_for_status: Any = profiles.UNSET) -> Pipeline:
+               wait_for_status: Any = profiles.unset(True)) -> Pipeline:
         """Store the steps as a new version, deploy it and wait until ``Running`` (virtual time)."""
         from emulator.wallaroo.sdk.deployment import Deployment
         from emulator.wallaroo.sdk.object import DeploymentError
@@ -182,6 +197,7 @@ class Pipeline:
             steps = [[m.id()] for m in self._builder]
         else:
             steps = [list(s) for s in record.versions[-1].steps]
+            self._fill_builder(steps)
         if not steps:
             raise DeploymentError(f"Pipeline {record.name} has no steps: add a model step before deploying")
         version = backend.create_pipeline_version(self._id, steps)
@@ -199,6 +215,12 @@ class Pipeline:
             return self
         Deployment(self.client, dep.id).wait_for_running()
         return self
+
+    def _fill_builder(self, steps: list[list[int]]) -> None:
+        """Deploying with an untouched builder fills it with the steps deployed, as the SDK does."""
+        from emulator.wallaroo.sdk.model import facade_for
+
+        self._builder = [facade_for(self.client, version_id) for step in steps for version_id in step]
 
     def undeploy(self) -> Pipeline:
         from emulator.wallaroo.sdk.deployment import Deployment
@@ -296,13 +318,10 @@ class Pipeline:
         return result.frame(wanted, excluded, separator)
 
     # -- rendering ------------------------------------------------------------------------
-    def _definition_str(self) -> str:
-        return str(definition_steps(self.client._backend, self._record.versions[-1].steps))
-
     def __repr__(self) -> str:
         record = self._record
         return str({"name": record.name, "create_time": _with_tzutc(record.created_at),
-                    "definition": self._definition_str()})
+                    "definition": self.definition()})
 
     def _repr_html_(self) -> str:
         record = self._record
