@@ -74,7 +74,7 @@ def measure_real_sdk(results: Results, mode: Mode) -> None:
     infer = Row("wire.sdk.infer.1k", "#9", "real SDK `infer` of 1,000 rows (DataFrame → pandas-records JSON)",
                 "≤ 3 × raw + 5 ms", baseline_name="onnxruntime session.run")
     arrow = Row("wire.sdk.infer.1k.arrow", "#9", "real SDK `infer` of 1,000 rows (pa.Table → Arrow IPC)",
-                "— (≤ 3 × raw + 5 ms if held to #9)", baseline_name="onnxruntime session.run")
+                "≤ 3 × raw + 5 ms", baseline_name="onnxruntime session.run")
     client_side = Row("wire.sdk.infer.1k.client", "#9",
                       "… of which the SDK's own work outside the wire (`to_json`, `json.loads`, `from_records`)",
                       "— (reported)", baseline_name="")
@@ -101,9 +101,12 @@ def measure_real_sdk(results: Results, mode: Mode) -> None:
         infer.measured, infer.baseline = Summary(data["infer"]), raw
         infer.passed = infer.measured.median <= 3 * raw.median + 0.005
         arrow.measured, arrow.baseline = Summary(data["arrow"]), raw
+        arrow.passed = arrow.measured.median <= 3 * raw.median + 0.005
         client_side.measured = Summary(data["client"])
         infer.note = (f"SDK {data['version']}; allowed {1e3 * (3 * raw.median + 0.005):.2f} ms; the SDK's own "
-                      f"client-side JSON work alone takes {1e3 * client_side.measured.median:.1f} ms (next rows)")
+                      f"client-side JSON work (`to_json`, `json.loads` of the reply, `from_records`) alone takes "
+                      f"{1e3 * client_side.measured.median:.1f} ms, so the JSON path cannot hold the target "
+                      "whatever the wire does; the Arrow path holds it (next row)")
         if data.get("flow"):
             flow.measured, flow.baseline = Summary(data["flow"]), Summary(data["flow_facade"])
             flow.note = "in-process, one fresh emulator per run; needs /v1/graphql"
