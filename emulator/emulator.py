@@ -39,6 +39,8 @@ GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 WALLAROO_PATHS = r"/v1/|/auth/(?:realms|admin)/"
 
 SDK_PROFILES = ("2023.2", "2026.1")
+#: ``Emulator(sdk=INSTALLED)``: the installed real ``wallaroo`` package instead of the facade.
+INSTALLED = "installed"
 
 _active_lock = threading.Lock()
 _active: Emulator | None = None
@@ -89,7 +91,9 @@ class Emulator:
 
     :param start: instant the virtual clock starts at (default :data:`emulator.clock.DEFAULT_START`).
     :param seed: seed of the id generator; same seed and calls give the same ids.
-    :param sdk: SDK profile of the ``wallaroo`` module: ``"2023.2"`` or ``"2026.1"``.
+    :param sdk: SDK profile of the ``wallaroo`` module: ``"2023.2"`` or ``"2026.1"`` (the light
+        facade), or ``"installed"``: the real ``wallaroo`` package installed beside the project,
+        unchanged, served over HTTP by the emulated platform (its version picks the profile).
     :param database: path of a DuckDB file to keep BigQuery tables in (default: in memory).
     :param project: default Google Cloud project of clients the emulator builds.
     :param allow_hosts: hosts code under the emulator may reach on the real network (patterns of
@@ -116,6 +120,15 @@ class Emulator:
         static_urls: Mapping[str, str | os.PathLike[str]] | None = None,
     ) -> None:
         profile = normalise_profile(sdk)
+        #: ``"facade"`` (``import wallaroo`` is the emulator's facade) or ``"installed"`` (the real SDK).
+        self.sdk_source = "facade"
+        #: Version of the installed SDK when ``sdk="installed"``.
+        self.sdk_version: str | None = None
+        if profile == INSTALLED:
+            from emulator.wallaroo.installed import installed_profile
+
+            self.sdk_version, profile = installed_profile()
+            self.sdk_source = INSTALLED
         self.sdk = profile
         self.seed = seed
         self.project = project
@@ -246,6 +259,10 @@ class Emulator:
             _active = self
             self._depth = 1
         try:
+            if self.sdk_source == INSTALLED:
+                from emulator.wallaroo.installed import preload
+
+                preload()  # imported before time is patched (pydantic subclasses datetime.date)
             clock_module.activate(self.clock)
             self._restores.append(lambda: clock_module.deactivate(self.clock))
             env_host = os.environ.get("BIGQUERY_EMULATOR_HOST")
@@ -369,14 +386,17 @@ class Emulator:
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
-        return f"<Emulator {state} sdk={self.sdk} now={self.clock.now().isoformat()}>"
+        sdk = f"installed {self.sdk_version}" if self.sdk_source == INSTALLED else self.sdk
+        return f"<Emulator {state} sdk={sdk} now={self.clock.now().isoformat()}>"
 
 
 def normalise_profile(sdk: str) -> str:
     """Map an SDK version string to a profile: ``2023.2[.x]`` or the newest (``2025.2``/``2026.1``)."""
     text = str(sdk).strip()
+    if text == INSTALLED:
+        return INSTALLED
     if text.startswith("2023.2"):
         return "2023.2"
     if text.startswith(("2025.2", "2026.1", "newest", "latest")):
         return "2026.1"
-    raise EmulatorError(f"unknown SDK profile {sdk!r}; choose one of {', '.join(SDK_PROFILES)}")
+    raise EmulatorError(f"unknown SDK profile {sdk!r}; choose one of {', '.join(SDK_PROFILES)} or {INSTALLED!r}")

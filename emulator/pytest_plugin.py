@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from emulator.emulator import Emulator
 
 _MARKERS = (
-    "wallaroo_sdk(profile): SDK profile of the `emulator` fixture: 2023.2 or 2026.1",
+    "wallaroo_sdk(profile): SDK of the `emulator` fixture: 2023.2, 2026.1 or installed",
     "emulator_start(instant): ISO instant the `emulator` fixture's clock starts at",
     "emulator_seed(seed, workdir=None): seed file path or dict the `emulator` fixture is built from and "
     "seeded with (files go to `emulator_workdir` unless workdir is given)",
@@ -55,7 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--wallaroo-sdk",
         dest="wallaroo_sdk",
         default=None,
-        help="SDK profile of the `emulator` fixture (2023.2 or 2026.1; default 2023.2)",
+        help="SDK of the `emulator` fixture: the facade profiles 2023.2 or 2026.1 (default 2023.2), or "
+             "installed (the real wallaroo package, served over the emulated wire)",
     )
     group.addoption(
         "--emulator-start",

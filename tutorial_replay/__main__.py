@@ -90,7 +90,8 @@ def _budget(text: str) -> float:
 def _shared_options(parser: argparse.ArgumentParser, default: Any) -> None:
     parser.add_argument("--sdk", type=_profile, default=default, metavar="PROFILE",
                         help="SDK profile of `import wallaroo`: 2023.2 or 2026.1 (2025.2, newest and latest "
-                             "mean 2026.1); default: the seed's, else 2023.2")
+                             "mean 2026.1), or installed (the real wallaroo package over the emulated wire); "
+                             "default: the seed's, else 2023.2")
     parser.add_argument("--start", type=_instant, default=default, metavar="ISO",
                         help="ISO 8601 instant the virtual clock starts at; default: the seed's, else "
                              "2023-05-10T21:00:00Z")

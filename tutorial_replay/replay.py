@@ -257,7 +257,8 @@ def _run_tutorial(emu: Any, t: Transcript) -> None:
     t.code("time.sleep(60); task.last_runs()")
     runs = task.last_runs()
     t.out(runs)
-    t.check(len(runs) == 1 and runs[0].status == "success", "the run-once task ran once and succeeded")
+    # a run's status through the SDKs' public API (the real TaskRun has no status accessor)
+    t.check(len(runs) == 1 and len(task.last_runs(status="success")) == 1, "the run-once task ran once and succeeded")
     logs = runs[0].logs()
     t.code("task.last_runs()[0].logs()")
     t.out("\n".join(logs))
@@ -278,7 +279,7 @@ def _run_tutorial(emu: Any, t: Transcript) -> None:
     t.out(runs)
     t.check(len(runs) == len(fired),
             f"{len(fired)} scheduled runs fired in the window ({', '.join(i.strftime('%H:%M') for i in fired)})")
-    t.check(all(r.status == "success" for r in runs), "every scheduled run succeeded")
+    t.check(len(scheduled.last_runs(status="success")) == len(runs), "every scheduled run succeeded")
     count = _count(output_client, out_details)
     t.check(count == 2000 + 1000 * len(fired), f"the output table holds {count} rows after the scheduled runs")
     t.out(output_client.query(latest_sql).to_dataframe())
@@ -295,7 +296,11 @@ def _run_tutorial(emu: Any, t: Transcript) -> None:
     t.code("pipeline.undeploy()")
     pipeline.undeploy()
     t.out(pipeline)
-    t.check(pipeline.status()["status"] != "Running", "the pipeline is undeployed")
+    try:
+        final_status = pipeline.status()["status"]
+    except EntityNotFoundError:  # the real SDK: status/get_deployment answers 404 once the engines are gone
+        final_status = "deployment not found"
+    t.check(final_status != "Running", "the pipeline is undeployed")
     t.out(f"virtual time at the end: {emu.clock.now().isoformat()}")
 
 
