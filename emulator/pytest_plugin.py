@@ -74,7 +74,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
     if _state["unsubscribe"] is None:
         _state["unsubscribe"] = on_start(_note_emulator)
-        _state["lazy"] = lazy.install()
+        _state["lazy"] = lazy.install(config.getoption("wallaroo_sdk", None))
         config.stash[_OWNS] = True
 
 

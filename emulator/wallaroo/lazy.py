@@ -8,13 +8,14 @@ active yet) would fail. The pytest plugin therefore installs, for the test sessi
 
 * while an emulator is active, in what that emulator serves as ``wallaroo`` (the facade of its
   SDK profile, so ``wallaroo.Client`` inside a test is the active emulator's client);
-* otherwise, or when the active emulator does not map ``wallaroo`` (an emulator that uses the
-  real SDK), in the real ``wallaroo`` package when one is installed: the lazy module never
-  shadows an installed SDK;
-* with neither, exception and enum classes resolve to the facade's (the same classes the facade
-  raises and takes under every profile), so ``from wallaroo.object import EntityNotFoundError``
-  at a module's top works; anything else raises :class:`~emulator.EmulatorError` naming the
-  fixture to request.
+* when the active emulator does not map ``wallaroo`` (``sdk="installed"``), in the real
+  ``wallaroo`` package;
+* with no emulator active, by the session's SDK (``--wallaroo-sdk``): ``installed`` resolves in the
+  real package; a facade profile resolves exception and enum classes to the facade's (the same
+  classes the facade raises and takes under every profile), so ``from wallaroo.object import
+  EntityNotFoundError`` at a module's top matches what the tests' emulators raise — even when a
+  real SDK happens to be installed too — and anything else raises :class:`~emulator.EmulatorError`
+  naming the fixture to request.
 """
 
 from __future__ import annotations
@@ -135,23 +136,31 @@ def _inert(module: str, name: str | None) -> types.ModuleType | None:
     return None
 
 
+#: The session's SDK choice (the pytest plugin's ``--wallaroo-sdk``): decides what names resolve
+#: to while no emulator is active.
+_session_sdk: str | None = None
+
+
 def _target(module: str, name: str | None) -> types.ModuleType:
     emu = active_emulator()
     if emu is not None:
         served = sys.modules.get(module)
         if served is not None and not _is_lazy(served):
             return served
-    real = _real(module)
-    if real is not None:
-        return real
-    if emu is None:
-        inert = _inert(module, name)
-        if inert is not None:
-            return inert
-        raise EmulatorError(_not_active_message(module, name))
-    raise EmulatorError(
-        f"{module}: the active emulator does not serve `wallaroo` and no wallaroo SDK is installed"
-    )
+        real = _real(module)
+        if real is not None:
+            return real
+        raise EmulatorError(
+            f"{module}: the active emulator does not serve `wallaroo` and no wallaroo SDK is installed"
+        )
+    if _session_sdk == "installed":
+        real = _real(module)
+        if real is not None:
+            return real
+    inert = _inert(module, name)
+    if inert is not None:
+        return inert
+    raise EmulatorError(_not_active_message(module, name))
 
 
 def _facade_submodules() -> set[str]:
@@ -191,8 +200,13 @@ class LazySubmoduleFinder:
 _finder = LazySubmoduleFinder()
 
 
-def install() -> bool:
-    """Put a lazy ``wallaroo`` in ``sys.modules`` unless ``wallaroo`` is already imported; True if it did."""
+def install(sdk: str | None = None) -> bool:
+    """Put a lazy ``wallaroo`` in ``sys.modules`` unless ``wallaroo`` is already imported; True if it did.
+
+    ``sdk`` is the session's SDK choice (``"installed"`` or a facade profile; default the facade).
+    """
+    global _session_sdk
+    _session_sdk = sdk
     if "wallaroo" in sys.modules:
         return False
     module = LazyWallaroo("wallaroo")

@@ -62,7 +62,10 @@ def test_pandas_gbq_nags_are_silenced_only_while_active():
                 warnings.simplefilter("always")  # in front of the emulator's filters: the client does nag
                 client.query("SELECT 1 AS x").to_dataframe()
         assert warnings.filters == before
-    assert [str(w.message) for w in caught] == ["unrelated"]
+    messages = [str(w.message) for w in caught]
+    # other libraries may warn too (pandas 2.2 beside the real SDK does); the client's nags never reach us
+    assert "unrelated" in messages
+    assert not [m for m in messages if "pandas-gbq" in m or "pandas_gbq" in m or "google-cloud-bigquery" in m]
     assert any("Retrieving DataFrames via google-cloud-bigquery" in str(w.message) for w in unfiltered)
 
 
