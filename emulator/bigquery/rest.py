@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import LOCATION, BigQueryBackend, DatasetMeta, Job, TableMeta
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
@@ -310,8 +311,11 @@ class _Api:
     def _job_resource(self, job: Job) -> dict[str, Any]:
         configuration = json.loads(json.dumps(job.configuration))
         configuration["jobType"] = job.job_type
-        # Query jobs carry no anonymous destinationTable: the client then reads results over REST
-        # even when the BigQuery Storage package is installed (gRPC cannot be served in-process).
+        # The anonymous result table, where the client reads results with the Storage Read API
+        # (only for in-process clients, which reach that API: see emulator.bigquery.anonymous).
+        destination = advertised_destination(self.b, job)
+        if destination is not None:
+            configuration["query"]["destinationTable"] = destination
         created = str(job.created_ms)
         statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
         if job.job_type == "QUERY":
