@@ -533,3 +533,13 @@ def test_grpc_server_serves_the_same_api():
 def test_grpc_server_binds_loopback_only(emu):
     with pytest.raises(ValueError, match="loopback"):
         storage_api.serve_grpc(emu.bigquery, host="0.0.0.0")
+
+
+def test_datetimes_before_year_1000_read_the_same_on_both_paths(client, emu):
+    """Found by the REST/Storage property: the REST encoder wrote year 641 as '641-…' (strftime)."""
+    emu.bigquery.create_dataset(PROJECT, "ds")
+    emu.bigquery.create_table(PROJECT, "ds", "old", [{"name": "dt", "type": "DATETIME"}, {"name": "t", "type": "TIME"}])
+    emu.bigquery.insert_rows(PROJECT, "ds", "old", [{"dt": "0641-01-01T00:00:00", "t": "00:00:01"}])
+    rest = client.list_rows(f"{PROJECT}.ds.old").to_dataframe(create_bqstorage_client=False)
+    assert rest["dt"][0] == dt.datetime(641, 1, 1) and rest["t"][0] == dt.time(0, 0, 1)
+    pandas.testing.assert_frame_equal(client.list_rows(f"{PROJECT}.ds.old").to_dataframe(), rest)
