@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.machinery
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -61,6 +62,8 @@ def _transport_classes(service: Any) -> tuple[type, type]:
     from google.cloud.bigquery_storage_v1.types import storage as storage_types
     from google.cloud.bigquery_storage_v1.types import stream as stream_types
 
+    _BASE_TAKES_AUDIENCE = "api_audience" in inspect.signature(BigQueryReadTransport.__init__).parameters
+
     class InProcessReadTransport(BigQueryReadTransport):
         """``BigQueryReadTransport`` answering from the emulator's backend, in-process."""
 
@@ -68,9 +71,10 @@ def _transport_classes(service: Any) -> tuple[type, type]:
                      credentials_file: str | None = None, scopes: Any = None, quota_project_id: str | None = None,
                      client_info: Any = DEFAULT_CLIENT_INFO, always_use_jwt_access: bool | None = False,
                      api_audience: str | None = None, **_grpc_only: Any) -> None:
+            options = {"api_audience": api_audience} if _BASE_TAKES_AUDIENCE else {}  # not in old releases
             super().__init__(host=host, credentials=credentials, credentials_file=credentials_file, scopes=scopes,
                              quota_project_id=quota_project_id, client_info=client_info,
-                             always_use_jwt_access=always_use_jwt_access, api_audience=api_audience)
+                             always_use_jwt_access=always_use_jwt_access, **options)
             self._service = service
             self._closed = False
             self._prep_wrapped_messages(client_info)

@@ -124,14 +124,16 @@ class ReadService:
         if data_format not in (AVRO, ARROW):
             raise _request_failed(f"data format {stream_types.DataFormat(data_format).name} is not supported "
                                   "by wallaroo-emulator; use ARROW or AVRO")
-        if request.max_stream_count < 0:
+        max_streams = request.max_stream_count
+        preferred_min = getattr(request, "preferred_min_stream_count", 0)  # newer clients only
+        if max_streams < 0:
             raise _request_failed("max_stream_count must be non-negative")
-        if request.preferred_min_stream_count < 0:
+        if preferred_min < 0:
             raise _request_failed("preferred_min_stream_count must be non-negative")
-        if request.max_stream_count and request.preferred_min_stream_count > request.max_stream_count:
+        if max_streams and preferred_min > max_streams:
             raise _request_failed("max_stream_count must be greater than or equal to preferred_min_stream_count")
         options = requested.read_options
-        if options.HasField("sample_percentage"):
+        if "sample_percentage" in options.DESCRIPTOR.fields_by_name and options.HasField("sample_percentage"):
             raise _request_failed("sample_percentage is not supported by wallaroo-emulator")
 
         data, fields, source, label = self._snapshot(project, dataset, table, requested, options)
@@ -156,7 +158,7 @@ class ReadService:
             session.schema_bytes = formats.serialize_schema(schema)
         else:
             session.avro_json, session.avro_parsed = avro_json, avro_parsed
-        count = _stream_count(data.num_rows, request.max_stream_count, request.preferred_min_stream_count)
+        count = _stream_count(data.num_rows, max_streams, preferred_min)
         bounds = [data.num_rows * i // count for i in range(count + 1)] if count else []
         for start, stop in zip(bounds, bounds[1:]):
             self._add_stream(session, start, stop)
@@ -263,14 +265,18 @@ class ReadService:
 
     def _keep(self, session: _Session, now: datetime) -> None:
         with self._lock:
-            for name in [n for n, s in self._sessions.items() if s.expire <= now]:
-                self._release(self._sessions.pop(name))
+            while self._sessions:  # every session lives as long: the oldest expire first
+                oldest = next(iter(self._sessions.values()))
+                if oldest.expire > now:
+                    break
+                self._release(self._sessions.pop(oldest.name))
             self._sessions[session.name] = session
             self._held += session.owned_bytes
-            for old in list(self._sessions.values()):
-                if self._held <= HELD_BYTES or old is session:
-                    break
-                self._release(old)
+            if self._held > HELD_BYTES:
+                for old in self._sessions.values():
+                    if self._held <= HELD_BYTES or old is session:
+                        break
+                    self._release(old)
 
     def _release(self, session: _Session) -> None:
         if not session.released:
