@@ -3,7 +3,9 @@
 ``projects/{project}`` (the billing project that owns a session),
 ``projects/{project}/datasets/{dataset}/tables/{table}``,
 ``projects/{project}/locations/{location}/sessions/{session}`` and
-``…/sessions/{session}/streams/{stream}``. Malformed names are ``INVALID_ARGUMENT``.
+``…/sessions/{session}/streams/{stream}``, and a query job's default stream
+``projects/{project}/locations/{location}/jobs/{job}/streams/_default`` (what ``ARROW``-format
+query results are read from). Malformed names are ``INVALID_ARGUMENT``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ LOCATION = "us"
 _PARENT = re.compile(r"projects/([^/]+)")
 _TABLE = re.compile(r"projects/([^/]+)/datasets/([^/]+)/tables/([^/]+)")
 _STREAM = re.compile(r"(projects/[^/]+/locations/[^/]+/sessions/[^/]+)/streams/([^/]+)")
+_JOB_STREAM = re.compile(r"projects/([^/]+)/locations/([^/]+)/jobs/([^/]+)/streams/_default")
 
 
 def parse_parent(parent: str) -> str:
@@ -48,3 +51,9 @@ def parse_stream(name: str) -> tuple[str, str]:
             f"there was an error operating on '{name}': invalid read stream name: expected "
             "projects/{project}/locations/{location}/sessions/{session}/streams/{stream}")
     return match.group(1), match.group(2)
+
+
+def parse_job_stream(name: str) -> tuple[str, str] | None:
+    """(project, job id) of a job's default stream name, or ``None`` for any other name."""
+    match = _JOB_STREAM.fullmatch(name or "")
+    return (match.group(1), match.group(3)) if match else None

@@ -293,6 +293,10 @@ class ReadService:
         A generator: like a gRPC stream, errors surface when iteration starts.
         """
         name, offset = request.read_stream, request.offset
+        job_stream = names.parse_job_stream(name)
+        if job_stream is not None:
+            yield from self._read_job_stream(name, *job_stream, offset)
+            return
         session, stream = self._lookup(name)
         self._check_readable(session, name)
         if offset < 0 or offset > stream.rows:
@@ -324,6 +328,41 @@ class ReadService:
             response.stats.progress.at_response_start = position / stream.rows
             position += rows
             response.stats.progress.at_response_end = position / stream.rows
+            yield response
+
+    def _read_job_stream(self, name: str, project: str, job_id: str, offset: int) -> Iterator[Any]:
+        """A query job's default stream: its results from row ``offset``, for ARROW-format results."""
+        try:
+            job = self.backend.get_job(project, job_id)
+        except BigQueryError as exc:
+            raise api_exceptions.NotFound(f"there was an error operating on '{name}': {exc.message}") from None
+        if job.error is not None:
+            raise api_exceptions.from_http_status(job.error.status, job.error.message)
+        config = job.configuration.get("query") or {}
+        if config.get("destinationTable"):
+            raise api_exceptions.InvalidArgument(f"there was an error operating on '{name}': This API does not "
+                                                 "support explicitly-specified destination tables")
+        outcome = job.outcome
+        if outcome is None or outcome.rows is None:
+            return
+        schema = formats.arrow_schema(list(outcome.schema or []))
+        data = formats.conform(outcome.rows, schema)
+        if offset < 0 or offset > data.num_rows:
+            raise api_exceptions.OutOfRange(f"there was an error operating on '{name}': offset {offset} is out of "
+                                            f"range for a stream of {data.num_rows} rows")
+        rows_per_batch = max(1, RESPONSE_BYTES * max(data.num_rows, 1) // max(data.nbytes, 1))
+        schema_bytes = formats.serialize_schema(schema)
+        position = offset
+        for batch in formats.batches(data, offset, data.num_rows, rows_per_batch):
+            response = ReadRowsResponsePb()
+            if position == offset:
+                response.arrow_schema.serialized_schema = schema_bytes
+            response.arrow_record_batch.serialized_record_batch = formats.serialize_batch(batch)
+            response.arrow_record_batch.row_count = batch.num_rows
+            response.row_count = batch.num_rows
+            response.stats.progress.at_response_start = position / data.num_rows
+            position += batch.num_rows
+            response.stats.progress.at_response_end = position / data.num_rows
             yield response
 
     def _lookup(self, name: str) -> tuple[_Session, _Stream]:
