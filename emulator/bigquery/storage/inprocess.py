@@ -29,6 +29,7 @@ self-signed JWTs): like the REST stand-in, the in-process transport never refres
 
 from __future__ import annotations
 
+import functools
 import importlib.abc
 import importlib.machinery
 import inspect
@@ -50,8 +51,13 @@ def is_google_endpoint(host: str) -> bool:
         or name == "bigquerystorage.mtls.googleapis.com" or name.endswith(".bigquerystorage.googleapis.com")
 
 
-def _transport_classes(service: Any) -> tuple[type, type]:
-    """(the in-process transport class, the registry selector class) for ``service``."""
+#: The service the selector binds new transports to while an emulator is active.
+_active_service: Any = None
+
+
+@functools.cache
+def _transport_classes() -> tuple[type, type]:
+    """(the in-process transport class, the registry selector class), built once per process."""
     from google.cloud.bigquery_storage_v1.services.big_query_read.transports.base import (
         DEFAULT_CLIENT_INFO,
         BigQueryReadTransport,
@@ -67,7 +73,7 @@ def _transport_classes(service: Any) -> tuple[type, type]:
     class InProcessReadTransport(BigQueryReadTransport):
         """``BigQueryReadTransport`` answering from the emulator's backend, in-process."""
 
-        def __init__(self, *, host: str = BigQueryReadTransport.DEFAULT_HOST, credentials: Any = None,
+        def __init__(self, service: Any, *, host: str = BigQueryReadTransport.DEFAULT_HOST, credentials: Any = None,
                      credentials_file: str | None = None, scopes: Any = None, quota_project_id: str | None = None,
                      client_info: Any = DEFAULT_CLIENT_INFO, always_use_jwt_access: bool | None = False,
                      api_audience: str | None = None, **_grpc_only: Any) -> None:
@@ -124,9 +130,10 @@ def _transport_classes(service: Any) -> tuple[type, type]:
             import grpc
 
             host = kwargs.get("host", BigQueryReadGrpcTransport.DEFAULT_HOST)
-            if is_google_endpoint(host) and not isinstance(kwargs.get("channel"), grpc.Channel) \
+            service = _active_service
+            if service is not None and is_google_endpoint(host) and not isinstance(kwargs.get("channel"), grpc.Channel) \
                     and not kwargs.get("api_mtls_endpoint"):
-                return InProcessReadTransport(**kwargs)
+                return InProcessReadTransport(service, **kwargs)
             return BigQueryReadGrpcTransport(*args, **kwargs)
 
     return InProcessReadTransport, EmulatedTransportSelector
@@ -165,13 +172,21 @@ class _Installation:
             return
         self.patched.add(name)
         if name == WATCHED:
+            global _active_service
             registry = module.BigQueryReadClientMeta._transport_registry
             original = registry.get("grpc")
             if original is None:
                 return
-            _, selector = _transport_classes(self.service)
+            _, selector = _transport_classes()
             registry["grpc"] = selector
-            self.undo.append(lambda: registry.__setitem__("grpc", original))
+            previous, _active_service = _active_service, self.service
+
+            def undo() -> None:
+                global _active_service
+                registry["grpc"] = original
+                _active_service = previous
+
+            self.undo.append(undo)
         elif name == PANDAS_HELPERS:
             interval = getattr(module, "_PROGRESS_INTERVAL", None)
             if isinstance(interval, int | float) and interval > PROGRESS_INTERVAL:
