@@ -41,7 +41,7 @@ WATCHED = "google.cloud.bigquery_storage_v1.services.big_query_read.client"
 PANDAS_HELPERS = "google.cloud.bigquery._pandas_helpers"
 _PATCHED_MODULES = (WATCHED, PANDAS_HELPERS)
 #: How often google-cloud-bigquery's download loop polls its worker threads while active (s).
-PROGRESS_INTERVAL = 0.0005
+PROGRESS_INTERVAL = 0.0002
 
 
 def is_google_endpoint(host: str) -> bool:
