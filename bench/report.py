@@ -12,7 +12,7 @@ from typing import Any
 from bench.measure import Curve, Results, Row, Summary
 
 LIBRARIES = ("duckdb", "onnxruntime", "numpy", "pandas", "pyarrow", "google-cloud-bigquery", "sqlglot",
-             "freezegun", "responses", "matplotlib")
+             "time-machine", "freezegun", "responses", "matplotlib")
 
 
 def code_version() -> str:
@@ -77,7 +77,11 @@ def fmt(value: float | None, unit: str = "s") -> str:
         return f"{value:.2f} s"
     if value >= 0.001:
         return f"{value * 1e3:.2f} ms"
-    return f"{value * 1e6:.0f} µs"
+    if value >= 1e-5:
+        return f"{value * 1e6:.0f} µs"
+    if value >= 1e-6:
+        return f"{value * 1e6:.1f} µs"
+    return f"{value * 1e9:.0f} ns"
 
 
 def _spread(summary: Summary | None, unit: str) -> str:

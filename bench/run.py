@@ -20,21 +20,25 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench.config import FULL, QUICK, Mode  # noqa: E402
 from bench.measure import REPO, Results  # noqa: E402
 
-GROUPS = ("bigquery", "curves", "inference", "orchestration", "replay", "memory")
+GROUPS = ("bigquery", "curves", "inference", "orchestration", "wire", "replay", "memory", "time")
 
 
 def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
     from bench import cases_bigquery as bq
     from bench import cases_process as proc
+    from bench import cases_time as tm
     from bench import cases_wallaroo as wal
+    from bench import cases_wire as wire
 
     return {
         "bigquery": [bq.measure_fresh_emulator, bq.measure_first_query, bq.measure_queries],
         "curves": [bq.measure_curves],
         "inference": [wal.measure_inference],
         "orchestration": [wal.measure_run_once, wal.measure_schedules],
+        "wire": [wire.measure_request, wire.measure_real_sdk],
         "replay": [proc.measure_replay],
         "memory": [proc.measure_memory],
+        "time": [tm.measure_time_patches],
     }
 
 
@@ -52,7 +56,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="also run the BigQuery operations against bqemulator (full mode only; needs PyPI)")
     parser.add_argument("--anchor-venv", type=Path, default=None,
                         help="virtual environment for the anchor (default: ~/.cache/wallaroo-emulator-bench/bqemulator)")
+    parser.add_argument("--sdk-python", type=Path, default=None,
+                        help="interpreter with the real wallaroo SDK for the wire.sdk figures (default: this one if "
+                             "it has wallaroo, else $WALLAROO_SDK_PYTHON, else .venv-sdk/bin/python)")
     args = parser.parse_args(argv)
+    if args.sdk_python is not None:
+        from bench import cases_wire
+
+        cases_wire.SDK_PYTHON["path"] = str(args.sdk_python)
     if args.anchor and args.quick:
         parser.error("--anchor is not run in quick mode")
 

@@ -1,15 +1,17 @@
 """The :class:`Emulator`: owns the clock, the ids, the transport and one backend per service.
 
-Entering it (``with Emulator():``, ``@Emulator()`` on a function, or the pytest fixture) makes
-its clock the time every reader sees, installs the HTTP interception and maps ``wallaroo``
-(and its submodules) in ``sys.modules``; leaving restores everything as it was. Only one
-emulator can be active at a time in a process: entering a second one raises
-:class:`EmulatorError`.
+Entering it (``with Emulator():``, ``@Emulator()`` on a function or class, the pytest fixture,
+or ``%load_ext emulator`` in IPython) makes its clock the time every reader sees, installs the
+HTTP interception, maps ``wallaroo`` (and its submodules) in ``sys.modules`` and sets up
+application-default credentials; leaving restores everything as it was. Only one emulator can
+be active at a time in a process: entering a second one raises :class:`EmulatorError`.
+:func:`current` returns the active one (from inside a decorated function, for instance).
 """
 
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -37,9 +39,12 @@ GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 WALLAROO_PATHS = r"/v1/|/auth/(?:realms|admin)/"
 
 SDK_PROFILES = ("2023.2", "2026.1")
+#: ``Emulator(sdk=INSTALLED)``: the installed real ``wallaroo`` package instead of the facade.
+INSTALLED = "installed"
 
 _active_lock = threading.Lock()
 _active: Emulator | None = None
+_start_observers: list[Callable[[Emulator], None]] = []
 
 
 class EmulatorError(RuntimeError):
@@ -51,18 +56,57 @@ def active_emulator() -> Emulator | None:
     return _active
 
 
+def current() -> Emulator:
+    """The emulator active in this process; :class:`EmulatorError` when none is.
+
+    This is how a function decorated with ``@Emulator(...)`` reaches the fresh emulator of its
+    call (``emulator.current().clock.advance(60)``), and how any helper code finds the one the
+    caller entered.
+    """
+    emu = _active
+    if emu is None:
+        raise EmulatorError(
+            "no emulator is active: enter one first (`with Emulator():`, `@Emulator()` on the function, "
+            "the pytest fixture `emulator`, or `%load_ext emulator` in IPython)"
+        )
+    return emu
+
+
+def on_start(callback: Callable[[Emulator], None]) -> Callable[[], None]:
+    """Call ``callback(emu)`` whenever an emulator becomes active; returns a function that unsubscribes.
+
+    Used by the pytest plugin to know which emulators a test used (for its failure reports).
+    """
+    _start_observers.append(callback)
+
+    def unsubscribe() -> None:
+        if callback in _start_observers:
+            _start_observers.remove(callback)
+
+    return unsubscribe
+
+
 class Emulator:
     """One emulated Wallaroo platform and BigQuery service, offline and in-process.
 
     :param start: instant the virtual clock starts at (default :data:`emulator.clock.DEFAULT_START`).
     :param seed: seed of the id generator; same seed and calls give the same ids.
-    :param sdk: SDK profile of the ``wallaroo`` module: ``"2023.2"`` or ``"2026.1"``.
+    :param sdk: SDK profile of the ``wallaroo`` module: ``"2023.2"`` or ``"2026.1"`` (the light
+        facade), or ``"installed"``: the real ``wallaroo`` package installed beside the project,
+        unchanged, served over HTTP by the emulated platform (its version picks the profile).
     :param database: path of a DuckDB file to keep BigQuery tables in (default: in memory).
     :param project: default Google Cloud project of clients the emulator builds.
     :param allow_hosts: hosts code under the emulator may reach on the real network (patterns of
         :class:`emulator.network.HostPattern`); every other host it does not serve is refused.
     :param static_urls: URLs (or URL prefixes) served offline from local files (or folders).
     """
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> Emulator:
+        # The constructor's arguments are kept so that :meth:`fresh` (and the decorator, which
+        # gives each call a fresh emulator) can build another one just like this one.
+        self = super().__new__(cls)
+        self._arguments = (args, dict(kwargs))
+        return self
 
     def __init__(
         self,
@@ -76,6 +120,15 @@ class Emulator:
         static_urls: Mapping[str, str | os.PathLike[str]] | None = None,
     ) -> None:
         profile = normalise_profile(sdk)
+        #: ``"facade"`` (``import wallaroo`` is the emulator's facade) or ``"installed"`` (the real SDK).
+        self.sdk_source = "facade"
+        #: Version of the installed SDK when ``sdk="installed"``.
+        self.sdk_version: str | None = None
+        if profile == INSTALLED:
+            from emulator.wallaroo.installed import installed_profile
+
+            self.sdk_version, profile = installed_profile()
+            self.sdk_source = INSTALLED
         self.sdk = profile
         self.seed = seed
         self.project = project
@@ -88,6 +141,9 @@ class Emulator:
         self._interceptions = interceptions(self.router)
         self._restores: list[Callable[[], None]] = []
         self._depth = 0
+        from emulator.bigquery.auth import ApplicationDefaultCredentials
+
+        self._adc = ApplicationDefaultCredentials(lambda: self.project)
         self._saved_env: dict[str, str | None] = {}
 
         from emulator.bigquery.backend import BigQueryBackend
@@ -118,15 +174,73 @@ class Emulator:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def __call__(self, func: F) -> F:
-        """Use the emulator as a decorator: active for the duration of each call."""
+    # -- the decorator -----------------------------------------------------------------------
+    def fresh(self) -> Emulator:
+        """A new, inactive emulator built with the same constructor arguments as this one."""
+        args, kwargs = self._arguments
+        return type(self)(*args, **kwargs)
+
+    def __call__(self, target: F) -> F:
+        """Decorate a function (each call runs in a fresh emulator) or a class (each test does).
+
+        As with moto's decorators, every call gets its own emulator built with this one's
+        constructor arguments, entered for the call and closed after it, so calls never share
+        state; the decorated function reaches it with :func:`current`. This instance is only the
+        template. Coroutine functions are awaited inside their emulator. On a class, every
+        ``test*`` method is decorated; on a ``unittest.TestCase`` the emulator spans ``setUp``,
+        the test and ``tearDown`` instead.
+        """
+        if isinstance(target, type):
+            return self._decorate_class(target)  # type: ignore[return-value]
+        if not callable(target):
+            raise TypeError(f"@Emulator() decorates functions and classes, not {type(target).__name__}")
+        return self._decorate_function(target)
+
+    def _decorate_function(self, func: F) -> F:
+        if inspect.iscoroutinefunction(func):
+
+            @functools.wraps(func)
+            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+                emu = self.fresh()
+                try:
+                    with emu:
+                        return await func(*args, **kwargs)
+                finally:
+                    emu.close()
+
+            return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with self:
-                return func(*args, **kwargs)
+            emu = self.fresh()
+            try:
+                with emu:
+                    return func(*args, **kwargs)
+            finally:
+                emu.close()
 
         return wrapper  # type: ignore[return-value]
+
+    def _decorate_class(self, cls: type) -> type:
+        import unittest
+
+        if issubclass(cls, unittest.TestCase):
+            original_setup = cls.setUp
+            template = self
+
+            @functools.wraps(original_setup)
+            def setUp(test: unittest.TestCase) -> None:  # noqa: N802 - unittest's name
+                emu = template.fresh()
+                emu.start()
+                test.addCleanup(emu.close)
+                original_setup(test)
+
+            cls.setUp = setUp  # type: ignore[method-assign]
+            return cls
+        for name, value in list(vars(cls).items()):
+            if name.startswith("test") and inspect.isfunction(value):
+                setattr(cls, name, self._decorate_function(value))
+        return cls
 
     @property
     def active(self) -> bool:
@@ -145,6 +259,10 @@ class Emulator:
             _active = self
             self._depth = 1
         try:
+            if self.sdk_source == INSTALLED:
+                from emulator.wallaroo.installed import preload
+
+                preload()  # imported before time is patched (pydantic subclasses datetime.date)
             clock_module.activate(self.clock)
             self._restores.append(lambda: clock_module.deactivate(self.clock))
             env_host = os.environ.get("BIGQUERY_EMULATOR_HOST")
@@ -159,10 +277,43 @@ class Emulator:
             self._restores.append(install_in_process(self.bigquery))
             if self._wallaroo_activation is not None:
                 self._restores.append(self._wallaroo_activation.activate(self))
+            self._activate_user_environment()
         except BaseException:
             self._unwind()
             raise
+        for observer in list(_start_observers):
+            observer(self)
         return self
+
+    def _activate_user_environment(self) -> None:
+        """What user code meets besides the services: credentials, client ids, client warnings.
+
+        * application-default credentials (``google.auth.default()``, ``bigquery.Client()`` with
+          no arguments): see :class:`emulator.bigquery.auth.ApplicationDefaultCredentials`;
+        * the uuid4 ids google-cloud-bigquery draws on the client side (job ids, insert ids)
+          come from this emulator's seeded ids (:func:`emulator.ids.seed_client_uuid4`);
+        * google-cloud-bigquery's "use pandas-gbq instead" nags are silenced
+          (:mod:`emulator.bigquery.client_warnings`).
+        """
+        from emulator.bigquery.client_warnings import silence_pandas_gbq_nags
+        from emulator.ids import seed_client_uuid4
+
+        self._restores.append(self._adc.activate())
+        self._restores.append(seed_client_uuid4(self.ids))
+        self._restores.append(silence_pandas_gbq_nags())
+
+    @property
+    def adc_project(self) -> str:
+        """Project of application-default credentials (when ``GOOGLE_CLOUD_PROJECT`` is not set).
+
+        The emulator's ``project`` unless set; applying a seed sets it to the seed's ``project``,
+        else its first BigQuery project. Setting it while active rewrites the key file at once.
+        """
+        return self._adc.effective_project()
+
+    @adc_project.setter
+    def adc_project(self, project: str | None) -> None:
+        self._adc.set_project(project)
 
     def stop(self) -> None:
         global _active
@@ -235,14 +386,17 @@ class Emulator:
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
-        return f"<Emulator {state} sdk={self.sdk} now={self.clock.now().isoformat()}>"
+        sdk = f"installed {self.sdk_version}" if self.sdk_source == INSTALLED else self.sdk
+        return f"<Emulator {state} sdk={sdk} now={self.clock.now().isoformat()}>"
 
 
 def normalise_profile(sdk: str) -> str:
     """Map an SDK version string to a profile: ``2023.2[.x]`` or the newest (``2025.2``/``2026.1``)."""
     text = str(sdk).strip()
+    if text == INSTALLED:
+        return INSTALLED
     if text.startswith("2023.2"):
         return "2023.2"
     if text.startswith(("2025.2", "2026.1", "newest", "latest")):
         return "2026.1"
-    raise EmulatorError(f"unknown SDK profile {sdk!r}; choose one of {', '.join(SDK_PROFILES)}")
+    raise EmulatorError(f"unknown SDK profile {sdk!r}; choose one of {', '.join(SDK_PROFILES)} or {INSTALLED!r}")

@@ -15,6 +15,11 @@ Markers: ``wallaroo_sdk(profile)``, ``emulator_start(instant)``, ``emulator_seed
 ``bigquery_project(project)``. Options: ``--wallaroo-sdk``, ``--emulator-start``.
 Precedence for the SDK profile and start instant: marker, then the ``emulator_seed`` seed, then
 the command-line option, then the emulator's default (``2023.2``, 2023-05-10T21:00:00Z).
+
+Also, for the session: a lazy ``wallaroo`` module, so test modules can ``import wallaroo`` at
+their top (:mod:`emulator.wallaroo.lazy`); and, when a test that used an emulator fails, a
+report section with that emulator's virtual time, orchestrations, tasks and task runs (log tails
+with tracebacks): :mod:`emulator.wallaroo.task_report`.
 """
 
 from __future__ import annotations
@@ -31,14 +36,17 @@ if TYPE_CHECKING:
     from emulator.emulator import Emulator
 
 _MARKERS = (
-    "wallaroo_sdk(profile): SDK profile of the `emulator` fixture: 2023.2 or 2026.1",
+    "wallaroo_sdk(profile): SDK of the `emulator` fixture: 2023.2, 2026.1 or installed",
     "emulator_start(instant): ISO instant the `emulator` fixture's clock starts at",
     "emulator_seed(seed, workdir=None): seed file path or dict the `emulator` fixture is built from and "
     "seeded with (files go to `emulator_workdir` unless workdir is given)",
     "bigquery_project(project): project of the `bigquery_client` fixture",
 )
 
-_state = {"pinned": False}
+_state: dict[str, Any] = {"pinned": False, "lazy": False, "unsubscribe": None, "item": None}
+_USED = pytest.StashKey[list]()
+_OWNS = pytest.StashKey[bool]()  # this config installed the session-wide hooks (not a nested pytester run)
+REPORT_SECTION = "wallaroo-emulator: virtual time, orchestrations and task runs"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +55,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--wallaroo-sdk",
         dest="wallaroo_sdk",
         default=None,
-        help="SDK profile of the `emulator` fixture (2023.2 or 2026.1; default 2023.2)",
+        help="SDK of the `emulator` fixture: the facade profiles 2023.2 or 2026.1 (default 2023.2), or "
+             "installed (the real wallaroo package, served over the emulated wire)",
     )
     group.addoption(
         "--emulator-start",
@@ -60,6 +69,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     for line in _MARKERS:
         config.addinivalue_line("markers", line)
+    from emulator.emulator import on_start
+    from emulator.wallaroo import lazy
+
+    if _state["unsubscribe"] is None:
+        _state["unsubscribe"] = on_start(_note_emulator)
+        _state["lazy"] = lazy.install()
+        config.stash[_OWNS] = True
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -68,18 +84,62 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
         release_time_patches()
         _state["pinned"] = False
+    if config.stash.get(_OWNS, False) and _state["unsubscribe"] is not None:
+        _state["unsubscribe"]()
+        _state["unsubscribe"] = None
+        if _state["lazy"]:
+            from emulator.wallaroo import lazy
+
+            lazy.uninstall()
+            _state["lazy"] = False
+
+
+# -- failure reports ----------------------------------------------------------------------------
+
+
+def _note_emulator(emu: Emulator) -> None:
+    """Remember every emulator started while a test runs (fixture, ``with``, decorator)."""
+    item = _state["item"]
+    if item is not None:
+        used = item.stash.setdefault(_USED, [])
+        if emu not in used:
+            used.append(emu)
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    previous, _state["item"] = _state["item"], item  # a nested (pytester) session restores the outer item
+    try:
+        return (yield)
+    finally:
+        _state["item"] = previous
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    used = item.stash.get(_USED, [])
+    if report.failed and report.when in ("setup", "call") and used:
+        from emulator.wallaroo.task_report import describe
+
+        blocks = []
+        for number, emu in enumerate(used, 1):
+            try:
+                text = describe(emu)
+            except Exception as exc:  # noqa: BLE001 - a report must never hide the test's own failure
+                text = f"(could not describe the emulator: {type(exc).__name__}: {exc})\n"
+            head = f"emulator {number} of {len(used)}: " if len(used) > 1 else ""
+            blocks.append(head + text)
+        report.sections.append((REPORT_SECTION, "\n".join(blocks)))
+    return report
 
 
 def _pin_time_patches() -> None:
     """Install the process-wide time patches once (first emulator of the session), keeping them."""
     if not _state["pinned"]:
-        import freezegun
-
         from emulator.clock import keep_time_patches
 
-        # pytest's own timing (durations, junit times) keeps real time
-        freezegun.configure(extend_ignore_list=["_pytest.timing"])
-        keep_time_patches()
+        keep_time_patches()  # pytest's durations stay real: _pytest.timing bound perf_counter at import
         _state["pinned"] = True
 
 

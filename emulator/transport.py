@@ -149,6 +149,7 @@ class Router:
         self._services: dict[str, list[Route]] = {}
         self._hosts: dict[str, str] = {}  # normalised host -> service name
         self._path_rules: list[tuple[re.Pattern[str], str]] = []
+        self._host_patterns: list[tuple[re.Pattern[str], str]] = []
         self._static: list[tuple[str, Path]] = []  # (normalised URL prefix, local file or folder)
         self.policy = policy if policy is not None else NetworkPolicy()
         self._lock = threading.Lock()
@@ -162,6 +163,11 @@ class Router:
     def serve_host(self, url: str, service: str) -> None:
         """Answer requests to ``url``'s host with ``service``'s routes."""
         self._hosts[normalise_host(url)] = service
+
+    def serve_host_pattern(self, host_regex: str, service: str) -> None:
+        """Answer requests to every host whose normalised ``scheme://host[:port]`` fully matches
+        ``host_regex`` with ``service``'s routes (e.g. the Wallaroo engines' in-cluster hosts)."""
+        self._host_patterns.append((re.compile(host_regex, re.IGNORECASE), service))
 
     def serve_paths(self, service: str, path_regex: str) -> None:
         """Answer paths matching ``path_regex`` with ``service``'s routes on every host that is not
@@ -202,6 +208,9 @@ class Router:
         service = self._hosts.get(base)
         if service is not None:
             return Decision("serve", service)
+        for pattern, matched in self._host_patterns:
+            if pattern.fullmatch(base):
+                return Decision("serve", matched)
         if is_loopback_host(host) or self.policy.allows_url(url):
             return PASS
         if not is_google_host(host):

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import importlib.util
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 import time
+import types
 import uuid
 
 import pytest
@@ -160,9 +167,9 @@ def test_threads_see_the_same_time():
 def test_leaving_restores_real_time():
     with Emulator():
         pass
-    assert abs(time.time() - clock_module._REAL_DATETIME.now().timestamp()) < 5
+    assert abs(time.time() - clock_module._Real.datetime.now().timestamp()) < 5
     assert dt.datetime.now().year >= 2025
-    assert time.sleep is clock_module._REAL_SLEEP or clock_module.time_patches_installed()
+    assert time.sleep is clock_module._Real.sleep or clock_module.time_patches_installed()
 
 
 def test_client_retry_deadlines_run_out_in_virtual_time():
@@ -207,3 +214,383 @@ def test_next_due_and_run_pending():
     assert clock.next_due() == DEFAULT_START + dt.timedelta(seconds=10)
     timer.cancel()
     assert clock.next_due() is None
+
+
+# ------------------------------------------------------------------------------------------
+# time patches that survive real libraries (issue 9, item 5)
+# ------------------------------------------------------------------------------------------
+@pytest.fixture
+def unpinned():
+    """The time patches off and unpinned for the test; pinned again afterwards if they were."""
+    was_pinned = clock_module._pinned
+    clock_module.release_time_patches()
+    assert not clock_module.time_patches_installed()
+    try:
+        yield
+    finally:
+        if was_pinned:
+            clock_module.keep_time_patches()
+
+
+class _LazyShim(types.ModuleType):
+    """Like IPython 7's shim modules: any attribute lookup or ``dir()`` imports a module that is missing."""
+
+    def __getattr__(self, name):
+        return getattr(importlib.import_module("no_such_module_for_the_shim"), name)
+
+    def __dir__(self):
+        return dir(importlib.import_module("no_such_module_for_the_shim"))
+
+
+def test_lazy_modules_are_not_touched_on_entry_or_exit(unpinned):
+    """IPython's shims (via tqdm/openai) made the clock's exit raise ModuleNotFoundError (ipywidgets)."""
+    try:
+        with Emulator():
+            sys.modules["lazy_shim_loaded_while_active"] = _LazyShim("lazy_shim_loaded_while_active")
+        assert not clock_module.time_patches_installed()
+        with Emulator():  # entry with the shim loaded
+            time.sleep(1)
+        clock_module.keep_time_patches()
+        clock_module.release_time_patches()
+    finally:
+        sys.modules.pop("lazy_shim_loaded_while_active", None)
+
+
+def test_entry_and_exit_import_nothing(unpinned):
+    with Emulator():
+        pass  # first install: imports what the patches need, once
+    before = set(sys.modules)
+    with Emulator():
+        time.sleep(5)
+    clock_module.keep_time_patches()
+    with Emulator():
+        pass
+    clock_module.release_time_patches()
+    assert set(sys.modules) == before
+
+
+def test_datetime_classes_are_never_replaced(unpinned):
+    """pydantic subclasses ``datetime.date`` with its own metaclass at import: that must work while active."""
+
+    class Meta(type):
+        pass
+
+    for pinned in (False, True):
+        if pinned:
+            clock_module.keep_time_patches()
+        with Emulator(start="2024-02-03T04:05:06Z"):
+            assert dt.datetime is REAL_DATETIME_TYPE and type(dt.date) is type
+
+            class ConstrainedDate(dt.date, metaclass=Meta):
+                pass
+
+            class ConstrainedDatetime(dt.datetime, metaclass=Meta):
+                pass
+
+            assert ConstrainedDate(2020, 1, 2).year == 2020
+            assert ConstrainedDatetime.now(dt.UTC) == dt.datetime(2024, 2, 3, 4, 5, 6, tzinfo=dt.UTC)
+            assert type(ConstrainedDatetime.now(dt.UTC)) is ConstrainedDatetime
+        clock_module.release_time_patches()
+
+
+def test_naive_local_time_is_utc_while_active(monkeypatch):
+    """Naive readers are deterministic whatever the machine's zone: local time is UTC under an emulator."""
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        with Emulator(start="2024-07-01T12:00:00Z"):
+            assert dt.datetime.now() == dt.datetime(2024, 7, 1, 12, 0)
+            assert time.localtime()[:4] == (2024, 7, 1, 12)
+            assert time.strftime("%H:%M") == "12:00"
+        assert os.environ["TZ"] == "America/New_York"
+        assert time.localtime(0).tm_hour == 19  # 1969-12-31 19:00 in New York
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def test_monotonic_is_virtual_through_the_time_module():
+    """google-api-core, bigquery, tenacity and the wallaroo SDK call ``time.monotonic()`` / ``perf_counter()``."""
+    with Emulator() as emu:
+        before = (time.monotonic(), time.perf_counter(), time.monotonic_ns(), time.perf_counter_ns())
+        emu.clock.advance(3600)
+        after = (time.monotonic(), time.perf_counter(), time.monotonic_ns(), time.perf_counter_ns())
+        assert [b - a for a, b in zip(before[:2], after[:2])] == [3600, 3600]
+        assert [b - a for a, b in zip(before[2:], after[2:])] == [3600 * 10**9] * 2
+
+
+def test_query_result_timeout_runs_out_in_virtual_time(monkeypatch):
+    """``QueryJob.result(timeout=)`` measures with ``time.monotonic``: a job that never completes times out."""
+    import concurrent.futures
+
+    from google.cloud.bigquery import QueryJob
+
+    def never_done(self, *args, **kwargs):
+        time.sleep(10)  # the server holds each poll as BigQuery's long poll does, then says "not yet"
+        return False
+
+    with Emulator() as emu:
+        client = emu.bigquery_client()
+        job = client.query("SELECT 1")
+        job.result()
+        monkeypatch.setattr(QueryJob, "done", never_done)
+        monkeypatch.setattr(QueryJob, "_query_results", None, raising=False)
+        fresh = client.query("SELECT 2")
+        started_real, started = clock_module.real_monotonic(), emu.clock.now()
+        with pytest.raises(concurrent.futures.TimeoutError):
+            fresh.result(timeout=120)
+        assert clock_module.real_monotonic() - started_real < 10
+        assert 120 <= (emu.clock.now() - started).total_seconds() <= 140
+
+
+def test_pytest_timings_stay_real():
+    """pytest binds ``perf_counter`` at import (``_pytest.timing``): durations keep real time."""
+    from _pytest import timing
+
+    with Emulator():
+        started = timing.Instant()
+        time.sleep(3600)
+        assert timing.Instant().perf_count - started.perf_count < 60
+
+
+def test_duck_typed_clock_is_what_readers_see():
+    """A clock proxy (task-run child processes) only needs now, utcnow_naive, sleep and timestamp."""
+
+    class Proxy:
+        def __init__(self):
+            self.inner = Clock("2030-01-01T00:00:00Z")
+            self.slept = []
+
+        def now(self):
+            return self.inner.now()
+
+        def utcnow_naive(self):
+            return self.inner.utcnow_naive()
+
+        def timestamp(self):
+            return self.inner.timestamp()
+
+        def sleep(self, seconds):
+            self.slept.append(seconds)
+            self.inner.sleep(seconds)
+
+    proxy = Proxy()
+    clock_module.activate(proxy)
+    try:
+        assert dt.datetime.now(dt.UTC) == dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+        assert time.time() == proxy.timestamp()
+        before = time.monotonic()
+        time.sleep(7)
+        assert proxy.slept == [7] and time.monotonic() - before == 7
+    finally:
+        clock_module.deactivate(proxy)
+    assert dt.datetime.now().year >= 2025
+
+
+# ------------------------------------------------------------------------------------------
+# threads: who moves the clock
+# ------------------------------------------------------------------------------------------
+def _start(target) -> threading.Thread:
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_a_leftover_thread_sleeping_in_a_loop_does_not_move_the_clock():
+    ticks = []
+    stop = threading.Event()
+
+    def leftover():
+        while not stop.is_set():
+            time.sleep(1)
+            ticks.append(time.time())
+
+    with Emulator() as emu:
+        start = emu.clock.now()
+        thread = _start(leftover)
+        clock_module.real_sleep(0.3)
+        assert emu.clock.now() == start and ticks == []
+        time.sleep(10)  # the driving thread moves time; the leftover wakes on virtual time, at most once
+        stop.set()
+        time.sleep(1)
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+        assert emu.clock.now() == start + dt.timedelta(seconds=11)
+        assert 1 <= len(ticks) <= 2
+
+
+def test_joining_a_sleeping_helper_hands_it_the_clock():
+    with Emulator() as emu:
+        start = emu.clock.now()
+        thread = _start(lambda: time.sleep(5))
+        thread.join(timeout=60)
+        assert not thread.is_alive()
+        assert emu.clock.now() == start + dt.timedelta(seconds=5)
+
+
+def test_waiting_on_a_future_hands_its_worker_the_clock():
+    import concurrent.futures
+
+    def work(n):
+        time.sleep(n)
+        return time.time()
+
+    with Emulator() as emu, concurrent.futures.ThreadPoolExecutor(2) as pool:
+        start = emu.clock.timestamp()
+        assert pool.submit(work, 30).result(timeout=60) == start + 30
+        assert sorted(pool.map(work, [5, 7])) == [start + 35, start + 37]
+        assert emu.clock.timestamp() == start + 37
+
+
+def test_a_chain_of_joins_reaches_the_sleeper():
+    def outer():
+        inner = _start(lambda: time.sleep(20))
+        inner.join()
+
+    with Emulator() as emu:
+        start = emu.clock.now()
+        _start(outer).join(timeout=60)
+        assert emu.clock.now() == start + dt.timedelta(seconds=20)
+
+
+def test_a_helper_the_driver_does_not_wait_for_sleeps_at_most_its_real_time():
+    """No deadlock when the driving thread waits on something the clock rule cannot see (a queue)."""
+    import queue
+
+    results = queue.Queue()
+
+    def helper():
+        time.sleep(0.2)
+        results.put(time.time())
+
+    with Emulator() as emu:
+        start = emu.clock.timestamp()
+        _start(helper)
+        assert results.get(timeout=30) == start  # woke after 0.2 s of real time; the clock stayed
+
+
+def test_the_driving_thread_stays_deterministic_beside_busy_sleepers():
+    stop = threading.Event()
+
+    def noisy():
+        while not stop.is_set():
+            time.sleep(0.001)
+
+    with Emulator() as emu:
+        start = emu.clock.now()
+        threads = [_start(noisy) for _ in range(3)]
+        seen = []
+        for _ in range(20):
+            time.sleep(1)
+            seen.append((emu.clock.now() - start).total_seconds())
+        assert seen == [float(i) for i in range(1, 21)]
+        stop.set()
+        time.sleep(1)
+        for thread in threads:
+            thread.join(timeout=30)
+
+
+def test_a_helper_sleeping_when_the_emulator_leaves_finishes_in_real_time():
+    done = threading.Event()
+    with Emulator():
+        thread = _start(lambda: (time.sleep(0.2), done.set()))
+    thread.join(timeout=30)
+    assert done.is_set()
+
+
+# ------------------------------------------------------------------------------------------
+# beside a user's own time-machine or freezegun
+# ------------------------------------------------------------------------------------------
+def test_a_users_time_machine_travel_inside_and_around_the_emulator():
+    time_machine = pytest.importorskip("time_machine")
+    with Emulator(start="2024-01-01T00:00:00Z") as emu:
+        with time_machine.travel(dt.datetime(2001, 1, 1, tzinfo=dt.UTC), tick=False):
+            assert dt.datetime.now(dt.UTC).year == 2001  # the innermost travel wins while it lasts
+            time.sleep(60)  # still the emulator's clock that sleeps move
+        assert dt.datetime.now(dt.UTC) == dt.datetime(2024, 1, 1, 0, 1, tzinfo=dt.UTC) == emu.clock.now()
+    with time_machine.travel(dt.datetime(2001, 1, 1, tzinfo=dt.UTC), tick=False):
+        with Emulator(start="2024-01-01T00:00:00Z"):
+            assert dt.datetime.now(dt.UTC).year == 2024
+        assert dt.datetime.now(dt.UTC).year == 2001
+    assert dt.datetime.now().year >= 2025
+
+
+def test_a_users_freezegun_inside_and_around_the_emulator():
+    freezegun = pytest.importorskip("freezegun")
+    with Emulator(start="2024-01-01T00:00:00Z") as emu:
+        with freezegun.freeze_time("2001-01-01"):
+            assert dt.datetime.now().year == 2001  # freezegun's classes sit in front while it is active
+            time.sleep(60)
+        assert dt.datetime.now(dt.UTC) == emu.clock.now() == dt.datetime(2024, 1, 1, 0, 1, tzinfo=dt.UTC)
+        assert dt.datetime is REAL_DATETIME_TYPE
+    with freezegun.freeze_time("2001-01-01"), pytest.raises(RuntimeError, match="freezegun"):
+        Emulator().start()
+    assert dt.datetime.now().year >= 2025
+
+
+# ------------------------------------------------------------------------------------------
+# the co-install crashes, reproduced where the real SDK's dependencies are installed
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("snippet", [
+    "with Emulator():\n    from google.cloud import bigquery\n    import tqdm.auto",
+    "with Emulator(sdk='2026.1'):\n    import openai\n    import pydantic.v1",
+])
+def test_real_sdk_dependencies_import_under_an_emulator(snippet):
+    for name in ("openai", "tqdm", "IPython"):
+        if importlib.util.find_spec(name) is None:
+            pytest.skip(f"{name} is not installed (the real wallaroo SDK brings it)")
+    code = "from emulator import Emulator\n" + snippet + "\nprint('ok')\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+
+
+def test_asyncio_sleep_moves_the_clock_like_time_sleep():
+    import asyncio
+
+    async def main():
+        started = time.monotonic()
+        await asyncio.sleep(30)
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.Event().wait(), timeout=5)
+        await asyncio.gather(asyncio.sleep(2), asyncio.sleep(3))
+        return time.monotonic() - started
+
+    with Emulator() as emu:
+        start = emu.clock.now()
+        assert asyncio.run(main()) == pytest.approx(38, abs=1e-5)
+        assert (emu.clock.now() - start).total_seconds() == pytest.approx(38, abs=1e-5)
+
+
+def test_a_child_process_installs_a_proxy_clock():
+    """The hook a task-run child process uses: activations inherited through fork give way to the proxy."""
+    code = textwrap.dedent("""
+        import datetime as dt, os, time
+        from emulator import Clock
+        from emulator import clock as clock_module
+
+        class Proxy:  # stands for a proxy of the parent's clock
+            def __init__(self):
+                self.inner = Clock("2030-01-01T00:00:00Z")
+            def now(self):
+                return self.inner.now()
+            def utcnow_naive(self):
+                return self.inner.utcnow_naive()
+            def timestamp(self):
+                return self.inner.timestamp()
+            def sleep(self, seconds):
+                self.inner.sleep(seconds)
+
+        parent_clock = Clock("2024-01-01T00:00:00Z")
+        clock_module.activate(parent_clock)
+        pid = os.fork()
+        if pid == 0:
+            clock_module.install_process_clock(Proxy())
+            time.sleep(90)
+            print(dt.datetime.now(dt.UTC).isoformat(), time.strftime("%H:%M"), flush=True)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        print(dt.datetime.now(dt.UTC).isoformat(), flush=True)
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[:2] == ["2030-01-01T00:01:30+00:00 00:01", "2024-01-01T00:00:00+00:00"]

@@ -108,13 +108,12 @@ def load_cells(path: str | os.PathLike[str]) -> list[Cell]:
     """The code cells of a ``.ipynb`` notebook, or of a ``.py`` script (``# %%`` splits cells)."""
     p = Path(path)
     if p.suffix == ".ipynb":
-        import nbformat
+        from tutorial_replay.ipynb import read_cells
 
-        nb = nbformat.read(p, as_version=4)
         cells = []
-        for index, cell in enumerate(nb.cells):
-            if cell.cell_type == "code":
-                cells.append(Cell(len(cells) + 1, index, cell.source))
+        for index, kind, source in read_cells(p):
+            if kind == "code":
+                cells.append(Cell(len(cells) + 1, index, source))
         return cells
     text = p.read_text(encoding="utf-8")
     chunks: list[list[str]] = [[]]

@@ -418,6 +418,8 @@ def apply_seed(
 
     ``workdir`` defaults to the current directory. Clock start, SDK and id seed are not applied
     here (they are the emulator's constructor arguments: see :meth:`Seed.create_emulator`).
+    The project of application-default credentials (``emu.adc_project``) becomes the seed's
+    ``project``, else its first BigQuery project.
     """
     s = load_seed(seed)
     say = log or (lambda _msg: None)
@@ -440,6 +442,9 @@ def apply_seed(
                 say(f"table {project}.{dataset}.{table_entry['table']}: {count} rows")
     if problems:
         raise SeedError(problems, s.source)
+    adc_project = s.project or next((e["project"] for e in s.data.get("bigquery", [])), None)
+    if adc_project is not None and hasattr(emu, "adc_project"):
+        emu.adc_project = adc_project  # what google.auth.default() / bigquery.Client() find
     network = s.data.get("network", {})
     if network.get("allow"):
         try:

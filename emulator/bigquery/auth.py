@@ -6,15 +6,26 @@ unchanged; it is what users store in Wallaroo connections. The emulator answers 
 exchange at the key's ``token_uri`` (Google's default, intercepted while an emulator is active)
 with ``{"access_token", "expires_in": 3600, "token_type": "Bearer"}``. Signatures are not
 verified: the emulator checks the grant's shape, not its cryptography.
+
+:class:`ApplicationDefaultCredentials` gives code under an active emulator
+application-default credentials (``google.auth.default()``, ``bigquery.Client()`` with no
+arguments), through google-auth's documented first source: ``GOOGLE_APPLICATION_CREDENTIALS``.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import functools
 import hashlib
+import itertools
 import json
+import os
 import random
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -39,6 +50,10 @@ def mint_service_account_key(
     """
     email = client_email or f"wallaroo-emulator@{project}.iam.gserviceaccount.com"
     pem, key_id = _key_material(seed, project, email)
+    return _key_info(project, email, pem, key_id, extra)
+
+
+def _key_info(project: str, email: str, pem: str, key_id: str, extra: dict[str, Any] | None) -> dict[str, Any]:
     info: dict[str, Any] = {
         "type": "service_account",
         "project_id": project,
@@ -59,15 +74,15 @@ def mint_service_account_key(
 
 
 @functools.lru_cache(maxsize=64)
-def _key_material(seed: int | None, project: str, email: str) -> tuple[str, str]:
+def _key_material(seed: int | None, project: str, email: str, bits: int = 2048) -> tuple[str, str]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     if seed is None:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     else:
         digest = hashlib.sha256(f"{seed}|{project}|{email}".encode()).digest()
-        key = _deterministic_rsa(random.Random(int.from_bytes(digest, "big")))
+        key = _deterministic_rsa(random.Random(int.from_bytes(digest, "big")), bits)
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
@@ -77,21 +92,21 @@ def _key_material(seed: int | None, project: str, email: str) -> tuple[str, str]
     return pem, hashlib.sha1(public_der).hexdigest()
 
 
-def _deterministic_rsa(rng: random.Random) -> Any:
-    """An RSA-2048 key whose primes come from ``rng`` (Miller-Rabin with seeded witnesses)."""
+def _deterministic_rsa(rng: random.Random, bits: int = 2048) -> Any:
+    """An RSA key of ``bits`` bits whose primes come from ``rng`` (Miller-Rabin with seeded witnesses)."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     e = 65537
     while True:
-        p = _prime(rng, 1024)
-        q = _prime(rng, 1024)
+        p = _prime(rng, bits // 2)
+        q = _prime(rng, bits // 2)
         if p == q:
             continue
         phi = (p - 1) * (q - 1)
         if phi % e == 0:
             continue
         n = p * q
-        if n.bit_length() != 2048:
+        if n.bit_length() != bits:
             continue
         d = pow(e, -1, phi)
         if q > p:
@@ -152,6 +167,100 @@ def _miller_rabin(n: int, rng: random.Random, rounds: int) -> bool:
         else:
             return False
     return True
+
+
+#: google-auth's environment variable naming a credentials file (its first ADC source).
+CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
+#: Size of the application-default key: it only has to sign JWTs nobody verifies, and a
+#: deterministic 1024-bit key is several times cheaper to derive than a 2048-bit one.
+ADC_KEY_BITS = 1024
+
+
+def application_default_key(project: str) -> dict[str, Any]:
+    """The service-account key of the emulator's application-default identity for ``project``.
+
+    The RSA material is one deterministic key per process (derived once, whatever the project):
+    only ``project_id`` and ``client_email`` vary, so a fresh emulator per test pays nothing.
+    """
+    pem, key_id = _key_material(0, "application-default", "application-default", ADC_KEY_BITS)
+    email = f"application-default@{project}.iam.gserviceaccount.com"
+    return _key_info(project, email, pem, key_id, None)
+
+
+_adc_folder: list[Path] = []  # one private temporary folder per process, created on first use
+_adc_files = itertools.count(1)
+
+
+def _private_folder() -> Path:
+    """The process's folder for key files (removed when the interpreter exits).
+
+    One folder for the whole process: removing a directory costs milliseconds on some file
+    systems, removing a file almost nothing, and a fresh emulator per test must stay cheap.
+    """
+    if not _adc_folder:
+        folder = Path(tempfile.mkdtemp(prefix="wallaroo-emulator-adc-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        _adc_folder.append(folder)
+    return _adc_folder[0]
+
+
+class ApplicationDefaultCredentials:
+    """Application-default credentials while an emulator is active.
+
+    google-auth's ``default()`` looks first at ``GOOGLE_APPLICATION_CREDENTIALS`` (then at
+    gcloud's own file, App Engine and the metadata server). When the user has not set that
+    variable (unset or empty), :meth:`activate` writes a service-account key file for the
+    emulator's application-default identity into a private temporary folder and points the
+    variable at it; so ``google.auth.default()`` returns service-account credentials whose token
+    exchange the emulator answers, and the project is ``GOOGLE_CLOUD_PROJECT`` when set (google-auth
+    prefers it), else the key's ``project_id``: :meth:`effective_project`. A child process (an
+    isolated task run) inherits the variable and the file. Leaving the emulator deletes the file
+    and puts the variable back as it was, unless the user's code changed it meanwhile (the folder
+    itself goes when the process exits). A value the user set beforehand is left alone: their key
+    file is used, and the emulator answers its token exchange like any other.
+    """
+
+    def __init__(self, default_project: Callable[[], str]) -> None:
+        self._default_project = default_project
+        #: The project chosen explicitly (by a seed, or ``emu.adc_project = ...``), if any.
+        self.project: str | None = None
+        self._path: Path | None = None
+
+    def effective_project(self) -> str:
+        return self.project or self._default_project()
+
+    @property
+    def key_file(self) -> Path | None:
+        """The key file the emulator wrote, while active (``None`` when the user's value is in use)."""
+        return self._path
+
+    def set_project(self, project: str | None) -> None:
+        self.project = project
+        if self._path is not None:
+            self._write(self._path)
+
+    def _write(self, path: Path) -> None:
+        path.write_text(json.dumps(application_default_key(self.effective_project()), indent=2), encoding="utf-8")
+
+    def activate(self) -> Callable[[], None]:
+        previous = os.environ.get(CREDENTIALS_ENV)
+        if previous:  # the user's own credentials file wins
+            return lambda: None
+        path = _private_folder() / f"application_default_credentials-{next(_adc_files)}.json"
+        self._write(path)
+        self._path = path
+        os.environ[CREDENTIALS_ENV] = str(path)
+
+        def restore() -> None:
+            self._path = None
+            if os.environ.get(CREDENTIALS_ENV) == str(path):
+                if previous is None:
+                    del os.environ[CREDENTIALS_ENV]
+                else:
+                    os.environ[CREDENTIALS_ENV] = previous
+            path.unlink(missing_ok=True)
+
+        return restore
 
 
 def token_endpoint(request: Request) -> Response:

@@ -61,9 +61,26 @@ class PayloadTooLarge(BigQueryError):
     status, reason, grpc_status = 400, "invalid", "INVALID_ARGUMENT"
 
 
-def table_not_found(project: str, dataset: str, table: str) -> NotFound:
-    return NotFound(f"Not found: Table {project}:{dataset}.{table}")
+class ResourceInUse(BigQueryError):
+    """A resource that cannot be removed while it holds others (a dataset with tables)."""
+
+    status, reason, grpc_status = 400, "resourceInUse", "FAILED_PRECONDITION"
 
 
-def dataset_not_found(project: str, dataset: str) -> NotFound:
-    return NotFound(f"Not found: Dataset {project}:{dataset}")
+def table_not_found(project: str, dataset: str, table: str, location: str | None = None) -> NotFound:
+    """``Not found: Table p:d.t``; queries add `` was not found in location L`` (the job's location)."""
+    suffix = f" was not found in location {location}" if location else ""
+    return NotFound(f"Not found: Table {project}:{dataset}.{table}{suffix}")
+
+
+def dataset_not_found(project: str, dataset: str, location: str | None = None) -> NotFound:
+    """``Not found: Dataset p:d``; queries add `` was not found in location L`` (the job's location)."""
+    suffix = f" was not found in location {location}" if location else ""
+    return NotFound(f"Not found: Dataset {project}:{dataset}{suffix}")
+
+
+def table_access_denied(project: str, dataset: str, table: str) -> AccessDenied:
+    """What a query gets for a table of another project whose dataset it cannot see (or that does not exist)."""
+    name = f"{project}:{dataset}.{table}"
+    return AccessDenied(f"Access Denied: Table {name}: User does not have permission to query table {name}, or "
+                        "perhaps it does not exist.")

@@ -10,25 +10,28 @@ from __future__ import annotations
 
 import io
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
-from emulator.bigquery.backend import BigQueryBackend
 from emulator.bigquery.errors import Invalid, NotFound
 from emulator.bigquery.wire import ValueError_, convert_record
 
+if TYPE_CHECKING:
+    from emulator.bigquery.catalog import Catalog
+    from emulator.bigquery.tabledata import TableData
 
-def run_load(backend: BigQueryBackend, config: dict[str, Any], data: bytes, default_project: str) -> int:
+
+def run_load(catalog: Catalog, tables: TableData, config: dict[str, Any], data: bytes, default_project: str) -> int:
     """Execute a load configuration over ``data``; returns the number of rows written."""
     dest = config.get("destinationTable") or {}
     if not dest.get("datasetId") or not dest.get("tableId"):
         raise Invalid("Required parameter is missing: destinationTable")
     project = dest.get("projectId") or default_project
     dataset, table = dest["datasetId"], dest["tableId"]
-    backend.require_dataset(project, dataset)
+    catalog.require_dataset(project, dataset)
     fmt = (config.get("sourceFormat") or "CSV").upper()
     declared = (config.get("schema") or {}).get("fields")
-    existing = backend._tables.get((project, dataset, table))
+    existing = catalog.table(project, dataset, table)
     write = config.get("writeDisposition") or "WRITE_APPEND"
     create = config.get("createDisposition") or "CREATE_IF_NEEDED"
     if existing is None and create == "CREATE_NEVER":
@@ -45,15 +48,15 @@ def run_load(backend: BigQueryBackend, config: dict[str, Any], data: bytes, defa
     elif fmt == "AVRO":
         arrow = _read_avro(data)
     elif fmt == "NEWLINE_DELIMITED_JSON":
-        return _load_json_lines(backend, config, data, project, dataset, table, schema, write, create)
+        return _load_json_lines(tables, config, data, project, dataset, table, schema, write, create)
     elif fmt == "CSV":
         arrow = _read_csv(config, data, schema)
     else:
         raise Invalid(f"Unsupported source format: {fmt}")
     if schema is None:
         schema = bqtypes.schema_from_arrow(arrow.schema)
-    return backend.load_arrow(project, dataset, table, arrow, write_disposition=write, create_disposition=create,
-                              schema=schema)
+    return tables.load_arrow(project, dataset, table, arrow, write_disposition=write, create_disposition=create,
+                             schema=schema)
 
 
 def _read_avro(data: bytes) -> Any:
@@ -109,7 +112,7 @@ def _csv_type(field: dict[str, Any]) -> Any:
     return bqtypes.arrow_type({**field, "mode": "NULLABLE"})
 
 
-def _load_json_lines(backend: BigQueryBackend, config: dict[str, Any], data: bytes, project: str, dataset: str,
+def _load_json_lines(tables: TableData, config: dict[str, Any], data: bytes, project: str, dataset: str,
                      table: str, schema: list[dict[str, Any]] | None, write: str, create: str) -> int:
     import pyarrow as pa
 
@@ -146,5 +149,5 @@ def _load_json_lines(backend: BigQueryBackend, config: dict[str, Any], data: byt
                               f"giving up. Rows: {number}; errors: 1. Please look into the errors[] collection "
                               f"for more details. Error: {exc.message} Field: {exc.location}") from None
     arrow = pa.Table.from_pylist(converted, schema=bqtypes.arrow_schema(schema))
-    return backend.load_arrow(project, dataset, table, arrow, write_disposition=write, create_disposition=create,
-                              schema=schema)
+    return tables.load_arrow(project, dataset, table, arrow, write_disposition=write, create_disposition=create,
+                             schema=schema)

@@ -16,8 +16,9 @@ from typing import Any
 
 from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
-from emulator.bigquery.backend import LOCATION, BigQueryBackend, DatasetMeta, Job, TableMeta
+from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
+from emulator.ids import stable_number
 from emulator.transport import Request, Response, Router
 
 API = "/bigquery/v2"
@@ -51,6 +52,8 @@ def register_routes(router: Router, backend: BigQueryBackend) -> None:
     add(s, "PATCH", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}", api.wrap(api.patch_table))
     add(s, "PUT", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}", api.wrap(api.patch_table))
     add(s, "DELETE", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}", api.wrap(api.delete_table))
+    add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}:(?P<iam>getIamPolicy|setIamPolicy|testIamPermissions)",
+        api.wrap(api.iam_policy))
     add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/insertAll", api.wrap(api.insert_all))
     add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/data", api.wrap(api.list_table_data))
     add(s, "POST", f"{API}/projects/{_P}/jobs", api.wrap(api.insert_job))
@@ -91,9 +94,9 @@ class _Api:
 
     # -- projects ---------------------------------------------------------------------------
     def list_projects(self, request: Request) -> Response:
-        projects = sorted({p for p, _ in self.b._datasets} | self.b._projects)
+        projects = self.b.list_projects()
         return Response.json({"kind": "bigquery#projectList", "projects": [
-            {"kind": "bigquery#project", "id": p, "numericId": str(abs(hash(p)) % 10**12),
+            {"kind": "bigquery#project", "id": p, "numericId": str(stable_number(p)),
              "projectReference": {"projectId": p}, "friendlyName": p} for p in projects], "totalItems": len(projects)})
 
     # -- datasets ---------------------------------------------------------------------------
@@ -103,7 +106,7 @@ class _Api:
             "selfLink": f"{API}/projects/{meta.project}/datasets/{meta.dataset}",
             "datasetReference": {"datasetId": meta.dataset, "projectId": meta.project},
             "labels": meta.labels, "access": [], "creationTime": str(meta.created_ms),
-            "lastModifiedTime": str(meta.modified_ms), "location": LOCATION, "type": "DEFAULT",
+            "lastModifiedTime": str(meta.modified_ms), "location": meta.location, "type": "DEFAULT",
         }
         resource.update(_optional_fields(meta, _DATASET_FIELDS))
         return resource
@@ -115,12 +118,10 @@ class _Api:
         dataset = ref.get("datasetId")
         if not dataset:
             raise Invalid("Required parameter is missing: datasetReference.datasetId")
-        location = body.get("location")
-        if location and location.upper() not in ("US", "EU") and not location.lower().startswith(("us-", "europe-")):
-            raise Invalid(f"Invalid dataset location: {location}")
         meta = self.b.create_dataset(project, dataset, labels=body.get("labels"), description=body.get("description"),
                                      friendly_name=body.get("friendlyName"),
-                                     default_table_expiration_ms=body.get("defaultTableExpirationMs"))
+                                     default_table_expiration_ms=body.get("defaultTableExpirationMs"),
+                                     location=body.get("location"))
         return Response.json(self._dataset_resource(meta))
 
     def list_datasets(self, request: Request) -> Response:
@@ -132,7 +133,7 @@ class _Api:
         start, page = _paging(request, len(metas))
         chosen = metas[start:start + page]
         body: dict[str, Any] = {"kind": "bigquery#datasetList", "etag": _etag(len(metas)), "datasets": [
-            {"kind": "bigquery#dataset", "id": f"{m.project}:{m.dataset}", "labels": m.labels, "location": LOCATION,
+            {"kind": "bigquery#dataset", "id": f"{m.project}:{m.dataset}", "labels": m.labels, "location": m.location,
              "datasetReference": {"datasetId": m.dataset, "projectId": m.project}} for m in chosen]}
         if start + page < len(metas):
             body["nextPageToken"] = str(start + page)
@@ -164,7 +165,7 @@ class _Api:
             "numBytes": "0", "numLongTermBytes": "0",
             "numRows": str(self.b.row_count(meta.project, meta.dataset, meta.table)),
             "creationTime": str(meta.created_ms), "lastModifiedTime": str(meta.modified_ms),
-            "type": meta.kind, "location": LOCATION,
+            "type": meta.kind, "location": self.b.get_dataset(meta.project, meta.dataset).location,
         }
         if meta.kind == "VIEW":
             resource["view"] = {"query": meta.view_query or "", "useLegacySql": False}
@@ -222,6 +223,11 @@ class _Api:
         self.b.delete_table(p["project"], p["dataset"], p["table"])
         return Response.empty(204)
 
+    def iam_policy(self, request: Request) -> Response:
+        """IAM is deliberately not emulated: a clear 400 instead of a route error."""
+        raise Invalid(f"{request.params['iam']} is not supported by wallaroo-emulator: IAM policies are not emulated "
+                      "(every caller may read and write every table)")
+
     # -- table data -------------------------------------------------------------------------
     def insert_all(self, request: Request) -> Response:
         if len(request.body) > MAX_REQUEST_BYTES:
@@ -264,49 +270,18 @@ class _Api:
     def _new_job(self, project: str, body: dict[str, Any]) -> Job:
         ref = body.get("jobReference") or {}
         config = dict(body.get("configuration") or {})
-        job_id = ref.get("jobId") or self.b.new_job_id()
         kinds = [k for k in ("query", "load", "copy", "extract") if k in config]
         if len(kinds) != 1:
             raise Invalid("Job configuration must contain exactly one of query, load, copy or extract")
-        location = (ref.get("location") or LOCATION)
-        job = Job(project=ref.get("projectId") or project, job_id=job_id, job_type=kinds[0].upper(),
-                  configuration=config, created_ms=self.b.clock.epoch_ms(), user_email=self.b.user_email,
-                  location=location if location.upper() == "US" else location)
-        return job
+        return self.b.new_job(ref.get("projectId") or project, kinds[0].upper(), config, job_id=ref.get("jobId"),
+                              location=ref.get("location"))
 
     def insert_job(self, request: Request) -> Response:
         body = _body(request)
         job = self._new_job(request.params["project"], body)
         self.b.register_job(job)
-        if job.job_type == "QUERY":
-            self.b.run_query_job(job)
-        elif job.job_type == "COPY":
-            self._run_copy(job)
-        elif job.job_type == "LOAD":
-            job.error = Invalid("Load jobs from Cloud Storage URIs are not supported by wallaroo-emulator; use "
-                                "load_table_from_file/dataframe/json")
-        else:
-            job.error = Invalid("Extract jobs are not supported by wallaroo-emulator")
+        self.b.run_job(job)
         return Response.json(self._job_resource(job))
-
-    def _run_copy(self, job: Job) -> None:
-        config = job.configuration["copy"]
-        sources = config.get("sourceTables") or ([config["sourceTable"]] if config.get("sourceTable") else [])
-        dest = config.get("destinationTable") or {}
-        try:
-            if not sources or not dest:
-                raise Invalid("Copy job needs source and destination tables")
-            total = 0
-            disposition = config.get("writeDisposition") or "WRITE_EMPTY"
-            for index, src in enumerate(sources):
-                arrow, schema, _ = self.b.read_rows(src.get("projectId", job.project), src["datasetId"], src["tableId"])
-                total += self.b.load_arrow(dest.get("projectId", job.project), dest["datasetId"], dest["tableId"],
-                                           arrow, write_disposition=disposition if index == 0 else "WRITE_APPEND",
-                                           create_disposition=config.get("createDisposition") or "CREATE_IF_NEEDED",
-                                           schema=schema)
-            job.output_rows = total
-        except BigQueryError as exc:
-            job.error = exc
 
     def _job_resource(self, job: Job) -> dict[str, Any]:
         configuration = json.loads(json.dumps(job.configuration))
@@ -344,6 +319,7 @@ class _Api:
                     statistics["totalRows"] = str(outcome.rows.num_rows)
             statistics["query"] = query_stats
             statistics["totalBytesProcessed"] = "0"
+            statistics.update(_script_statistics(job))
         elif job.job_type == "LOAD":
             statistics["load"] = {"inputFiles": "1", "inputFileBytes": "0", "outputRows": str(job.output_rows or 0),
                                   "outputBytes": "0", "badRecords": "0"}
@@ -368,8 +344,7 @@ class _Api:
 
     def list_jobs(self, request: Request) -> Response:
         project = request.params["project"]
-        jobs = [j for (p, _), j in self.b.jobs.items() if p == project]
-        jobs.sort(key=lambda j: j.created_ms, reverse=True)
+        jobs = self.b.list_jobs(project, parent_job_id=request.arg("parentJobId") or None)
         start, page = _paging(request, len(jobs))
         chosen = jobs[start:start + page]
         out = []
@@ -389,8 +364,7 @@ class _Api:
         return Response.json({"kind": "bigquery#jobCancelResponse", "job": self._job_resource(job)})
 
     def delete_job(self, request: Request) -> Response:
-        job = self.b.get_job(request.params["project"], request.params["job"])
-        del self.b.jobs[(job.project, job.job_id)]
+        self.b.delete_job(request.params["project"], request.params["job"])
         return Response.empty(204)
 
     def _results_body(self, job: Job, request: Request, kind: str, max_results: int | None, start: int,
@@ -444,7 +418,8 @@ class _Api:
         project = request.params["project"]
         config: dict[str, Any] = {"query": {"query": body.get("query", ""),
                                             "useLegacySql": body.get("useLegacySql", True)}}
-        for key in ("queryParameters", "parameterMode", "defaultDataset", "useQueryCache", "maximumBytesBilled"):
+        for key in ("queryParameters", "parameterMode", "defaultDataset", "useQueryCache", "maximumBytesBilled",
+                    "createSession", "connectionProperties"):
             if key in body:
                 config["query"][key] = body[key]
         if body.get("dryRun"):
@@ -453,8 +428,7 @@ class _Api:
             config["labels"] = body["labels"]
         if config["query"]["useLegacySql"] is not False:
             raise Invalid("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
-        job = Job(project=project, job_id=self.b.new_job_id(), job_type="QUERY", configuration=config,
-                  created_ms=self.b.clock.epoch_ms(), user_email=self.b.user_email)
+        job = self.b.new_job(project, "QUERY", config, location=body.get("location"))
         self.b.register_job(job)
         self.b.run_query_job(job)
         if job.error is not None:
@@ -495,7 +469,7 @@ class _Api:
         project = request.params["project"]
         if upload_type == "resumable":
             metadata = _body(request)
-            upload_id = self.b.ids.hex(12, kind="bigquery-upload")
+            upload_id = self.b.new_upload_id()
             self._uploads[upload_id] = {"metadata": metadata, "data": bytearray()}
             location = f"{request.host}{UPLOAD}/projects/{project}/jobs?uploadType=resumable&upload_id={upload_id}"
             return Response(200, b"", {"Location": location})
@@ -519,16 +493,11 @@ class _Api:
         return self._run_load(request.params["project"], session["metadata"], bytes(session["data"]))
 
     def _run_load(self, project: str, metadata: dict[str, Any], data: bytes) -> Response:
-        from emulator.bigquery.loads import run_load
-
         job = self._new_job(project, metadata)
         if job.job_type != "LOAD":
             raise Invalid("Uploads must carry a load job configuration")
         self.b.register_job(job)
-        try:
-            job.output_rows = run_load(self.b, job.configuration["load"], data, job.project)
-        except BigQueryError as exc:
-            job.error = exc
+        self.b.run_load_job(job, data)
         return Response.json(self._job_resource(job))
 
 
@@ -599,7 +568,26 @@ def _labels_match(labels: dict[str, str], expression: str) -> bool:
 def _dml_stats(kind: str, affected: int) -> dict[str, str]:
     return {"insertedRowCount": str(affected if kind == "INSERT" else 0),
             "updatedRowCount": str(affected if kind in ("UPDATE", "MERGE") else 0),
-            "deletedRowCount": str(affected if kind == "DELETE" else 0)}
+            "deletedRowCount": str(affected if kind in ("DELETE", "TRUNCATE_TABLE") else 0)}
+
+
+def _script_statistics(job: Job) -> dict[str, Any]:
+    """Job statistics of scripts: a script's child count; a child's parent, statement and transaction."""
+    out: dict[str, Any] = {}
+    if job.child_count:
+        out["numChildJobs"] = str(job.child_count)
+    if job.parent_job_id is not None:
+        out["parentJobId"] = job.parent_job_id
+    if job.statement is not None:
+        (start_line, start_column), (end_line, end_column) = job.statement.start, job.statement.end
+        out["scriptStatistics"] = {"evaluationKind": "STATEMENT", "stackFrames": [
+            {"startLine": start_line, "startColumn": start_column, "endLine": end_line, "endColumn": end_column,
+             "text": job.statement.text}]}
+    if job.transaction_id is not None:
+        out["transactionInfo"] = {"transactionId": job.transaction_id}
+    if job.session_id is not None:
+        out["sessionInfo"] = {"sessionId": job.session_id}
+    return out
 
 
 def _json_with_rows(head: dict[str, Any], rows_text: str | None) -> Response:

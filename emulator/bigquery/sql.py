@@ -12,11 +12,20 @@ of temporary tables created earlier in the same script are left alone.
 
 Scripting: several statements separated by ``;`` become several Statements. ``DECLARE`` /
 ``SET`` of scalar variables map onto DuckDB session variables (``SET VARIABLE`` /
-``getvariable``); ``BEGIN…END`` blocks, ``IF``, loops, ``EXECUTE IMMEDIATE`` and procedures are
-not supported (``InvalidQuery``). ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become no-ops
-(the backend already runs a request in one transaction).
+``getvariable``). Control flow (``IF``, loops, ``BEGIN…END`` blocks…) never reaches this module:
+:mod:`emulator.bigquery.script` parses it and hands over the statements and conditions as one
+statement list. ``BEGIN TRANSACTION`` / ``COMMIT`` / ``ROLLBACK`` become Statements of their own kind
+with no SQL (the backend runs them); ``EXECUTE IMMEDIATE`` and procedures are not supported.
 
-Translations are cached (LRU keyed by sql, project, dataset and parameter types). The virtual
+Types: ``translate(..., catalog=lookup)`` gives the translator the catalog's schemas
+(``lookup(project, dataset, table)`` → REST schema fields or None). Every statement is annotated
+with GoogleSQL types by :mod:`emulator.bigquery.sql_typing` (sqlglot's ``annotate_types`` over a
+``MappingSchema`` of the tables it reads, with the declared types of query parameters), and the
+rules dispatch on those types (NUMERIC arithmetic, BYTES vs STRING, signature errors…).
+
+Translations are cached (LRU keyed by sql, project, dataset and parameter types). A cached
+translation remembers the schemas it was typed with and is used again only while the lookup
+still answers the same for each of them (a changed or dropped table re-translates). The virtual
 clock's instant is not part of the key: ``CURRENT_*`` compile to a placeholder that is replaced
 by ``now`` on every call. Returned Statements are fresh objects; treat them as read-only.
 """
@@ -25,9 +34,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -38,8 +49,11 @@ from sqlglot import exp
 from sqlglot.errors import ParseError, TokenError
 from sqlglot.tokens import TokenType
 
+from emulator.bigquery import sql_guard
 from emulator.bigquery import sql_information_schema as information_schema
 from emulator.bigquery import sql_rules as rules
+from emulator.bigquery import sql_signatures as signatures
+from emulator.bigquery import sql_typing as typing_
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
 
 __all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
@@ -78,36 +92,51 @@ class Statement:
     parameters: list[str | int] = field(default_factory=list)
     #: ALTER TABLE … RENAME TO: the table's new name (same project and dataset)
     renamed_to: TableRef | None = None
+    #: named parameters the SQL refers to by another name (names DuckDB cannot spell, such as the
+    #: DB-API's ``%(a "weird" `name`)s``): bind ``{parameter_names.get(n, n): value}``
+    parameter_names: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------
 # public entry point + cache
 # ------------------------------------------------------------------------------------------
-_cache: OrderedDict[tuple, tuple[Statement, ...]] = OrderedDict()
+#: key → (statements, the catalog answers they were typed with)
+_cache: OrderedDict[tuple, tuple[tuple[Statement, ...], tuple[tuple[tuple[str, str, str], Any], ...]]] = OrderedDict()
 _cache_lock = threading.Lock()
 _QUOTED_NOW = f"'{rules.NOW_PLACEHOLDER}'"
 
 
 def translate(sql: str, *, project: str, dataset: str | None = None, now: datetime,
-              param_types: dict[str, dict] | list[dict] | None = None) -> list[Statement]:
-    """Translate a GoogleSQL request into DuckDB statements (see the module docstring)."""
-    key = (sql, project, dataset, _freeze(param_types))
+              param_types: dict[str, dict] | list[dict] | None = None,
+              catalog: Callable[[str, str, str], list[dict] | None] | None = None) -> list[Statement]:
+    """Translate a GoogleSQL request into DuckDB statements (see the module docstring).
+
+    ``catalog(project, dataset, table)`` returns a table's REST schema fields (None when unknown);
+    without it column types are unknown and the rules fall back to what literals tell.
+    """
+    key = (sql, project, dataset, _freeze(param_types), catalog is not None)
     with _cache_lock:
-        cached = _cache.get(key)
-        if cached is not None:
+        entry = _cache.get(key)
+        if entry is not None:
             _cache.move_to_end(key)
+    cached = None
+    if entry is not None and _still_valid(entry[1], catalog):
+        cached = entry[0]
     if cached is None:
+        types = typing_.Catalog(catalog)
         try:
-            cached = tuple(_translate_uncached(sql, project, dataset, param_types))
+            cached = tuple(_translate_uncached(sql, project, dataset, param_types, types))
         except InvalidQuery:
             raise
         except BigQueryError as exc:  # e.g. a schema problem found while reading CREATE TABLE's columns
             raise InvalidQuery(exc.message) from None
+        except RecursionError:
+            raise InvalidQuery("The query is too complex: expressions are nested too deeply") from None
         except Exception as exc:  # noqa: BLE001 - a translator bug must not become a 5xx (clients retry those)
             raise InvalidQuery(f"wallaroo-emulator cannot translate this query ({type(exc).__name__}: {exc})") from exc
         if len(sql) <= _CACHE_MAX_SQL:
             with _cache_lock:
-                _cache[key] = cached
+                _cache[key] = (cached, tuple(types.dependencies.items()))
                 if len(_cache) > _CACHE_SIZE:
                     _cache.popitem(last=False)
     now_literal: str | None = None
@@ -117,11 +146,27 @@ def translate(sql: str, *, project: str, dataset: str | None = None, now: dateti
             if now_literal is None:
                 now_literal = _timestamp_literal(now)
             out.append(replace(statement, sql=statement.sql.replace(_QUOTED_NOW, now_literal),
-                               referenced=list(statement.referenced), parameters=list(statement.parameters)))
+                               referenced=list(statement.referenced), parameters=list(statement.parameters),
+                               parameter_names=dict(statement.parameter_names)))
         else:
             out.append(replace(statement, referenced=list(statement.referenced),
-                               parameters=list(statement.parameters)))
+                               parameters=list(statement.parameters), parameter_names=dict(statement.parameter_names)))
     return out
+
+
+def _still_valid(dependencies: tuple[tuple[tuple[str, str, str], Any], ...],
+                 catalog: Callable[[str, str, str], list[dict] | None] | None) -> bool:
+    """True while the catalog answers as it did when the cached translation was typed."""
+    if not dependencies or catalog is None:
+        return True
+    for (project, dataset, table), schema in dependencies:
+        try:
+            current = catalog(project, dataset, table)
+        except Exception:  # noqa: BLE001 - a failing lookup reads as "unknown table"
+            current = None
+        if current != schema:
+            return False
+    return True
 
 
 def clear_cache() -> None:
@@ -145,11 +190,15 @@ def _timestamp_literal(now: datetime) -> str:
 # translation proper
 # ------------------------------------------------------------------------------------------
 class _Script:
-    def __init__(self, project: str, dataset: str | None, param_types: Any) -> None:
+    def __init__(self, project: str, dataset: str | None, param_types: Any,
+                 catalog: typing_.Catalog | None = None) -> None:
         self.project = project
         self.dataset = dataset
         self.rules = rules.RuleContext(param_types)
         self.temp_tables: set[str] = set()
+        self.catalog = catalog or typing_.Catalog(None)
+        #: the text the statements being translated were parsed from (positions in errors)
+        self.source = ""
 
 
 _quiet_lock = threading.Lock()
@@ -176,17 +225,46 @@ def _quiet_sqlglot() -> Iterator[None]:
                 logger.setLevel(_quiet_saved_level)
 
 
-def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
-    with _quiet_sqlglot():
-        return _translate_script(sql, project, dataset, param_types)
+#: Python recursion limit while translating: sqlglot parses, copies and generates recursively (about
+#: 20 frames per level of parentheses), and BigQuery accepts expressions nested hundreds deep.
+_TRANSLATION_RECURSION_LIMIT = 12_000
+_recursion_lock = threading.Lock()
+_recursion_depth = 0
+_recursion_saved = 0
 
 
-def _translate_script(sql: str, project: str, dataset: str | None, param_types: Any) -> list[Statement]:
+@contextmanager
+def _deep_recursion() -> Iterator[None]:
+    """Raise the recursion limit while any thread translates (restored when the last one finishes)."""
+    global _recursion_depth, _recursion_saved
+    with _recursion_lock:
+        if _recursion_depth == 0:
+            _recursion_saved = sys.getrecursionlimit()
+            if _recursion_saved < _TRANSLATION_RECURSION_LIMIT:
+                sys.setrecursionlimit(_TRANSLATION_RECURSION_LIMIT)
+        _recursion_depth += 1
+    try:
+        yield
+    finally:
+        with _recursion_lock:
+            _recursion_depth -= 1
+            if _recursion_depth == 0 and sys.getrecursionlimit() == _TRANSLATION_RECURSION_LIMIT:
+                sys.setrecursionlimit(_recursion_saved)
+
+
+def _translate_uncached(sql: str, project: str, dataset: str | None, param_types: Any,
+                        catalog: typing_.Catalog) -> list[Statement]:
+    with _quiet_sqlglot(), _deep_recursion():
+        return _translate_script(sql, project, dataset, param_types, catalog)
+
+
+def _translate_script(sql: str, project: str, dataset: str | None, param_types: Any,
+                      catalog: typing_.Catalog) -> list[Statement]:
     _check_statement_starts(sql)
     if "ASSERT" in sql.upper():
         chunks = _split_script(sql)
         if any(c.lstrip()[:6].upper() == "ASSERT" for c in chunks):
-            script = _Script(project, dataset, param_types)
+            script = _Script(project, dataset, param_types, catalog)
             out: list[Statement] = []
             for chunk in chunks:
                 if chunk.lstrip()[:6].upper() == "ASSERT":
@@ -195,6 +273,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
                     assertion.parameters = list(dict.fromkeys(script.rules.used_parameters))
                     out.append(assertion)
                     continue
+                script.source = chunk
                 try:
                     trees = sqlglot.parse(chunk, read="bigquery")
                 except ParseError as exc:
@@ -211,7 +290,8 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
         raise InvalidQuery(_token_error_message(sql)) from None
     except (AttributeError, IndexError, KeyError, TypeError, ValueError) as exc:  # sqlglot gave up mid-parse
         raise InvalidQuery(f"Syntax error: the query could not be parsed ({type(exc).__name__})") from None
-    script = _Script(project, dataset, param_types)
+    script = _Script(project, dataset, param_types, catalog)
+    script.source = sql
     out = []
     for tree in trees:
         if tree is None:
@@ -221,8 +301,11 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
 
 
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    sql_guard.refuse_engine_functions(tree, source)
     script.rules.used_parameters = []
+    script.rules.renamed_parameters = {}
     statement = _statement_kind(tree, script, source)
+    statement.parameter_names = dict(script.rules.renamed_parameters)
     used = script.rules.used_parameters
     if any(isinstance(u, int) for u in used):
         statement.parameters = sorted({u for u in used if isinstance(u, int)})
@@ -369,6 +452,9 @@ def _name_anonymous_columns(query: exp.Expression) -> None:
     seen: set[str] = set()
     changed = False
     for item in select.expressions:
+        if isinstance(item, exp.Paren) and isinstance(item.unnest(), exp.Column | exp.Dot):
+            item = exp.alias_(item, item.unnest().alias_or_name)  # (x) keeps the column's name
+            changed = True
         inner = item.this if isinstance(item, exp.Alias) else item
         if isinstance(inner, exp.Null):  # an untyped NULL column is INT64 in BigQuery
             inner.replace(exp.cast(exp.null(), exp.DataType.build("BIGINT")))
@@ -412,8 +498,23 @@ def _generate(tree: exp.Expression) -> str:
     return tree.sql(dialect="duckdb")
 
 
-def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]]) -> str:
+#: ``INSERT … VALUES`` with more rows than this is not type-annotated: typing a bulk load costs far more
+#: than translating it, and its rows are literals whose types the rules read from their spelling
+_TYPED_VALUES_ROWS = 50
+
+
+def _bulk_values(tree: exp.Expression) -> bool:
+    values = tree.expression if isinstance(tree, exp.Insert) else None
+    return isinstance(values, exp.Values) and len(values.expressions) > _TYPED_VALUES_ROWS
+
+
+def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]],
+            referenced: list[TableRef] | tuple[TableRef, ...] = ()) -> str:
     rules.number_placeholders(tree, script.rules)
+    if not _bulk_values(tree):
+        typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
+                         script.rules.positional_types)
+        signatures.check(tree, script.source)
     root = rules.apply(tree, script.rules)
     _apply_replacements(replacements)
     return _generate(root)
@@ -431,7 +532,7 @@ def _dml_or_query(tree: exp.Expression, kind: str, target_node: Any, script: _Sc
         _name_anonymous_columns(tree)
     _name_derived_tables(tree)
     referenced, replacements = _resolve_tables(tree, script, skip)
-    sql = _finish(tree, script, replacements)
+    sql = _finish(tree, script, replacements, [*referenced, *([target] if target else [])])
     if kind == "SELECT" and _star_over_join(tree):
         # DuckDB repeats a name shared by joined tables; a subquery renames repeats x_1, x_2 as BigQuery
         # does (insertion order is preserved, so an ORDER BY inside still orders the result)
@@ -483,7 +584,7 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
             _name_anonymous_columns(query)
             referenced, replacements = _resolve_tables(query, script)
             sql = f"{head}VIEW {'IF NOT EXISTS ' if exists and not replacing else ''}{qualified} AS " \
-                  f"{_finish(query, script, replacements)}"
+                  f"{_finish(query, script, replacements, referenced)}"
             return Statement("CREATE_VIEW", sql, target=target, if_not_exists=exists, or_replace=replace_,
                              referenced=referenced)
         if_not = "IF NOT EXISTS " if exists and not replacing else ""
@@ -500,7 +601,7 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
         if query is not None:
             _name_anonymous_columns(query)
             referenced, replacements = _resolve_tables(query, script)
-            body = _finish(query, script, replacements)
+            body = _finish(query, script, replacements, referenced)
             if columns:
 
                 decl = _ddl_columns(columns, script)
@@ -513,6 +614,8 @@ def _create(tree: exp.Create, script: _Script) -> Statement:
                              if_not_exists=exists, or_replace=replace_, referenced=referenced)
         if not columns:
             raise InvalidQuery("Syntax error: CREATE TABLE needs a column list or AS SELECT")
+        if target is not None:  # later statements of the script read it with these types
+            script.catalog.local[(target.project, target.dataset, target.table or "")] = columns
 
         decl = _ddl_columns(columns, script)
         return Statement("CREATE_TABLE", f"{head}TABLE {if_not}{qualified} ({decl})", target=target,
@@ -539,7 +642,7 @@ def _create_function(tree: exp.Create, script: _Script, temporary: bool) -> Stat
     else:
         name_sql = _quote(name_table.name if isinstance(name_table, exp.Expression) else str(name_table))
     referenced, replacements = _resolve_tables(body, script)
-    body_sql = _finish(body, script, replacements)
+    body_sql = _finish(body, script, replacements, referenced)
     head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") or temporary else "") + (
         "TEMP " if temporary else "")
     exists = " IF NOT EXISTS" if tree.args.get("exists") and not (tree.args.get("replace") or temporary) else ""
@@ -644,7 +747,7 @@ def _assert_statement(text: str, script: _Script) -> Statement:
         this=condition, expressions=[exp.false()]))), true=exp.Anonymous(
         this="error", expressions=[exp.Literal.string(description)]))]))
     referenced, replacements = _resolve_tables(check, script)
-    return Statement("ASSERT", _finish(check, script, replacements), referenced=referenced)
+    return Statement("ASSERT", _finish(check, script, replacements, referenced), referenced=referenced)
 
 
 def _split_script(sql: str) -> list[str]:
@@ -697,7 +800,7 @@ def _set(tree: exp.Set, script: _Script) -> Statement:
 def _set_variable(name: str, value: exp.Expression, script: _Script) -> str:
     wrapper = exp.select(value)
     referenced, replacements = _resolve_tables(wrapper, script)
-    value_sql = _finish(wrapper, script, replacements)
+    value_sql = _finish(wrapper, script, replacements, referenced)
     return f"SET VARIABLE {_quote(name)} = ({value_sql})"
 
 
@@ -855,18 +958,61 @@ def _token_error_message(sql: str) -> str:
     return f"Syntax error: Unclosed {kind} at [{line}:{col}]"
 
 
+_ARITY = re.compile(r"The number of provided arguments \((\d+)\) is (?:greater|less) than the")
+
+
+def _arity_message(sql: str, first: dict) -> str | None:
+    """sqlglot refuses a known function's argument count while parsing: BigQuery's signature error."""
+    match = _ARITY.match(first.get("description") or "")
+    if match is None:
+        return None
+    lines = sql.split("\n")
+    line, col = first.get("line") or 1, first.get("col") or 1
+    offset = sum(len(ln) + 1 for ln in lines[: line - 1]) + col - 1  # the call's closing parenthesis
+    tokens = [t for t in _tokens(sql) if t.start <= offset]
+    depth = 0
+    for index in range(len(tokens) - 1, 0, -1):
+        token = tokens[index]
+        if token.token_type == TokenType.R_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.L_PAREN:
+            depth -= 1
+            if depth == 0:
+                name = tokens[index - 1]
+                error = signatures.arity_error(name.text, int(match.group(1)), sql, name.start)
+                return error.message if error is not None else None
+    return None
+
+
+def _unclosed_parenthesis(sql: str) -> bool:
+    depth = 0
+    for token in _tokens(sql):
+        if token.token_type == TokenType.L_PAREN:
+            depth += 1
+        elif token.token_type == TokenType.R_PAREN:
+            depth -= 1
+    return depth > 0
+
+
 def _parse_error_message(sql: str, exc: ParseError) -> str:
     errors = getattr(exc, "errors", None) or []
     if not errors:
         return f"Syntax error: {exc}"
     first = errors[0]
+    arity = _arity_message(sql, first)
+    if arity is not None:
+        return arity
     line, col = first.get("line") or 1, first.get("col") or 1
     highlight = first.get("highlight") or ""
     description = first.get("description") or ""
     lines = sql.split("\n")
-    at_end = not (first.get("end_context") or "").strip()
+    # scripts reach the parser with each statement ended by ";": what follows is still the end
+    at_end = not (first.get("end_context") or "").strip().strip(";").strip()
     if "SENTINEL" in description or not highlight or (at_end and "Invalid expression" not in description):
+        lines = sql.rstrip().rstrip(";").rstrip().split("\n")
         last = len(lines)
+        if _unclosed_parenthesis(sql):
+            return f'Syntax error: Expected ")" but got end of script at [{last}:{len(lines[-1]) + 1}]'
         return f"Syntax error: Unexpected end of script at [{last}:{len(lines[-1]) + 1}]"
     start_col = max(1, col - len(highlight) + 1)
     # find the token at that position

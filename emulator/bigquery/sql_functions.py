@@ -15,6 +15,13 @@ translator (:mod:`emulator.bigquery.sql_rules`) emits calls to the names registe
 * ``bq_farm_fingerprint(VARCHAR)`` / ``bq_farm_fingerprint_bytes(BLOB)`` → BIGINT: FarmHash
   ``Fingerprint64`` (farmhashna ``Hash64``) of the UTF-8 bytes, as BigQuery's ``FARM_FINGERPRINT``.
   Written from the algorithm's description and checked against BigQuery's documented outputs.
+* ``bq_raise(VARCHAR)`` → NULL: raises :class:`emulator.bigquery.sql_errors.GoogleSQLError` with
+  the message (BigQuery's runtime errors; not volatile, unlike DuckDB's ``error()``).
+* ``bq_numeric_divide`` / ``bq_numeric_multiply(DECIMAL(38,9), DECIMAL(38,9))`` → DECIMAL(38,9):
+  NUMERIC ``/`` and ``*`` computed exactly with :mod:`decimal` and rounded half away from zero
+  to 9 fractional digits, as BigQuery does (DuckDB divides decimals as DOUBLE and multiplies
+  them at scale 18, overflowing past 20 integer digits). Errors: ``division by zero: a / b``,
+  ``numeric overflow: a * b``.
 """
 
 from __future__ import annotations
@@ -279,13 +286,27 @@ def bq_strftime(fmt: str, value: Any, zone_name: str | None = None) -> str:
     return "".join(out)
 
 
+def tzinfo(zone: str | None) -> Any:
+    """A ``tzinfo`` for a GoogleSQL time zone (tz name, ``+05:30``, or our ``GMT+05:30`` spelling)."""
+    import re
+    from datetime import UTC, timedelta
+    from datetime import timezone as fixed
+    from zoneinfo import ZoneInfo
+
+    if not zone:
+        return UTC
+    name = time_zone(zone) or "UTC"
+    match = re.fullmatch(r"GMT([+-])(\d{2}):(\d{2})", name)
+    if match is not None:
+        offset = timedelta(hours=int(match.group(2)), minutes=int(match.group(3)))
+        return fixed(-offset if match.group(1) == "-" else offset)
+    return UTC if name == "UTC" else ZoneInfo(name)
+
+
 def format_timestamp(fmt: str | None, value: Any, zone: str | None) -> str | None:
     if fmt is None or value is None:
         return None
-    from datetime import UTC
-    from zoneinfo import ZoneInfo
-
-    local = value.astimezone(ZoneInfo(zone) if zone else UTC)
+    local = value.astimezone(tzinfo(zone))
     return bq_strftime(fmt, local, zone or "UTC")
 
 
@@ -299,12 +320,13 @@ def parse_timestamp(fmt: str | None, text: str | None, zone: str | None) -> Any:
     """PARSE_TIMESTAMP with BigQuery's %E*S / %E#S / %Ez / %s elements (civil times are in ``zone``)."""
     import re
     from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo
 
     if fmt is None or text is None:
         return None
     if fmt.strip() == "%s":
         return datetime.fromtimestamp(int(text.strip()), tz=UTC)
+    if "%Z" in fmt:
+        return _parse_with_zone_name(fmt, text)
     python_fmt = re.sub(r"%E(\*|\d)S", "%S.%f", fmt).replace("%Ez", "%z")
     candidates = [python_fmt]
     if "%S.%f" in python_fmt:  # the fraction is optional for %E*S
@@ -317,14 +339,106 @@ def parse_timestamp(fmt: str | None, text: str | None, zone: str | None) -> Any:
         if "%Y" not in candidate and "%y" not in candidate and "%G" not in candidate:
             value = value.replace(year=1970)
         if value.tzinfo is None:
-            value = value.replace(tzinfo=ZoneInfo(zone) if zone else UTC)
+            value = value.replace(tzinfo=tzinfo(zone))
         return value.astimezone(UTC)
     raise ValueError(f"Failed to parse input string \"{text}\"")
 
 
+RAISE = "bq_raise"
+NUMERIC_DIVIDE = "bq_numeric_divide"
+NUMERIC_MULTIPLY = "bq_numeric_multiply"
+
+def raise_error(message: str | None) -> None:
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    raise GoogleSQLError(message or "")
+
+
+def numeric_text(value: Any) -> str:
+    """A NUMERIC value as BigQuery prints it (no exponent, no trailing zeros)."""
+    import decimal
+
+    value = decimal.Decimal(value)
+    if value == 0:
+        return "0"
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        return format(value.normalize(), "f")
+
+
+def _numeric_result(value: Any, describe: str) -> Any:
+    import decimal
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        rounded = value.quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+    if abs(rounded) >= decimal.Decimal("1e29"):
+        raise GoogleSQLError(f"numeric overflow: {describe}")
+    return rounded
+
+
+def numeric_divide(a: Any, b: Any) -> Any:
+    """NUMERIC ``a / b``: exact, rounded half away from zero to 9 fractional digits."""
+    import decimal
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if a is None or b is None:
+        return None
+    if b == 0:
+        raise GoogleSQLError(f"division by zero: {numeric_text(a)} / {numeric_text(b)}")
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        quotient = decimal.Decimal(a) / decimal.Decimal(b)
+    return _numeric_result(quotient, f"{numeric_text(a)} / {numeric_text(b)}")
+
+
+def numeric_multiply(a: Any, b: Any) -> Any:
+    """NUMERIC ``a * b``: exact, rounded half away from zero to 9 fractional digits."""
+    import decimal
+
+    if a is None or b is None:
+        return None
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        product = decimal.Decimal(a) * decimal.Decimal(b)
+    return _numeric_result(product, f"{numeric_text(a)} * {numeric_text(b)}")
+
+
+_ZONE_TOKEN = r"[A-Za-z_]+(?:/[A-Za-z0-9_+-]+)*|[+-]\d{1,2}(?::?\d{2})?"
+
+
+def _parse_with_zone_name(fmt: str, text: str) -> Any:
+    """PARSE_TIMESTAMP with ``%Z``: the zone is a name BigQuery knows (tz database, UTC, an offset)."""
+    import re
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    head, _, tail = fmt.partition("%Z")
+    for match in re.finditer(_ZONE_TOKEN, text):
+        zone = match.group(0)
+        rest = text[:match.start()] + text[match.end():]
+        try:
+            time_zone(zone)
+        except GoogleSQLError:
+            continue
+        try:
+            return parse_timestamp(head + tail, rest.strip() if not (head + tail).strip() else rest, zone)
+        except ValueError:
+            continue
+    raise GoogleSQLError(f"Failed to parse input string \"{text}\"")
+
+
 def register(con: Any) -> None:
     """Register the functions on a DuckDB connection (idempotent; cursors of ``con`` see them)."""
-    from duckdb.sqltypes import BIGINT, BLOB, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
+    import duckdb
+    from duckdb.sqltypes import BIGINT, BLOB, BOOLEAN, DOUBLE, SQLNULL, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
+
+    from emulator.bigquery import sql_geography
+
+    DECIMAL = duckdb.decimal_type(38, 9)
 
     for name, function, arg_type, result in (
         (FARM_FINGERPRINT, farm_fingerprint, VARCHAR, BIGINT), (FARM_FINGERPRINT_BYTES, farm_fingerprint, BLOB, BIGINT),
@@ -334,6 +448,21 @@ def register(con: Any) -> None:
         (FORMAT_TIMESTAMP, format_timestamp, [VARCHAR, TIMESTAMP_TZ, VARCHAR], VARCHAR),
         (FORMAT_CIVIL, format_civil, [VARCHAR, TIMESTAMP], VARCHAR),
         (PARSE_TIMESTAMP, parse_timestamp, [VARCHAR, VARCHAR, VARCHAR], TIMESTAMP_TZ),
+        (RAISE, raise_error, [VARCHAR], SQLNULL),
+        (NUMERIC_DIVIDE, numeric_divide, [DECIMAL, DECIMAL], DECIMAL),
+        (NUMERIC_MULTIPLY, numeric_multiply, [DECIMAL, DECIMAL], DECIMAL),
+        (UPPER, upper, VARCHAR, VARCHAR), (LOWER, lower, VARCHAR, VARCHAR),
+        (CASEFOLD, normalize_and_casefold, [VARCHAR, VARCHAR], VARCHAR),
+        (TO_BASE32, to_base32, BLOB, VARCHAR), (FROM_BASE32, from_base32, VARCHAR, BLOB),
+        (CODE_POINTS_TO_BYTES, code_points_to_bytes, duckdb.list_type(BIGINT), BLOB),
+        (JSON_KEYS, json_keys, [VARCHAR, BIGINT, VARCHAR], duckdb.list_type(VARCHAR)),
+        (JSON_SET, json_set, [VARCHAR, duckdb.list_type(VARCHAR), duckdb.list_type(VARCHAR), BOOLEAN], VARCHAR),
+        (JSON_ARRAY_INSERT, json_array_insert, [VARCHAR, duckdb.list_type(VARCHAR), duckdb.list_type(VARCHAR),
+                                                duckdb.list_type(BOOLEAN), BOOLEAN], VARCHAR),
+        (LAX_BOOL, lax_bool, VARCHAR, BOOLEAN), (LAX_INT64, lax_int64, VARCHAR, BIGINT),
+        (LAX_FLOAT64, lax_float64, VARCHAR, DOUBLE), (LAX_STRING, lax_string, VARCHAR, VARCHAR),
+        (TIME_ZONE, time_zone, VARCHAR, VARCHAR),
+        (HLL_MERGE, hll_merge, duckdb.list_type(BLOB), BLOB), (HLL_EXTRACT, hll_extract, BLOB, BIGINT),
     ):
         try:
             con.remove_function(name)
@@ -341,3 +470,406 @@ def register(con: Any) -> None:
             pass
         arg_types = arg_type if isinstance(arg_type, list) else [arg_type]
         con.create_function(name, function, arg_types, result, null_handling="special", side_effects=False)
+    sql_geography.register(con)
+
+
+# ------------------------------------------------------------------------------------------
+# strings and bytes
+# ------------------------------------------------------------------------------------------
+UPPER = "bq_upper"
+LOWER = "bq_lower"
+CASEFOLD = "bq_normalize_and_casefold"
+TO_BASE32 = "bq_to_base32"
+FROM_BASE32 = "bq_from_base32"
+CODE_POINTS_TO_BYTES = "bq_code_points_to_bytes"
+
+
+def upper(value: str | None) -> str | None:
+    """Full Unicode upper-case mapping (``ß`` → ``SS``), as BigQuery's ICU-based UPPER."""
+    return None if value is None else value.upper()
+
+
+def lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
+def normalize_and_casefold(value: str | None, form: str | None) -> str | None:
+    """NORMALIZE_AND_CASEFOLD: Unicode case folding, then normalization (NFC by default)."""
+    import unicodedata
+
+    if value is None:
+        return None
+    return unicodedata.normalize((form or "NFC").upper(), unicodedata.normalize("NFD", value).casefold())
+
+
+def to_base32(value: bytes | None) -> str | None:
+    import base64
+
+    return None if value is None else base64.b32encode(bytes(value)).decode("ascii")
+
+
+def from_base32(value: str | None) -> bytes | None:
+    import base64
+    import binascii
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if value is None:
+        return None
+    text = value.strip()
+    try:
+        return base64.b32decode(text + "=" * (-len(text) % 8))
+    except (binascii.Error, ValueError):
+        raise GoogleSQLError(f"Failed to decode invalid base32 string \"{value}\"") from None
+
+
+def code_points_to_bytes(points: list[int] | None) -> bytes | None:
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if points is None:
+        return None
+    out = bytearray()
+    for point in points:
+        if point is None:
+            return None
+        if not 0 <= point <= 255:
+            raise GoogleSQLError(f"Invalid code point: {point}")
+        out.append(point)
+    return bytes(out)
+
+
+# ------------------------------------------------------------------------------------------
+# JSON
+# ------------------------------------------------------------------------------------------
+JSON_KEYS = "bq_json_keys"
+JSON_SET = "bq_json_set"
+JSON_ARRAY_INSERT = "bq_json_array_insert"
+LAX_BOOL = "bq_lax_bool"
+LAX_INT64 = "bq_lax_int64"
+LAX_FLOAT64 = "bq_lax_float64"
+LAX_STRING = "bq_lax_string"
+
+
+def _json_load(text: str) -> Any:
+    import json
+
+    return json.loads(text)
+
+
+def _json_dump(value: Any) -> str:
+    import json
+
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def json_keys(text: str | None, max_depth: int | None, mode: str | None) -> list[str] | None:
+    """JSON_KEYS: the unique keys of a JSON value, nested keys as dotted paths, sorted.
+
+    ``mode`` is ``strict`` (arrays are not searched, the default), ``lax`` (objects inside
+    arrays are) or ``lax recursive`` (nested arrays too); ``max_depth`` limits the nesting.
+    """
+    if text is None:
+        return None
+    value = _json_load(text)
+    limit = max_depth if max_depth is not None else 1 << 30
+    kind = (mode or "strict").strip().lower()
+    keys: set[str] = set()
+
+    def quote(key: str) -> str:
+        plain = key.replace("_", "a").isalnum() and not key[:1].isdigit()
+        return key if plain else '"' + key.replace('"', '\\"') + '"'
+
+    def walk(node: Any, prefix: str, depth: int, array_depth: int) -> None:
+        if isinstance(node, dict):
+            if depth >= limit:
+                return
+            for key, sub in node.items():
+                path = f"{prefix}.{quote(key)}" if prefix else quote(key)
+                keys.add(path)
+                walk(sub, path, depth + 1, 0)
+        elif isinstance(node, list) and kind != "strict":
+            if array_depth >= 1 and kind == "lax":
+                return
+            for item in node:
+                walk(item, prefix, depth, array_depth + 1)
+
+    walk(value, "", 0, 0)
+    return sorted(keys)
+
+
+def _path_steps(path: str) -> list[str | int] | None:
+    """A JSONPath (``$``, ``$.a``, ``$.a[1]``, ``$."a b"``) as keys and indices (None: not valid)."""
+    import re
+
+    if not path.startswith("$"):
+        return None
+    steps: list[str | int] = []
+    rest = path[1:]
+    token = re.compile(r'\.(?:"((?:[^"\\]|\\.)*)"|([^.\[\]"]+))|\[\s*(\d+)\s*\]|\[\s*\'([^\']*)\'\s*\]')
+    while rest:
+        match = token.match(rest)
+        if match is None:
+            return None
+        quoted, plain, index, bracketed = match.groups()
+        if index is not None:
+            steps.append(int(index))
+        else:
+            steps.append(quoted if quoted is not None else plain if plain is not None else bracketed)
+        rest = rest[match.end():]
+    return steps
+
+
+def _set_at(root: Any, steps: list[str | int], value: Any, create: bool) -> Any:
+    if not steps:
+        return value
+    node = root
+    for position, step in enumerate(steps):
+        last = position == len(steps) - 1
+        following = None if last else steps[position + 1]
+        if isinstance(step, int):
+            if not isinstance(node, list):
+                return root
+            if step >= len(node):
+                if not create:
+                    return root
+                node.extend([None] * (step + 1 - len(node)))
+            if last:
+                node[step] = value
+                return root
+            if node[step] is None and create:
+                node[step] = [] if isinstance(following, int) else {}
+            node = node[step]
+        else:
+            if not isinstance(node, dict):
+                return root
+            if step not in node:
+                if not create:
+                    return root
+                if last:
+                    node[step] = value
+                    return root
+                node[step] = [] if isinstance(following, int) else {}
+            elif last:
+                node[step] = value
+                return root
+            elif node[step] is None and create:
+                node[step] = [] if isinstance(following, int) else {}
+            node = node[step]
+    return root
+
+
+def json_set(text: str | None, paths: list[str] | None, values: list[str] | None, create: bool | None) -> str | None:
+    """JSON_SET: set each path to its value, creating missing members unless ``create`` is FALSE."""
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if text is None:
+        return None
+    root = _json_load(text)
+    for path, value in zip(paths or [], values or []):
+        if path is None:
+            continue
+        steps = _path_steps(path)
+        if steps is None:
+            raise GoogleSQLError(f"Invalid JSONPath: {path}")
+        root = _set_at(root, steps, None if value is None else _json_load(value), create is not False)
+    return _json_dump(root)
+
+
+def json_array_insert(text: str | None, paths: list[str] | None, values: list[str] | None,
+                      spread: list[bool] | None, insert_each: bool | None) -> str | None:
+    """JSON_ARRAY_INSERT: insert values into arrays at the path's index (padding with nulls)."""
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if text is None:
+        return None
+    root = _json_load(text)
+    for i, (path, value) in enumerate(zip(paths or [], values or [])):
+        if path is None:
+            continue
+        steps = _path_steps(path)
+        if steps is None or not steps or not isinstance(steps[-1], int):
+            raise GoogleSQLError(f"Invalid JSONPath: {path}")
+        parent: Any = root
+        for step in steps[:-1]:
+            if isinstance(step, int) and isinstance(parent, list) and step < len(parent):
+                parent = parent[step]
+            elif isinstance(step, str) and isinstance(parent, dict) and step in parent:
+                parent = parent[step]
+            else:
+                parent = None
+                break
+        if not isinstance(parent, list):
+            continue
+        loaded = None if value is None else _json_load(value)
+        items = loaded if (insert_each is not False and spread and spread[i] and isinstance(loaded, list)) \
+            else [loaded]
+        index = steps[-1]
+        if index > len(parent):
+            parent.extend([None] * (index - len(parent)))
+        parent[index:index] = items
+    return _json_dump(root)
+
+
+def _lax_number(value: Any) -> Any:
+    import decimal
+
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return decimal.Decimal(repr(value)) if isinstance(value, float) else decimal.Decimal(value)
+    if isinstance(value, str):
+        try:
+            number = decimal.Decimal(value.strip())
+        except decimal.InvalidOperation:
+            return None
+        return number
+    return None
+
+
+def lax_bool(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    value = _json_load(text)
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        lowered = value.strip().lower()
+        return True if lowered == "true" else False if lowered == "false" else None
+    if isinstance(value, int | float):
+        return value != 0
+    return None
+
+
+def lax_int64(text: str | None) -> int | None:
+    import decimal
+
+    if text is None:
+        return None
+    value = _json_load(text)
+    if isinstance(value, bool):
+        return int(value)
+    number = _lax_number(value)
+    if number is None or not number.is_finite():
+        return None
+    rounded = int(number.to_integral_value(rounding=decimal.ROUND_HALF_UP))
+    return rounded if -(1 << 63) <= rounded < (1 << 63) else None
+
+
+def lax_float64(text: str | None) -> float | None:
+    if text is None:
+        return None
+    value = _json_load(text)
+    if isinstance(value, bool) or value is None or isinstance(value, dict | list):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    lowered = value.strip().lower()
+    special = {"nan": float("nan"), "inf": float("inf"), "+inf": float("inf"), "-inf": float("-inf"),
+               "infinity": float("inf"), "+infinity": float("inf"), "-infinity": float("-inf")}
+    if lowered in special:
+        return special[lowered]
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def lax_string(text: str | None) -> str | None:
+    if text is None:
+        return None
+    value = _json_load(text)
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    return None
+
+
+# ------------------------------------------------------------------------------------------
+# time zones
+# ------------------------------------------------------------------------------------------
+TIME_ZONE = "bq_time_zone"
+
+
+def time_zone(name: str | None) -> str | None:
+    """A GoogleSQL time zone as DuckDB (ICU) spells it; :class:`GoogleSQLError` when it is not one.
+
+    GoogleSQL accepts a tz database name or an offset from UTC, ``(+|-)H[H][:M[M]]``; DuckDB wants
+    ``GMT+05:30`` for offsets and refuses bare ones.
+    """
+    import re
+
+    from emulator.bigquery.sql_errors import GoogleSQLError
+
+    if name is None:
+        return None
+    text = name.strip()
+    match = re.fullmatch(r"(?:UTC|GMT)?([+-])(\d{1,2})(?::?(\d{2}))?", text)
+    if match is not None:
+        sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+        if hours > 14 or minutes > 59:
+            raise GoogleSQLError(f"Invalid time zone: {name}")
+        return f"GMT{sign}{hours:02d}:{minutes:02d}"
+    if text.upper() in ("UTC", "Z", "GMT"):
+        return "UTC"
+    if _known_zone(text):
+        return text
+    raise GoogleSQLError(f"Invalid time zone: {name}")
+
+
+def _known_zone(name: str) -> bool:
+    from functools import lru_cache
+
+    @lru_cache(maxsize=1)
+    def names() -> frozenset[str]:
+        import zoneinfo
+
+        try:
+            return frozenset(zoneinfo.available_timezones())
+        except Exception:  # noqa: BLE001 - no tz database: accept what ZoneInfo can load below
+            return frozenset()
+
+    if name in names():
+        return True
+    try:
+        import zoneinfo
+
+        zoneinfo.ZoneInfo(name)
+        return "/" in name or name.isalpha()
+    except Exception:  # noqa: BLE001 - not a zone
+        return False
+
+
+# ------------------------------------------------------------------------------------------
+# HLL_COUNT sketches (exact: a valid approximation) and GEOGRAPHY
+# ------------------------------------------------------------------------------------------
+HLL_MERGE = "bq_hll_merge"
+HLL_EXTRACT = "bq_hll_extract"
+
+
+def hll_merge(sketches: list[bytes] | None) -> bytes | None:
+    """The union of HLL_COUNT sketches (our sketches are sorted lists of 64-bit hashes)."""
+    import json
+
+    if not sketches:
+        return None
+    hashes: set[int] = set()
+    seen = False
+    for sketch in sketches:
+        if sketch is None:
+            continue
+        seen = True
+        hashes.update(json.loads(bytes(sketch).decode("ascii")))
+    return json.dumps(sorted(hashes), separators=(",", ":")).encode("ascii") if seen else None
+
+
+def hll_extract(sketch: bytes | None) -> int:
+    import json
+
+    if sketch is None:
+        return 0
+    return len(json.loads(bytes(sketch).decode("ascii")))

@@ -26,6 +26,9 @@ from typing import Any
 import sqlglot
 from sqlglot import exp
 
+from emulator.bigquery import sql_typing as typing_
+from emulator.bigquery.errors import InvalidQuery
+
 #: Quoted in generated SQL as ``'__wallaroo_emulator_now__'``; replaced by the virtual clock's instant.
 NOW_PLACEHOLDER = "__wallaroo_emulator_now__"
 
@@ -52,6 +55,8 @@ class RuleContext:
         self.variables: dict[str, exp.DataType | None] = {}
         #: parameters referenced by the statement being translated: names (named) or 0-based positions
         self.used_parameters: list[str | int] = []
+        #: named parameters whose names DuckDB cannot spell: name → the identifier the SQL uses
+        self.renamed_parameters: dict[str, str] = {}
         self.subquery_counter = 0
 
     def fresh_alias(self, stem: str) -> str:
@@ -108,14 +113,26 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
     ident = node.this
-    if isinstance(ident, exp.Identifier) and ident.quoted:
-        # @`name` (the DB-API writes parameters so): DuckDB binds only a bare $name
-        ident.set("quoted", False)
+    if isinstance(ident, exp.Identifier | exp.Var):
+        # @`name` (the DB-API writes every parameter so): DuckDB binds a bare $name; other names
+        # (the DB-API's %(a "weird" `name`)s) get a stable identifier, reported in parameter_names
+        name = ident.name
+        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
+        if plain:
+            node.set("this", exp.to_identifier(name, quoted=False))
+        else:
+            import hashlib
+
+            alias = "p_" + hashlib.sha1(name.encode("utf-8")).hexdigest()[:16]
+            ctx.renamed_parameters[name] = alias
+            node.set("this", exp.to_identifier(alias, quoted=False))
+        ctx.used_parameters.append(name)
+        ptype = ctx.named_types.get(name.lower())
+        if ptype is None:
+            return node
+        return exp.cast(node, exp.DataType.build(duckdb_type_for_parameter(ptype), dialect="duckdb"))
     ctx.used_parameters.append(node.name)
-    ptype = ctx.named_types.get(node.name.lower())
-    if ptype is None:
-        return node
-    return exp.cast(node, exp.DataType.build(duckdb_type_for_parameter(ptype), dialect="duckdb"))
+    return node
 
 
 def _placeholder(node: exp.Placeholder, ctx: RuleContext) -> exp.Expression:
@@ -152,10 +169,165 @@ def _literal(node: exp.Literal, ctx: RuleContext) -> exp.Expression:
         return node
     if isinstance(parent, exp.Neg) and isinstance(parent.parent, exp.Cast):
         return node
+    if text == "9223372036854775808" and isinstance(parent, exp.Neg):
+        # the INT64 minimum is an INT64 literal in GoogleSQL (DuckDB reads 9223372036854775808 as HUGEINT)
+        parent.meta["int64_min"] = True
+        return node
     if any(ch in text for ch in ".eE"):
+        if _numeric_context(node):  # literal coercion: a FLOAT64 literal beside NUMERIC is NUMERIC
+            return exp.cast(node, exp.DataType.build("DECIMAL(38, 9)"))
         return exp.cast(node, exp.DataType.build("DOUBLE"))
     if isinstance(parent, _ARITHMETIC):
         return exp.cast(node, exp.DataType.build("BIGINT"))
+    return node
+
+
+_NUMERICS = ("NUMERIC", "BIGNUMERIC")
+_COMPARISONS = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.NullSafeEQ, exp.NullSafeNEQ)
+
+
+def _numeric_context(node: exp.Expression) -> bool:
+    """True when GoogleSQL coerces the literal ``node`` to NUMERIC (its context is NUMERIC/BIGNUMERIC)."""
+    parent = node.parent
+    while isinstance(parent, exp.Paren | exp.Neg):
+        node, parent = parent, parent.parent
+    if parent is None:
+        return False
+    if isinstance(parent, _ARITHMETIC) or isinstance(parent, exp.Coalesce | exp.Greatest | exp.Least | exp.If
+                                                               | exp.Case | exp.Nullif):
+        return typing_.is_kind(parent, *_NUMERICS)
+    if isinstance(parent, _COMPARISONS):
+        other = parent.expression if node is parent.this else parent.this
+        return typing_.is_kind(other, *_NUMERICS)
+    if isinstance(parent, exp.In | exp.Between):
+        return typing_.is_kind(parent.this, *_NUMERICS)
+    return False
+
+
+def raise_(message: exp.Expression | str) -> exp.Expression:
+    """A call raising BigQuery's runtime error ``message`` (see :mod:`emulator.bigquery.sql_errors`)."""
+    from emulator.bigquery.sql_functions import RAISE
+
+    text = exp.Literal.string(message) if isinstance(message, str) else message
+    return exp.Anonymous(this=RAISE, expressions=[text])
+
+
+def _value_text(node: exp.Expression) -> exp.Expression:
+    """SQL spelling ``node``'s runtime value as BigQuery prints it in error messages."""
+    if typing_.is_kind(node, "FLOAT64") or (isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DOUBLE):
+        return duck("regexp_replace(CAST({0} AS VARCHAR), '\\.0$', '')", node)
+    if typing_.is_kind(node, *_NUMERICS):
+        return duck("CASE WHEN {0} = 0 THEN '0' ELSE rtrim(rtrim(CAST({0} AS VARCHAR), '0'), '.') END", node)
+    return exp.cast(node, exp.DataType.build("VARCHAR"))
+
+
+def _as_numeric(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Cast) and node.to.this == exp.DataType.Type.DECIMAL:
+        return node
+    return exp.cast(node, exp.DataType.build("DECIMAL(38, 9)"))
+
+
+def _nonzero_literal(node: exp.Expression) -> bool:
+    value = node.this if isinstance(node, exp.Cast) else node
+    if isinstance(value, exp.Literal) and not value.is_string:
+        try:
+            return float(value.this) != 0
+        except ValueError:
+            return False
+    return False
+
+
+def _zero_guard(divisor: exp.Expression, message: exp.Expression) -> exp.Expression:
+    """``divisor``, or BigQuery's division-by-zero error where it is 0."""
+    return exp.Paren(this=exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
+                                              true=raise_(message))], default=divisor))
+
+
+def _division_message(a: exp.Expression, b: exp.Expression, template: str) -> exp.Expression:
+    """``'division by zero: ' || <a> || ' / ' || <b>`` with the operands' runtime values."""
+    head, middle, tail = template.split("{}")
+    parts: list[exp.Expression] = [exp.Literal.string(head), _value_text(a.copy()), exp.Literal.string(middle),
+                                   _value_text(b.copy())]
+    if tail:
+        parts.append(exp.Literal.string(tail))
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part)
+    return out
+
+
+def _mul(node: exp.Mul, ctx: RuleContext) -> exp.Expression:
+    """NUMERIC ``*`` is exact with 9 fractional digits (DuckDB's DECIMAL product overflows early)."""
+    from emulator.bigquery.sql_functions import NUMERIC_MULTIPLY
+
+    if not typing_.is_kind(node, *_NUMERICS):
+        return node
+    return exp.Anonymous(this=NUMERIC_MULTIPLY, expressions=[_as_numeric(node.this), _as_numeric(node.expression)])
+
+
+def _avg(node: exp.Avg, ctx: RuleContext) -> exp.Expression:
+    """AVG of NUMERIC is NUMERIC (DuckDB averages decimals as DOUBLE): SUM / COUNT, exactly."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    if isinstance(node.parent, exp.Window) or not typing_.is_kind(node, *_NUMERICS):
+        return node
+    return exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[
+        _as_numeric(exp.Sum(this=node.this.copy())), _as_numeric(exp.Count(this=node.this.copy()))])
+
+
+def _window(node: exp.Window, ctx: RuleContext) -> exp.Expression:
+    """``AVG(numeric) OVER (…)`` → ``SUM(…) OVER (…) / COUNT(…) OVER (…)`` as NUMERIC."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    inner = node.this
+    if isinstance(inner, exp.Sum) and typing_.is_kind(inner, "INT64"):
+        return _checked_int64_sum(node)
+    if not (isinstance(inner, exp.Avg) and typing_.is_kind(inner, *_NUMERICS)):
+        return node
+    total, count = node.copy(), node.copy()
+    total.set("this", exp.Sum(this=inner.this.copy()))
+    count.set("this", exp.Count(this=inner.this.copy()))
+    return exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[_as_numeric(total), _as_numeric(count)])
+
+
+def _safe_divide(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """SAFE_DIVIDE of NUMERIC operands is NUMERIC, NULL where dividing fails."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    if not typing_.is_kind(node, *_NUMERICS):
+        return node
+    call = exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[_as_numeric(node.this), _as_numeric(node.expression)])
+    return exp.Anonymous(this="try", expressions=[call])
+
+
+_INT64_MAX = 9223372036854775807
+
+
+def _sum(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """SUM of INT64 is INT64 and fails past its range (DuckDB sums into a 128-bit integer)."""
+    if isinstance(node.parent, exp.Window | exp.Pivot) or not typing_.is_kind(node, "INT64"):
+        return node  # a PIVOT takes exactly one aggregate call
+    return _checked_int64_sum(node)
+
+
+def _checked_int64_sum(total: exp.Expression) -> exp.Expression:
+    return duck(f"CASE WHEN {{0}} > {_INT64_MAX} OR {{0}} < -{_INT64_MAX} - 1 THEN "
+                f"bq_raise('Error in SUM aggregation: integer overflow') ELSE CAST({{0}} AS BIGINT) END", total)
+
+
+def _int_div(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """DIV / MOD by zero fail with the operands' values (DuckDB's message quotes the source text)."""
+    if _nonzero_literal(node.expression):
+        return node
+    name = "DIV" if isinstance(node, exp.IntDiv) else "MOD"
+    message = _division_message(node.this, node.expression, f"division by zero: {name}({{}}, {{}})")
+    node.set("expression", _zero_guard(node.expression, message))
+    return node
+
+
+def _neg(node: exp.Neg, ctx: RuleContext) -> exp.Expression:
+    if node.meta.get("int64_min"):
+        return exp.cast(exp.Literal.number("-9223372036854775808"), exp.DataType.build("BIGINT"))
     return node
 
 
@@ -166,6 +338,9 @@ def _extract(node: exp.Extract, ctx: RuleContext) -> exp.Expression:
     if part == "WEEK":
         strf = exp.Anonymous(this="strftime", expressions=[node.expression, exp.Literal.string("%U")])
         return exp.cast(strf, exp.DataType.build("BIGINT"))
+    if part in ("MICROSECOND", "MILLISECOND"):  # the sub-second part only (DuckDB counts the seconds too)
+        return exp.Paren(this=exp.Mod(this=node, expression=exp.Literal.number(1_000_000 if part == "MICROSECOND"
+                                                                                else 1000)))
     if part == "ISOWEEK":
         node.set("this", exp.var("WEEK"))
     if part in ("DATE", "TIME", "DATETIME"):
@@ -261,17 +436,117 @@ def _time_to_str(node: exp.TimeToStr, ctx: RuleContext) -> exp.Expression:
         node.set("this", duck("CAST('1970-01-01' AS DATE) + {0}", value.this))
         return node
     if not isinstance(zone, exp.Expression):
-        return node
+        return _unpadded_year(node)
     if isinstance(value, exp.TsOrDsToTimestamp):
         value = value.this
     node.set("this", exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build(
         "TIMESTAMPTZ"))]))
     node.set("zone", None)
-    return node
+    return _unpadded_year(node)
 
 
 _FORMAT_EXPANSIONS = {"%R": "%H:%M", "%T": "%H:%M:%S", "%D": "%m/%d/%y", "%F": "%Y-%m-%d", "%e": "%-d",
                       "%k": "%-H", "%l": "%-I"}
+
+
+#: nodes whose argument ``key`` is a time zone
+_ZONED: tuple[tuple[type, str], ...] = (
+    (exp.AtTimeZone, "zone"), (exp.TimeToStr, "zone"), (exp.StrToTime, "zone"), (exp.TimestampTrunc, "zone"),
+    (exp.Timestamp, "zone"), (exp.Date, "zone"), (exp.Time, "zone"), (exp.String, "zone"),
+    (exp.CurrentDate, "this"), (exp.CurrentDatetime, "this"), (exp.CurrentTime, "this"),
+    (exp.CurrentTimestamp, "this"),
+)
+
+
+def zone_expression(zone: exp.Expression) -> exp.Expression:
+    """A GoogleSQL time zone as DuckDB spells it: fixed offsets (``+05:30``) become ``GMT+05:30``;
+    an unknown zone is an error (at translation for a literal, when run otherwise)."""
+    from emulator.bigquery.sql_errors import GoogleSQLError
+    from emulator.bigquery.sql_functions import TIME_ZONE, time_zone
+
+    if isinstance(zone, exp.Literal) and zone.is_string:
+        try:
+            return exp.Literal.string(time_zone(zone.this) or "UTC")
+        except GoogleSQLError as exc:
+            raise InvalidQuery(str(exc)) from None
+    if isinstance(zone, exp.Null) or zone.meta.get("zone_checked"):
+        return zone
+    call = exp.Anonymous(this=TIME_ZONE, expressions=[zone])
+    call.meta["zone_checked"] = True
+    return call
+
+
+def normalise_zones(tree: exp.Expression) -> None:
+    """Every time-zone argument goes through :func:`zone_expression` before the other rules run."""
+    for node in list(tree.dfs()):
+        for kind, key in _ZONED:
+            if isinstance(node, kind):
+                zone = node.args.get(key)
+                if isinstance(zone, exp.Expression) and not isinstance(zone, exp.DataType | exp.Var):
+                    node.set(key, zone_expression(zone))
+        if isinstance(node, exp.Datetime) and isinstance(node.expression, exp.Expression) and (
+                isinstance(node.expression, exp.Literal) and node.expression.is_string
+                or typing_.is_kind(node.expression, "STRING")):
+            node.set("expression", zone_expression(node.expression))
+            node.meta["zone_argument"] = True
+
+
+def _timestamp(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """TIMESTAMP(value, zone): a civil date/time in ``zone`` → the instant (a string's own offset wins)."""
+    zone = node.args.get("zone")
+    if not isinstance(zone, exp.Expression):
+        return node
+    value = node.this
+    if isinstance(value, exp.Literal) and value.is_string:
+        import re
+
+        if re.search(r"([+-]\d{1,2}(:?\d{2})?|Z|\s[A-Za-z_]+(/[A-Za-z_]+)*)\s*$", value.this.strip()):
+            return exp.cast(value, exp.DataType.build("TIMESTAMPTZ"))
+    if typing_.is_kind(value, "TIMESTAMP"):
+        return value
+    return exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build("TIMESTAMP"))])
+
+
+def _datetime(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """DATETIME(timestamp, zone): the civil date and time of the instant in ``zone``."""
+    if not node.meta.get("zone_argument"):
+        return node
+    return exp.Anonymous(this="timezone", expressions=[node.expression, exp.cast(node.this, exp.DataType.build(
+        "TIMESTAMPTZ"))])
+
+
+def _time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """TIME(timestamp[, zone]) is the time of day of the instant (in UTC unless a zone is given)."""
+    value = node.this
+    zone = node.args.get("zone")
+    if isinstance(node, exp.TsOrDsToTime):
+        if not typing_.is_kind(value, "TIMESTAMP"):
+            return node
+        zone = exp.Literal.string("UTC")
+    if not isinstance(zone, exp.Expression):
+        return node
+    local = exp.Anonymous(this="timezone", expressions=[zone, exp.cast(value, exp.DataType.build("TIMESTAMPTZ"))])
+    return exp.cast(local, exp.DataType.build("TIME"))
+
+
+def _unpadded_year(node: exp.Expression) -> exp.Expression:
+    """``strftime(v, '…%Y…')`` with the year unpadded (BigQuery prints year 999 as ``999``)."""
+    fmt = node.args.get("format") if not isinstance(node, exp.Anonymous) else None
+    if not (isinstance(node, exp.TimeToStr) and isinstance(fmt, exp.Literal) and fmt.is_string
+            and "%Y" in fmt.this and "%%" not in fmt.this):
+        return node
+    value = node.this
+    pieces = fmt.this.split("%Y")
+    parts: list[exp.Expression] = []
+    for i, piece in enumerate(pieces):
+        if piece:
+            parts.append(exp.Anonymous(this="strftime", expressions=[value.copy(), exp.Literal.string(piece)]))
+        if i < len(pieces) - 1:
+            parts.append(exp.cast(exp.Anonymous(this="year", expressions=[value.copy()]), exp.DataType.build("VARCHAR")))
+    out = parts[0]
+    for part in parts[1:]:
+        out = exp.DPipe(this=out, expression=part)
+    return exp.Paren(this=out)
 
 
 def normalise_formats(tree: exp.Expression) -> None:
@@ -291,7 +566,7 @@ def _str_to_time(node: exp.StrToTime, ctx: RuleContext) -> exp.Expression:
     """PARSE_TIMESTAMP: civil time in ``zone`` (UTC by default) → TIMESTAMP (DuckDB TIMESTAMPTZ)."""
     fmt = node.args.get("format")
     zone = node.args.get("zone")
-    if isinstance(fmt, exp.Literal) and ("%E" in fmt.this or "%s" in fmt.this):
+    if isinstance(fmt, exp.Literal) and ("%E" in fmt.this or "%s" in fmt.this or "%Z" in fmt.this):
         from emulator.bigquery.sql_functions import PARSE_TIMESTAMP
 
         return exp.Anonymous(this=PARSE_TIMESTAMP, expressions=[
@@ -401,7 +676,7 @@ def _array_agg(node: exp.ArrayAgg, ctx: RuleContext) -> exp.Expression:
         node.set("this", inner.this)
         out = exp.Anonymous(this="list_slice", expressions=[node, exp.Literal.number(1), inner.expression])
     if checked and element is not None:
-        out = duck("CASE WHEN bool_or({0} IS NULL) THEN error('Array cannot have a null element; error in writing "
+        out = duck("CASE WHEN bool_or({0} IS NULL) THEN bq_raise('Array cannot have a null element; error in writing "
                    "field') ELSE {1} END", element, out)
     return out
 
@@ -450,6 +725,9 @@ _ML_DISTANCES = {
 
 def _dot(node: exp.Dot, ctx: RuleContext) -> exp.Expression:
     """``ML.DISTANCE(a, b [, 'EUCLIDEAN' | 'COSINE' | 'MANHATTAN'])`` on ARRAY<FLOAT64> vectors."""
+    hll = _hll(node, ctx)
+    if hll is not None:
+        return hll
     call = node.expression
     if not (isinstance(node.this, exp.Identifier | exp.Column | exp.Var) and node.this.name.upper() == "ML"
             and isinstance(call, exp.Anonymous) and str(call.this).upper() == "DISTANCE"):
@@ -473,6 +751,10 @@ def _normalize(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
     form = node.args.get("form")
     name = form.name.upper() if isinstance(form, exp.Expression) else "NFC"
+    if node.args.get("is_casefold"):
+        from emulator.bigquery.sql_functions import CASEFOLD
+
+        return exp.Anonymous(this=CASEFOLD, expressions=[node.this, exp.Literal.string(name)])
     return exp.Anonymous(this=NORMALIZE, expressions=[node.this, exp.Literal.string(name)])
 
 
@@ -500,6 +782,10 @@ def _like(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 def _substring(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """SUBSTR position 0 means 1, and a position before the start clamps to 1 (DuckDB counts them)."""
     start = node.args.get("start")
+    length = node.args.get("length")
+    if length is not None and not (isinstance(length, exp.Literal) and length.is_int):
+        node.set("length", duck("CASE WHEN {0} < 0 THEN bq_raise('Third argument in SUBSTR() cannot be negative') "
+                                "ELSE {0} END", length))
     if start is None or (isinstance(start, exp.Literal) and start.is_int and int(start.this) > 0):
         return node
     clamped = duck("CASE WHEN {1} = 0 OR {1} < -length({0}) THEN 1 ELSE {1} END", node.this, start)
@@ -507,40 +793,52 @@ def _substring(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return node
 
 
+_SAFE_TRIVIAL = (exp.Literal, exp.Column, exp.Parameter, exp.Placeholder, exp.Null, exp.Boolean, exp.Var,
+                 exp.Identifier, exp.DataType, exp.Star)
+
+
+def _trivial(node: exp.Expression) -> bool:
+    """An argument that cannot fail (so SAFE need not evaluate it outside ``try``)."""
+    while isinstance(node, exp.Neg | exp.Paren):
+        node = node.this
+    return isinstance(node, _SAFE_TRIVIAL)
+
+
+def mark_safe_arguments(tree: exp.Expression) -> None:
+    """``SAFE.f(args)``: keep a copy of the arguments that may fail beside the call (rules rewrite both).
+
+    ``SAFE.`` turns errors raised by the function itself into NULL, not errors of its arguments:
+    the call runs inside ``try()`` (which also catches the argument errors), so the arguments are
+    evaluated once more outside it first, where their errors still fail the query.
+    """
+    for node in list(tree.find_all(exp.SafeFunc)) if hasattr(exp, "SafeFunc") else []:
+        function = node.this
+        if not isinstance(function, exp.Expression):
+            continue
+        risky = [arg.copy() for arg in function.iter_expressions() if not _trivial(arg)]
+        if risky:
+            node.set("safe_arguments", risky)
+
+
 def _safe_func(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return exp.Anonymous(this="try", expressions=[node.this])
-
-
-def _source_text(node: exp.Expression) -> str:
-    """GoogleSQL text of ``node`` without the casts our rules put around literals."""
-    copy = node.copy()
-    for cast in list(copy.find_all(exp.Cast)):
-        if isinstance(cast.this, exp.Literal) and cast.this.is_number:
-            if cast is copy:
-                return cast.this.sql("bigquery")
-            cast.replace(cast.this)
-    return copy.sql("bigquery")
+    call = exp.Anonymous(this="try", expressions=[node.this])
+    arguments = node.args.get("safe_arguments")
+    if not arguments:
+        return call
+    checked = exp.Anonymous(this="hash", expressions=list(arguments))
+    return exp.Case(ifs=[exp.If(this=exp.Is(this=checked, expression=exp.null()), true=exp.null())], default=call)
 
 
 def _div(node: exp.Div, ctx: RuleContext) -> exp.Expression:
+    """``/``: NUMERIC operands divide exactly (NUMERIC result); by zero fails with the operands' values."""
+    from emulator.bigquery.sql_functions import NUMERIC_DIVIDE
+
+    if typing_.is_kind(node, *_NUMERICS):
+        return exp.Anonymous(this=NUMERIC_DIVIDE, expressions=[_as_numeric(node.this), _as_numeric(node.expression)])
     divisor = node.expression
-    if isinstance(divisor, exp.Literal) and not divisor.is_string:
-        try:
-            if float(divisor.this) != 0:
-                return node
-        except ValueError:
-            return node
-    if isinstance(divisor, exp.Cast) and isinstance(divisor.this, exp.Literal):
-        try:
-            if float(divisor.this.this) != 0:
-                return node
-        except ValueError:
-            return node
-    message = exp.Literal.string(f"division by zero: {_source_text(node.this)} / {_source_text(divisor)}")
-    guard = exp.Case(ifs=[exp.If(this=exp.EQ(this=divisor.copy(), expression=exp.Literal.number(0)),
-                                 true=exp.Anonymous(this="error", expressions=[message]))],
-                     default=divisor)
-    node.set("expression", exp.Paren(this=guard))
+    if _nonzero_literal(divisor):
+        return node
+    node.set("expression", _zero_guard(divisor, _division_message(node.this, divisor, "division by zero: {} / {}")))
     return node
 
 
@@ -572,12 +870,51 @@ def shift_offsets(tree: exp.Expression) -> None:
 
 
 def _variable_column(node: exp.Column, ctx: RuleContext) -> exp.Expression:
+    if ctx.variables and node.table:
+        return _variable_field(node, ctx)
     if not ctx.variables or node.table or node.name.lower() not in ctx.variables:
         return node
     value: exp.Expression = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(node.name.lower())])
     if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
         value = exp.alias_(value, node.name)
     return value
+
+
+def _variable_field(node: exp.Column, ctx: RuleContext) -> exp.Expression:
+    """``r.field`` where ``r`` is an untyped or STRUCT script variable (a ``FOR r IN (…)`` loop's row)
+    and no table of the query is named ``r``: the field of the variable's value."""
+    parts = [part.name for part in node.parts]
+    head = parts[0].lower()
+    if head not in ctx.variables:
+        return node
+    kind = ctx.variables[head]
+    if kind is not None and not (isinstance(kind, exp.DataType) and kind.this == exp.DataType.Type.STRUCT):
+        return node
+    select = node.find_ancestor(exp.Select)
+    if select is not None and head in _source_names(select):
+        return node
+    value: exp.Expression = exp.Anonymous(this="getvariable", expressions=[exp.Literal.string(head)])
+    for part in parts[1:]:
+        value = exp.Dot(this=value, expression=exp.to_identifier(part))
+    if isinstance(node.parent, exp.Select) and node.arg_key == "expressions":
+        value = exp.alias_(value, parts[-1])
+    return value
+
+
+def _source_names(select: exp.Select) -> set[str]:
+    """Names and aliases of the tables, subqueries and UNNESTs a SELECT reads (its FROM and JOINs)."""
+    names: set[str] = set()
+    sources = [select.args.get("from_") or select.args.get("from")] + list(select.args.get("joins") or [])
+    for source in sources:
+        if source is None:
+            continue
+        for node in source.find_all(exp.Table, exp.Subquery, exp.Unnest, exp.TableAlias):
+            name = node.alias_or_name if not isinstance(node, exp.TableAlias) else node.name
+            if name:
+                names.add(name.lower())
+    for cte in select.find_all(exp.CTE):
+        names.add(cte.alias_or_name.lower())
+    return names
 
 
 def _ieee_divide(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
@@ -637,7 +974,9 @@ _BYTES_PRODUCERS = (exp.ByteString, exp.MD5Digest, exp.SHA, exp.SHA2, exp.Unhex,
 
 
 def _is_bytes(arg: exp.Expression) -> bool:
-    """True when ``arg`` is known to be BYTES (a column's type is unknown here: STRING is assumed)."""
+    """True when ``arg`` is BYTES (by its annotated type, else by its shape; unknown: STRING is assumed)."""
+    if typing_.known(arg) is not None:
+        return typing_.is_kind(arg, "BYTES")
     return isinstance(arg, _BYTES_PRODUCERS) or (
         isinstance(arg, exp.Cast) and arg.to.this in (exp.DataType.Type.BINARY, exp.DataType.Type.VARBINARY,
                                                       exp.DataType.Type.BLOB))
@@ -670,7 +1009,7 @@ def _domain_checked(name: str, bad: str, message: str) -> Callable[[exp.Expressi
     """SQRT/LN/LOG/LOG10 of an argument outside the domain fail in BigQuery (DuckDB gives NaN/NULL/-inf)."""
     def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
         arg = node.expression if name == "LOG" and node.expression is not None else node.this
-        return duck(f"CASE WHEN {{0}} {bad} THEN error('{message}: ' || CAST({{0}} AS VARCHAR)) ELSE {{1}} END",
+        return duck(f"CASE WHEN {{0}} {bad} THEN bq_raise('{message}: ' || CAST({{0}} AS VARCHAR)) ELSE {{1}} END",
                     arg, node)
     return rule
 
@@ -687,7 +1026,7 @@ def _bracket(node: exp.Bracket, ctx: RuleContext) -> exp.Expression:
             isinstance(base, exp.Cast) and base.to.this == exp.DataType.Type.JSON):
         return node
     first = node.args["offset"]
-    return duck(f"CASE WHEN {{1}} < {first} OR {{1}} >= len({{0}}) + {first} THEN error('Array index ' || "
+    return duck(f"CASE WHEN {{1}} < {first} OR {{1}} >= len({{0}}) + {first} THEN bq_raise('Array index ' || "
                 f"CAST({{1}} AS VARCHAR) || ' is out of bounds (' || CASE WHEN {{1}} < {first} THEN 'underflow' "
                 f"ELSE 'overflow' END || ')') ELSE {{2}} END", base, index, node)
 
@@ -755,14 +1094,37 @@ _CAST_FORMAT = [("YYYY", "%Y"), ("MONTH", "%B"), ("HH24", "%H"), ("HH12", "%I"),
 _INT64_TEXT = r"[+-]?([0-9]+|0[xX][0-9a-fA-F]+)"
 
 
+def _is_float64(value: exp.Expression) -> bool:
+    """FLOAT64 by annotation, or (sqlglot leaves a CAST's operand untyped) by its spelling."""
+    if typing_.known(value) is not None:
+        return typing_.is_kind(value, "FLOAT64")
+    if isinstance(value, exp.Cast):
+        return value.to.this == exp.DataType.Type.DOUBLE
+    if isinstance(value, exp.Literal):
+        return not value.is_string and any(ch in value.this for ch in ".eE")
+    if isinstance(value, exp.Paren | exp.Neg):
+        return _is_float64(value.this)
+    if isinstance(value, exp.Add | exp.Sub | exp.Mul | exp.Div):
+        return _is_float64(value.this) or _is_float64(value.expression) or isinstance(value, exp.Div)
+    return False
+
+
 def _cast(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     if node.args.get("format") is not None:
         return _cast_format(node, ctx)
     value = node.this
+    if node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) and _is_float64(value):
+        # FLOAT64 → STRING is the shortest round-trip spelling without a trailing ".0" (2.0 → "2")
+        return duck("regexp_replace(CAST({0} AS VARCHAR), '\\.0$', '')", value)
+    if node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) and (
+            typing_.is_kind(value, *_NUMERICS) or (typing_.known(value) is None and isinstance(value, exp.Cast)
+                                                   and value.to.this == exp.DataType.Type.DECIMAL)):
+        # NUMERIC → STRING has no trailing zeros (DuckDB writes all 9 fractional digits)
+        return duck("CASE WHEN {0} = 0 THEN '0' ELSE rtrim(rtrim(CAST({0} AS VARCHAR), '0'), '.') END", value)
     if node.to.this == exp.DataType.Type.BIGINT and not (isinstance(value, exp.Literal) and not value.is_string) \
             and not isinstance(value, exp.Neg | exp.Cast):
         # a STRING must spell an integer: DuckDB would round '1.5' (BigQuery: "Bad int64 value: 1.5"),
-        bad = "error('Bad int64 value: ' || CAST({0} AS VARCHAR))" if not isinstance(node, exp.TryCast) else "NULL"
+        bad = "bq_raise('Bad int64 value: ' || CAST({0} AS VARCHAR))" if not isinstance(node, exp.TryCast) else "NULL"
         cast = "TRY_CAST({0} AS BIGINT)" if isinstance(node, exp.TryCast) else "CAST({0} AS BIGINT)"
         # and FLOAT64 rounds half away from zero (DuckDB's DOUBLE → BIGINT rounds half to even)
         rounded = cast.replace("{0}", "round(TRY_CAST({0} AS DOUBLE))")
@@ -849,8 +1211,16 @@ def _unicode(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
 
 
 def _sign(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    # keeps the input's type: SIGN(FLOAT64) is FLOAT64, SIGN(INT64) is INT64
-    return duck("(sign({0}) + ({0} - {0}))", node.this)
+    """SIGN keeps the input's type (SIGN(±inf) = ±1, SIGN(NaN) = NaN)."""
+    arg = node.this
+    if typing_.is_kind(arg, "FLOAT64") or (typing_.known(arg) is None and isinstance(arg, exp.Cast)
+                                          and arg.to.this == exp.DataType.Type.DOUBLE):
+        return duck("CASE WHEN isnan({0}) THEN {0} ELSE CAST(sign({0}) AS DOUBLE) END", arg)
+    if typing_.is_kind(arg, *_NUMERICS):
+        return duck("CAST(sign({0}) AS DECIMAL(38, 9))", arg)
+    if typing_.is_kind(arg, "INT64"):
+        return duck("CAST(sign({0}) AS BIGINT)", arg)
+    return duck("(sign({0}) + ({0} - {0}))", arg)
 
 
 def _array_slice(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
@@ -878,19 +1248,16 @@ def _safe_binary(op: str) -> Callable[[exp.Expression, RuleContext], exp.Express
 
 
 def _safe_negate(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    if typing_.is_kind(node.this, "INT64"):  # DuckDB negates BIGINT into a 128-bit integer
+        return duck("try(CAST(-{0} AS BIGINT))", node.this)
     return duck("try(-{0})", node.this)
 
 
 def _range_bucket(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return duck("CAST(len(list_filter({1}, lambda b: b <= {0})) AS BIGINT)", node.this, node.expression)
-
-
-def _array_first(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return duck("list_extract({0}, 1)", node.this)
-
-
-def _array_last(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
-    return duck("list_extract({0}, -1)", node.this)
+    """RANGE_BUCKET(point, boundaries): NULL for a NULL point; a NULL boundary is an error."""
+    return duck("CASE WHEN {0} IS NULL THEN NULL WHEN list_contains(list_transform({1}, lambda b: b IS NULL), true) "
+                "THEN bq_raise('Elements in input array to RANGE_BUCKET cannot be null.') "
+                "ELSE CAST(len(list_filter({1}, lambda b: b <= {0})) AS BIGINT) END", node.this, node.expression)
 
 
 def _array(node: exp.Array, ctx: RuleContext) -> exp.Expression:
@@ -909,6 +1276,231 @@ def _array(node: exp.Array, ctx: RuleContext) -> exp.Expression:
     return node
 
 
+def _reciprocal(name: str, denominator: str, zero_fails: bool) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """SEC, CSC, SECH, CSCH, COTH as 1 / f(x); CSC, CSCH and COTH of 0 fail as in BigQuery."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        value = exp.cast(node.this, exp.DataType.build("DOUBLE"))
+        body = f"1 / {denominator}"
+        if zero_fails:
+            body = f"CASE WHEN {{0}} = 0 THEN bq_raise('Floating point error in function: {name}(0)') ELSE {body} END"
+        return duck(body, value)
+    return rule
+
+
+def _function(name_attr: str, *casts: str | None) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """A call of a registered Python function (:mod:`emulator.bigquery.sql_functions`) on the node's arguments."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        from emulator.bigquery import sql_functions
+
+        args = [a for a in ([node.this] if not isinstance(node, exp.Anonymous) else []) + list(node.expressions)
+                if isinstance(a, exp.Expression)]
+        out = []
+        for i, arg in enumerate(args):
+            cast = casts[i] if i < len(casts) else None
+            out.append(exp.cast(arg, exp.DataType.build(cast)) if cast else arg)
+        return exp.Anonymous(this=getattr(sql_functions, name_attr), expressions=out)
+    return rule
+
+
+def _json_text(node: exp.Expression) -> exp.Expression:
+    return exp.cast(node, exp.DataType.build("VARCHAR"))
+
+
+def _json_value_text(node: exp.Expression) -> exp.Expression:
+    """A SQL value as JSON text (TO_JSON semantics; JSON values stay as they are)."""
+    return exp.cast(exp.Anonymous(this="to_json", expressions=[node]), exp.DataType.build("VARCHAR"))
+
+
+def _kwargs(node: exp.Expression) -> tuple[list[exp.Expression], dict[str, exp.Expression]]:
+    positional, named = [], {}
+    for arg in node.expressions:
+        if isinstance(arg, exp.Kwarg):
+            named[arg.this.name.lower()] = arg.expression
+        else:
+            positional.append(arg)
+    return positional, named
+
+
+def _json_keys(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    from emulator.bigquery.sql_functions import JSON_KEYS
+
+    depth: exp.Expression = exp.null()
+    mode: exp.Expression = exp.null()
+    for arg in (node.expression, node.args.get("mode")):
+        if isinstance(arg, exp.Kwarg):
+            if arg.this.name.lower() == "mode":
+                mode = arg.expression
+            else:
+                depth = arg.expression
+        elif isinstance(arg, exp.Expression):
+            if arg is node.args.get("mode"):
+                mode = arg
+            else:
+                depth = arg
+    return exp.Anonymous(this=JSON_KEYS, expressions=[_json_text(node.this), exp.cast(depth, exp.DataType.build("BIGINT")),
+                                                      exp.cast(mode, exp.DataType.build("VARCHAR"))])
+
+
+def _json_set(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """JSON_SET(json, path, value[, path, value…][, create_if_missing => bool])."""
+    from emulator.bigquery.sql_functions import JSON_SET
+
+    positional, named = _kwargs(node)
+    paths = exp.Array(expressions=[exp.cast(p, exp.DataType.build("VARCHAR")) for p in positional[0::2]])
+    values = exp.Array(expressions=[_json_value_text(v) for v in positional[1::2]])
+    create = named.get("create_if_missing", exp.true())
+    call = exp.Anonymous(this=JSON_SET, expressions=[_json_text(node.this), paths, values, create])
+    return exp.cast(call, exp.DataType.build("JSON"))
+
+
+def _json_array_insert(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """JSON_ARRAY_INSERT(json, path, value[, …][, insert_each_element => bool])."""
+    from emulator.bigquery.sql_functions import JSON_ARRAY_INSERT
+
+    positional, named = _kwargs(node)
+    paths = exp.Array(expressions=[exp.cast(p, exp.DataType.build("VARCHAR")) for p in positional[0::2]])
+    values = positional[1::2]
+    spread = exp.Array(expressions=[exp.true() if typing_.is_kind(v, "ARRAY") or isinstance(v, exp.Array)
+                                    else exp.false() for v in values])
+    each = named.get("insert_each_element", exp.true())
+    call = exp.Anonymous(this=JSON_ARRAY_INSERT, expressions=[
+        _json_text(node.this), paths, exp.Array(expressions=[_json_value_text(v) for v in values]), spread, each])
+    return exp.cast(call, exp.DataType.build("JSON"))
+
+
+def _case_mapped(name_attr: str, duck_function: str) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """UPPER/LOWER of STRING with full Unicode case mapping (``ß`` → ``SS``); ASCII stays in DuckDB."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        from emulator.bigquery import sql_functions
+
+        if typing_.known(node.this) is not None and not typing_.is_kind(node.this, "STRING"):
+            return node  # BYTES: ASCII-only mapping, as DuckDB does
+        return duck(f"CASE WHEN regexp_matches({{0}}, '[^\x01-\x7f]') THEN "
+                    f"{getattr(sql_functions, name_attr)}({{0}}) ELSE {duck_function}({{0}}) END", node.this)
+    return rule
+
+
+def _geography(name: str) -> str:
+    from emulator.bigquery.sql_geography import FUNCTIONS
+
+    return FUNCTIONS[name][0]
+
+
+def _collate(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """COLLATE(value, 'und:ci') compares case-insensitively; '' is the default; others are refused."""
+    spec = node.expression
+    if not (isinstance(spec, exp.Literal) and spec.is_string):
+        raise InvalidQuery("The second argument of COLLATE() must be a string literal")
+    if spec.this == "und:ci":
+        return exp.Collate(this=node.this, expression=exp.var("NOCASE"))
+    if spec.this == "":
+        return node.this
+    raise InvalidQuery(f"Collation name '{spec.this}' is not supported; GoogleSQL supports 'und:ci' and ''")
+
+
+def _hll(node: exp.Dot, ctx: RuleContext) -> exp.Expression | None:
+    """HLL_COUNT.INIT / MERGE / MERGE_PARTIAL / EXTRACT with exact sketches (sorted value hashes)."""
+    from emulator.bigquery.sql_functions import HLL_EXTRACT, HLL_MERGE
+
+    call = node.expression
+    if not (isinstance(node.this, exp.Identifier | exp.Column | exp.Var) and node.this.name.upper() == "HLL_COUNT"
+            and isinstance(call, exp.Anonymous) and call.expressions):
+        return None
+    name, arg = str(call.this).upper(), call.expressions[0]
+    if name == "INIT":
+        return duck("CASE WHEN count({0}) = 0 THEN NULL ELSE encode(CAST(to_json(list_sort(list_distinct("
+                    "list(hash({0})) FILTER (WHERE {0} IS NOT NULL)))) AS VARCHAR)) END", arg)
+    if name == "MERGE_PARTIAL":
+        return duck(f"{HLL_MERGE}(list({{0}}))", arg)
+    if name == "MERGE":
+        return duck(f"{HLL_EXTRACT}({HLL_MERGE}(list({{0}})))", arg)
+    if name == "EXTRACT":
+        return duck(f"{HLL_EXTRACT}({{0}})", arg)
+    return None
+
+
+def _approx_top_sum(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+    """APPROX_TOP_SUM(value, weight, n): the n values with the largest weight sums (computed exactly)."""
+    pairs = duck("list({{'v': {0}, 'w': {1}}})", node.this, node.expression)
+    return duck("list_transform(list_slice(list_reverse_sort(list_transform(list_distinct(list_transform({0}, "
+                "lambda p: p.v)), lambda v: {{'sum': list_sum(list_transform(list_filter({0}, "
+                "lambda q: q.v = v), lambda q: q.w)), 'value': v}})), 1, {1}), "
+                "lambda e: {{'value': e.value, 'sum': e.sum}})", pairs, node.args.get("count"))
+
+
+def _array_edge(first: bool) -> Callable[[exp.Expression, RuleContext], exp.Expression]:
+    """ARRAY_FIRST / ARRAY_LAST of an empty array fail (BigQuery: the array must not be empty)."""
+    def rule(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
+        name = "ARRAY_FIRST" if first else "ARRAY_LAST"
+        return duck(f"CASE WHEN len({{0}}) = 0 THEN bq_raise('{name} cannot get the {'first' if first else 'last'} "
+                    f"element of an empty array') ELSE list_extract({{0}}, {1 if first else -1}) END", node.this)
+    return rule
+
+
+def _tuple(node: exp.Tuple, ctx: RuleContext) -> exp.Expression:
+    """``SELECT (1, 'a')``: a tuple in a value position is an anonymous STRUCT in GoogleSQL."""
+    parent = node.parent
+    if isinstance(parent, exp.In | exp.Values | exp.Array | exp.Unnest) or not node.expressions:
+        return node
+    if isinstance(parent, exp.Alias):
+        parent = parent.parent
+    if not isinstance(parent, exp.Select) or node.find_ancestor(exp.Values) is not None:
+        return node
+    return _struct(exp.Struct(expressions=list(node.expressions)), ctx)
+
+
+def duck_type(dtype: exp.DataType) -> str:
+    """DuckDB spelling of a GoogleSQL type as the backend stores it (NUMERIC is DECIMAL(38,9)…)."""
+    copy = dtype.copy()
+    for sub in list(copy.find_all(exp.DataType)):
+        if sub.this in (exp.DataType.Type.DECIMAL, exp.DataType.Type.BIGDECIMAL) and not sub.expressions:
+            sub.replace(exp.DataType.build("DECIMAL(38, 9)"))
+        elif sub.this == exp.DataType.Type.GEOGRAPHY:
+            sub.replace(exp.DataType.build("VARCHAR"))
+    return copy.sql("duckdb")
+
+
+def _struct_fields(dtype: exp.DataType | None) -> list[str] | None:
+    if dtype is None or dtype.this != exp.DataType.Type.STRUCT:
+        return None
+    names = [m.name for m in dtype.expressions if isinstance(m, exp.ColumnDef)]
+    return names if len(names) == len(dtype.expressions) else None
+
+
+def _renamed_struct(value: exp.Expression, source: list[str], target: exp.DataType) -> exp.Expression:
+    fields = [exp.Dot(this=exp.Paren(this=value.copy()), expression=exp.to_identifier(n, quoted=True)) for n in source]
+    return exp.cast(exp.Anonymous(this="row", expressions=fields), exp.DataType.build(duck_type(target),
+                                                                                        dialect="duckdb"))
+
+
+def _set_operation(node: exp.SetOperation, ctx: RuleContext) -> exp.Expression:
+    """Later branches take the first branch's STRUCT field names (DuckDB unions structs by name)."""
+    first = node.this
+    while isinstance(first, exp.SetOperation | exp.Subquery):
+        first = first.this
+    branch = node.expression
+    while isinstance(branch, exp.Subquery):
+        branch = branch.this
+    if not isinstance(first, exp.Select) or not isinstance(branch, exp.Select):
+        return node
+    for left, right in zip(first.expressions, list(branch.expressions)):
+        want, have = typing_.known(left.unalias()) or typing_.known(left), typing_.known(right)
+        value = right.unalias()
+        new: exp.Expression | None = None
+        names, theirs = _struct_fields(want), _struct_fields(have)
+        if names is not None and theirs is not None and len(names) == len(theirs) and names != theirs:
+            new = _renamed_struct(value, theirs, want)
+        elif want is not None and have is not None and want.this == have.this == exp.DataType.Type.ARRAY \
+                and want.expressions and have.expressions:
+            names, theirs = _struct_fields(want.expressions[0]), _struct_fields(have.expressions[0])
+            if names is not None and theirs is not None and len(names) == len(theirs) and names != theirs:
+                element = _renamed_struct(exp.column("__element"), theirs, want.expressions[0])
+                new = duck("list_transform({0}, lambda __element: {1})", value, element)
+        if new is not None:
+            value.replace(new)
+    return node
+
+
 #: BigQuery functions sqlglot leaves as anonymous calls, by upper-case name.
 _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = {
     "IEEE_DIVIDE": _ieee_divide,
@@ -924,8 +1516,20 @@ _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = 
 
 
 def _anonymous(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
-    handler = _ANONYMOUS.get(str(node.this).upper())
-    return handler(node, ctx) if handler else node
+    name = str(node.this).upper()
+    handler = _ANONYMOUS.get(name)
+    if handler is not None:
+        return handler(node, ctx)
+    if name.startswith("ST_"):
+        from emulator.bigquery.sql_geography import FUNCTIONS
+
+        spec = FUNCTIONS.get(name)
+        if spec is not None:
+            registered, _, arg_types, _ = spec
+            args = [exp.cast(a, exp.DataType.build(t)) if t == "DOUBLE" else a
+                    for a, t in zip(node.expressions, arg_types)]
+            return exp.Anonymous(this=registered, expressions=args)
+    return node
 
 
 _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
@@ -946,6 +1550,13 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Struct: _struct,
     exp.ArrayAgg: _array_agg,
     exp.Div: _div,
+    exp.IntDiv: _int_div,
+    exp.SafeDivide: _safe_divide,
+    exp.Mod: _int_div,
+    exp.Mul: _mul,
+    exp.Avg: _avg,
+    exp.Sum: _sum,
+    exp.Window: _window,
     exp.Column: _variable_column,
     exp.Anonymous: _anonymous,
     exp.Array: _array,
@@ -996,8 +1607,37 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.SafeMultiply: _safe_binary("*"),
     exp.SafeNegate: _safe_negate,
     exp.RangeBucket: _range_bucket,
-    exp.ArrayFirst: _array_first,
-    exp.ArrayLast: _array_last,
+    exp.ArrayFirst: _array_edge(True),
+    exp.ArrayLast: _array_edge(False),
+    exp.Sec: _reciprocal("SEC", "cos({0})", False),
+    exp.Csc: _reciprocal("CSC", "sin({0})", True),
+    exp.Sech: _reciprocal("SECH", "cosh({0})", False),
+    exp.Csch: _reciprocal("CSCH", "sinh({0})", True),
+    exp.Coth: _reciprocal("COTH", "tanh({0})", True),
+    exp.JSONKeysAtDepth: _json_keys,
+    exp.JSONSet: _json_set,
+    exp.JSONArrayInsert: _json_array_insert,
+    exp.LaxBool: _function("LAX_BOOL", "VARCHAR"),
+    exp.LaxInt64: _function("LAX_INT64", "VARCHAR"),
+    exp.LaxFloat64: _function("LAX_FLOAT64", "VARCHAR"),
+    exp.LaxString: _function("LAX_STRING", "VARCHAR"),
+    exp.ToBase32: _function("TO_BASE32", "BLOB"),
+    exp.FromBase32: _function("FROM_BASE32", "VARCHAR"),
+    exp.CodePointsToBytes: _function("CODE_POINTS_TO_BYTES", "BIGINT[]"),
+    exp.ApproxTopSum: _approx_top_sum,
+    exp.Collate: _collate,
+    exp.Upper: _case_mapped("UPPER", "upper"),
+    exp.Lower: _case_mapped("LOWER", "lower"),
+    exp.Tuple: _tuple,
+    exp.Union: _set_operation,
+    exp.Intersect: _set_operation,
+    exp.Except: _set_operation,
+    exp.Timestamp: _timestamp,
+    exp.Datetime: _datetime,
+    exp.Time: _time,
+    exp.TsOrDsToTime: _time,
+    exp.Neg: _neg,
+    exp.StDistance: lambda n, c: exp.Anonymous(this=_geography("ST_DISTANCE"), expressions=[n.this, n.expression]),
     exp.JSONBool: _json_scalar("BOOLEAN"),
     exp.Float64: _json_scalar("DOUBLE"),
     exp.Int64: _json_scalar("BIGINT"),
@@ -1021,6 +1661,8 @@ def apply(tree: exp.Expression, ctx: RuleContext) -> exp.Expression:
     """Rewrite ``tree`` in place (children first) and return its (possibly new) root."""
     shift_offsets(tree)
     normalise_formats(tree)
+    normalise_zones(tree)
+    mark_safe_arguments(tree)
     nodes = list(tree.dfs())
     root = tree
     for node in reversed(nodes):
@@ -1031,6 +1673,8 @@ def apply(tree: exp.Expression, ctx: RuleContext) -> exp.Expression:
         new = rule(node, ctx)
         if new is node:
             continue
+        if new.type is None and node.type is not None:  # the replacement computes the same GoogleSQL value
+            new.type = node.type
         if parent is None:
             root = new
         else:

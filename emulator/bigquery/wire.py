@@ -364,6 +364,11 @@ def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: 
     raw = pvalue.get("value")
     if raw is None:
         return None
+    if kind in ("TIMESTAMP", "DATETIME", "DATE", "TIME") and (
+            isinstance(raw, int | float) or (isinstance(raw, str) and raw.strip().lstrip("+-").replace(".", "", 1).isdigit())):
+        # insertAll takes epoch seconds for TIMESTAMP; a query parameter must spell the value (BigQuery: 400)
+        raise Invalid(f"Invalid query parameter value for {name or 'positional parameter'}: "
+                      f"Invalid {kind.lower()} value: {raw}")
     field = {"name": name or "parameter", "type": kind, "mode": "NULLABLE"}
     try:
         return convert_value(raw, field, name)

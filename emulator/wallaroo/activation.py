@@ -1,7 +1,7 @@
 """Entering and leaving an emulator, for the Wallaroo side.
 
 * :func:`create_backend` builds the platform backend (cheap: no onnxruntime, no pandas).
-* :func:`activate` maps ``wallaroo`` and every ``wallaroo.<submodule>`` onto
+* :func:`activate` (facade mode) maps ``wallaroo`` and every ``wallaroo.<submodule>`` onto
   ``emulator.wallaroo.sdk`` (submodules are discovered with :mod:`pkgutil`, so a new module
   ``sdk/x.py`` becomes ``wallaroo.x`` with no change here), hides whatever ``wallaroo*``
   modules were loaded (the real SDK, if installed), sets the environment the newest profile's
@@ -21,9 +21,13 @@ _SDK_PACKAGE = "emulator.wallaroo.sdk"
 
 
 def create_backend(emu: Any) -> Any:
+    """The platform backend, and its HTTP wire registered on the emulator's router."""
     from emulator.wallaroo.backend import WallarooBackend
+    from emulator.wallaroo.wire import register_routes
 
-    return WallarooBackend(emu.clock, emu.ids, profile=emu.sdk)
+    backend = WallarooBackend(emu.clock, emu.ids, profile=emu.sdk)
+    register_routes(emu.router, emu)
+    return backend
 
 
 def sdk_modules() -> dict[str, Any]:
@@ -59,6 +63,42 @@ def environment_for(emu: Any) -> dict[str, str]:
 
 
 def activate(emu: Any) -> Callable[[], None]:
+    """Enter the Wallaroo side of an emulator; returns the callable that restores everything.
+
+    Both modes get a temporary folder the emulator owns (removed on exit) and the task
+    container's ``/home/jovyan/arguments.json`` inside runs (:mod:`emulator.wallaroo.container_paths`).
+    The facade maps ``wallaroo`` onto :mod:`emulator.wallaroo.sdk`; ``sdk="installed"`` leaves the
+    real package alone and prepares its environment (:mod:`emulator.wallaroo.installed`).
+    """
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from emulator.wallaroo import container_paths
+
+    restores: list[Callable[[], None]] = []
+    folder = Path(tempfile.mkdtemp(prefix="wallaroo-emulator-sdk-"))
+    restores.append(lambda: shutil.rmtree(folder, ignore_errors=True))
+
+    def restore() -> None:
+        while restores:
+            restores.pop()()
+
+    try:
+        restores.append(container_paths.install(folder / "runs"))
+        if getattr(emu, "sdk_source", "facade") == "installed":
+            from emulator.wallaroo import installed
+
+            restores.append(installed.activate(emu, folder))
+        else:
+            restores.append(_map_facade(emu))
+    except BaseException:
+        restore()
+        raise
+    return restore
+
+
+def _map_facade(emu: Any) -> Callable[[], None]:
     mapping = sdk_modules()
     saved_modules = {name: module for name, module in sys.modules.items() if _is_wallaroo(name)}
     for name in saved_modules:

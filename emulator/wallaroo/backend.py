@@ -5,7 +5,8 @@ keyed by the platform's own identifiers, drawn from ``emu.ids``; every timestamp
 ``emu.clock``. The ``wallaroo`` facade (``emulator.wallaroo.sdk``) and, later, the REST adapter
 call this API; tests may call it directly.
 
-Records (dataclasses, read them freely, change them only through the methods):
+Records (dataclasses in :mod:`emulator.wallaroo.records`, importable from here too; read them
+freely, change them only through the methods):
 :class:`User`, :class:`WorkspaceRecord`, :class:`ModelRecord`, :class:`ModelVersionRecord`,
 :class:`ModelConfigRecord`, :class:`PipelineRecord`, :class:`PipelineVersionRecord`,
 :class:`DeploymentRecord`, :class:`ConnectionRecord`, :class:`LogBatch`.
@@ -46,9 +47,9 @@ API (all raise :mod:`emulator.wallaroo.errors` exceptions):
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -60,12 +61,27 @@ from emulator.wallaroo.errors import (
     NotEmulated,
     NotFound,
 )
+from emulator.wallaroo.records import (  # re-exported: the records live there
+    ConnectionRecord,
+    DeploymentRecord,
+    LogBatch,
+    ModelConfigRecord,
+    ModelRecord,
+    ModelVersionRecord,
+    PipelineRecord,
+    PipelineVersionRecord,
+    User,
+    WorkspaceRecord,
+)
 
 #: Virtual seconds a deployment spends in ``Starting`` before it is ``Running`` *(guess: the
 #: notebooks show deploys of a small ONNX model taking a few seconds to a minute)*.
 DEPLOY_SECONDS = 5.0
 #: Virtual seconds before an undeployed pipeline's deployment is gone (status answers 404).
 UNDEPLOY_SECONDS = 2.0
+#: The SDKs' inference retry policy on 503 (both versions): 10 retries, backoff factor 0.1 s.
+CLIENT_RETRIES = 10
+CLIENT_BACKOFF = 0.1
 
 _DNS_NAME = re.compile(r"^[A-Za-z0-9-]+$")
 
@@ -75,147 +91,10 @@ def dns_compliant(name: str) -> bool:
     return bool(name) and bool(_DNS_NAME.match(name))
 
 
-@dataclass
-class User:
-    id: str | None
-    email: str
-
-
-@dataclass
-class WorkspaceRecord:
-    id: int
-    name: str
-    created_at: datetime
-    created_by: str | None
-    archived: bool = False
-    users: list[str] = field(default_factory=list)  # emails
-    model_ids: list[int] = field(default_factory=list)  # ModelRecord ids
-    pipeline_ids: list[int] = field(default_factory=list)
-
-
-@dataclass
-class ModelConfigRecord:
-    id: int
-    model_version_id: int
-    runtime: str
-    tensor_fields: list[str] | None = None
-    filter_threshold: float | None = None
-    input_schema: str | None = None
-    output_schema: str | None = None
-    batch_config: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id, "model_version_id": self.model_version_id, "runtime": self.runtime,
-            "filter_threshold": self.filter_threshold, "tensor_fields": self.tensor_fields,
-            "input_schema": self.input_schema, "output_schema": self.output_schema,
-            "batch_config": self.batch_config, **self.extra,
-        }
-
-
-@dataclass
-class ModelVersionRecord:
-    id: int
-    model_id: int
-    name: str
-    version: str  # uuid
-    sha: str
-    file_name: str
-    framework: str  # Framework enum value, e.g. "onnx"
-    workspace_id: int
-    owner_id: str | None
-    created_at: datetime
-    updated_at: datetime
-    data: bytes = field(repr=False, default=b"")
-    status: str = "ready"
-    image_path: str | None = None
-    arch: str = "x86"
-    accel: str = "none"
-    input_schema: Any = None
-    output_schema: Any = None
-    config: ModelConfigRecord | None = None
-
-
-@dataclass
-class ModelRecord:
-    id: int
-    name: str
-    workspace_id: int
-    owner_id: str | None
-    created_at: datetime
-    versions: list[ModelVersionRecord] = field(default_factory=list)
-
-
-@dataclass
-class PipelineVersionRecord:
-    id: int
-    version: str  # uuid
-    pipeline_id: int
-    steps: list[list[int]]  # one list of model-version ids per ModelInference step
-    created_at: datetime
-
-
-@dataclass
-class DeploymentRecord:
-    id: int
-    deploy_id: str  # the pipeline name
-    pipeline_id: int
-    version: PipelineVersionRecord
-    status: str  # Starting | Running | Undeploying
-    deployed: bool
-    created_at: datetime
-    engine_config: dict[str, Any] = field(default_factory=dict)
-    engine_name: str = ""
-    engine_ip: str = ""
-    lb_name: str = ""
-    lb_ip: str = ""
-
-    @property
-    def name(self) -> str:
-        """``<pipeline>-<deployment id>``: the name status and inference URLs use."""
-        return f"{self.deploy_id}-{self.id}"
-
-
-@dataclass
-class LogBatch:
-    """The inputs and outputs of one successful inference call (all rows share ``time_ms``)."""
-
-    time_ms: int
-    n: int
-    pipeline_version: str
-    inputs: dict[str, Any]  # column name → one object per row (numpy object array or arrays)
-    outputs: dict[str, Any]  # output name → batch-major numpy array
-
-
-@dataclass
-class PipelineRecord:
-    id: int
-    name: str
-    workspace_id: int
-    owner_id: str | None
-    created_at: datetime
-    updated_at: datetime
-    versions: list[PipelineVersionRecord] = field(default_factory=list)
-    deployment: DeploymentRecord | None = None
-    ever_deployed: bool = False
-    tags: list[str] = field(default_factory=list)
-    log: list[LogBatch] = field(default_factory=list)
-
-
-@dataclass
-class ConnectionRecord:
-    id: str
-    name: str
-    type: str
-    details: dict[str, Any]
-    created_at: datetime
-    workspace_ids: list[int] = field(default_factory=list)
-    links: dict[int, str] = field(default_factory=dict)  # workspace id → link id
-
-    def created_at_iso(self) -> str:
-        return self.created_at.isoformat()
-
+__all__ = [
+    "ConnectionRecord", "DeploymentRecord", "LogBatch", "ModelConfigRecord", "ModelRecord", "ModelVersionRecord",
+    "PipelineRecord", "PipelineVersionRecord", "User", "WallarooBackend", "WorkspaceRecord", "dns_compliant",
+]
 
 class WallarooBackend:
     """State and behaviour of one emulated platform (see the module docstring for the API)."""
@@ -246,8 +125,11 @@ class WallarooBackend:
 
     # -- workspaces --------------------------------------------------------------------------
     def create_workspace(self, name: str, owner: User | None = None) -> WorkspaceRecord:
-        if not dns_compliant(name):
-            raise InvalidRequest(f"workspace name {name!r} is not DNS compliant")
+        """A new workspace. The platform takes any non-blank name: the DNS rule (letters, digits,
+        dash) is the SDK's own check in ``Client.create_workspace``, which ``get_workspace(...,
+        create_if_not_exist=True)`` and GraphQL inserts do not make."""
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidRequest(f"workspace name {name!r} is empty")
         if self.workspace_by_name(name) is not None:
             raise AlreadyExists("workspace", name)
         record = WorkspaceRecord(
@@ -350,7 +232,7 @@ class WallarooBackend:
         known = {"tensor_fields", "filter_threshold", "input_schema", "output_schema", "batch_config"}
         config = ModelConfigRecord(
             id=self.ids.next_int("model_config"), model_version_id=version.id,
-            runtime=runtime or ("onnx" if version.framework == "onnx" else version.framework),
+            runtime=runtime or default_runtime(version.framework),
             **{k: v for k, v in options.items() if k in known},
             extra={k: v for k, v in options.items() if k not in known},
         )
@@ -359,6 +241,15 @@ class WallarooBackend:
         version.config = config
         version.updated_at = self.clock.now()
         return config
+
+    def model_config_for(self, version_id: int) -> ModelConfigRecord:
+        """The version's configuration; an unconfigured version gets its default one (the
+        platform configures every upload with the runtime of its framework)."""
+        version = self.model_version(version_id)
+        if version.config is None:
+            version.config = ModelConfigRecord(self.ids.next_int("model_config"), version.id,
+                                               default_runtime(version.framework))
+        return version.config
 
     def register_model_callable(
         self, model: str, func: Callable[[dict[str, Any]], Any], input_names: Sequence[str] | None = None
@@ -396,20 +287,38 @@ class WallarooBackend:
         return runtime
 
     # -- pipelines ---------------------------------------------------------------------------
-    def create_pipeline(self, workspace_id: int, name: str, owner: User | None = None) -> PipelineRecord:
+    def create_pipeline(self, workspace_id: int, name: str, owner: User | None = None,
+                        steps: Sequence[Sequence[int]] = ()) -> PipelineRecord:
+        """Create a pipeline with one version of ``steps`` (none by default); an existing name in
+        the workspace gets one more version instead (``pipelines/create`` on the platform)."""
         workspace = self.workspace(workspace_id)
         if not dns_compliant(name):
             raise InvalidRequest(f"pipeline name {name!r} is not DNS compliant")
+        for step in steps:
+            for version_id in step:
+                self.model_version(version_id)
         existing = self.pipeline_in_workspace(workspace.id, name)
         if existing is not None:
-            self.create_pipeline_version(existing.id, [])
+            self.create_pipeline_version(existing.id, steps)
             return existing
         now = self.clock.now()
         record = PipelineRecord(self.ids.next_int("pipeline"), name, workspace.id, owner.id if owner else None, now, now)
         self.pipelines[record.id] = record
         workspace.pipeline_ids.append(record.id)
-        self.create_pipeline_version(record.id, [])
+        self.create_pipeline_version(record.id, steps)
         return record
+
+    def pipeline_version(self, version_id: int) -> PipelineVersionRecord:
+        """A pipeline version by its primary key (``pipeline_version_pk_id``)."""
+        try:
+            wanted = int(version_id)
+        except (TypeError, ValueError):
+            raise NotFound("pipeline version", version_id) from None
+        for pipeline in self.pipelines.values():
+            for version in pipeline.versions:
+                if version.id == wanted:
+                    return version
+        raise NotFound("pipeline version", version_id)
 
     def pipeline(self, pipeline_id: int) -> PipelineRecord:
         try:
@@ -448,8 +357,12 @@ class WallarooBackend:
 
     # -- deployments -------------------------------------------------------------------------
     def deploy(self, pipeline_id: int, version_id: int | None = None,
-               engine_config: dict[str, Any] | None = None) -> DeploymentRecord:
+               engine_config: dict[str, Any] | None = None, deploy_id: str | None = None) -> DeploymentRecord:
+        """Deploy a version (the latest by default) under ``deploy_id`` (the pipeline's name by
+        default; status and inference URLs name the deployment ``<deploy_id>-<id>``)."""
         pipeline = self.pipeline(pipeline_id)
+        if deploy_id is not None and not dns_compliant(deploy_id):
+            raise InvalidRequest(f"deploy_id {deploy_id!r} is not DNS compliant")
         version = pipeline.versions[-1] if version_id is None else next(
             (v for v in pipeline.versions if v.id == version_id), None)
         if version is None:
@@ -460,7 +373,7 @@ class WallarooBackend:
         if deployment is None or not deployment.deployed:
             rng = self.ids.random("engine")
             deployment = DeploymentRecord(
-                id=self.ids.next_int("deployment"), deploy_id=pipeline.name, pipeline_id=pipeline.id,
+                id=self.ids.next_int("deployment"), deploy_id=deploy_id or pipeline.name, pipeline_id=pipeline.id,
                 version=version, status="Starting", deployed=True, created_at=self.clock.now(),
                 engine_config=dict(engine_config or {}),
                 engine_name=f"engine-{self.ids.hex(5, 'engine')[:10]}-{self.ids.hex(3, 'engine')[:5]}",
@@ -515,36 +428,62 @@ class WallarooBackend:
                 return record
         raise NotFound("deployment", name)
 
+    def deployment(self, deployment_id: int) -> DeploymentRecord:
+        try:
+            return self.deployments[int(deployment_id)]
+        except (KeyError, TypeError, ValueError):
+            raise NotFound("deployment", deployment_id) from None
+
+    def live_deployment(self, name: str) -> DeploymentRecord:
+        """The deployment ``<deploy_id>-<id>`` while its engines exist (Starting, Running, or
+        Undeploying until they are gone); NotFound otherwise, as ``status/get_deployment`` answers."""
+        record = self.deployment_by_name(name)
+        if self.pipeline(record.pipeline_id).deployment is not record:
+            raise NotFound("deployment", name)
+        return record
+
     def list_deployments(self) -> list[DeploymentRecord]:
         return [d for d in self.deployments.values() if d.deployed]
 
     def deployment_status(self, pipeline_id: int) -> dict[str, Any]:
-        """The status document of ``POST /v1/api/status/get_deployment`` (NotFound when none)."""
+        """The status document of ``POST /v1/api/status/get_deployment`` (NotFound when none).
+
+        ``status`` is ``Starting`` then ``Running`` (the platform's ``Error``/``Running``/``Starting``).
+        Each engine, load balancer and helm release is described twice, in the flat shape the
+        notebooks show (``ip, name, status, reason, details``) and under ``info`` (``name,
+        status`` = the pod phase, ``details, labels, health``) as the platform's OpenAPI schema
+        has it. During the short teardown after ``undeploy`` the engines still answer as running
+        until they are gone (then the deployment is unknown: 404).
+        """
         pipeline = self.pipeline(pipeline_id)
         dep = pipeline.deployment
         if dep is None:
             raise NotFound("deployment", pipeline.name)
-        state = dep.status  # Starting | Running | Undeploying (engines answer until they are gone)
+        state = "Starting" if dep.status == "Starting" else "Running"
         models = []
         for step in dep.version.steps:
             for version_id in step:
                 mv = self.model_version(version_id)
                 models.append({"model_version_id": mv.id, "name": mv.name, "sha": mv.sha, "status": state,
                                "version": mv.version})
-        engine_status = "Running" if state == "Running" else "Pending"
+        phase = "Running" if state == "Running" else "Pending"
+
+        def pod(name: str, ip: str, component: str) -> dict[str, Any]:
+            return {"ip": ip, "name": name, "status": phase, "reason": None, "details": [],
+                    "info": {"name": name, "status": phase, "details": [], "labels": {"app": component},
+                             "health": state}}
+
+        engine = pod(dep.engine_name, dep.engine_ip, "engine")
+        engine["pipeline_statuses"] = {"pipelines": [{"id": pipeline.name, "status": state,
+                                                      "version": dep.version.version}]}
+        engine["model_statuses"] = {"models": models}
         return {
             "status": state,
             "details": [],
-            "engines": [{
-                "ip": dep.engine_ip, "name": dep.engine_name, "status": engine_status, "reason": None,
-                "details": [],
-                "pipeline_statuses": {"pipelines": [{"id": pipeline.name, "status": state,
-                                                     "version": dep.version.version}]},
-                "model_statuses": {"models": models},
-            }],
-            "engine_lbs": [{"ip": dep.lb_ip, "name": dep.lb_name, "status": engine_status, "reason": None,
-                            "details": []}],
+            "engines": [engine],
+            "engine_lbs": [pod(dep.lb_name, dep.lb_ip, "engine-lb")],
             "sidekicks": [],
+            "helm": [],
         }
 
     # -- inference ---------------------------------------------------------------------------
@@ -558,8 +497,30 @@ class WallarooBackend:
             steps.append(Step(mv.name, self.runtime_for(mv), config.tensor_fields if config else None))
         return steps
 
-    def infer(self, pipeline_id: int, data: Any, anomaly_column: str = "anomaly.count") -> Any:
-        """Run a deployed pipeline on a DataFrame or a pa.Table; log it; return the SDK-shaped result."""
+    @property
+    def anomaly_column(self) -> str:
+        """``check_failures`` in the 2023.2 profile, ``anomaly.count`` in the newest."""
+        return "check_failures" if self.profile == "2023.2" else "anomaly.count"
+
+    def inference_metadata(self, deployment: DeploymentRecord) -> dict[str, Any]:
+        """The engine's per-call ``metadata`` fields (deterministic: ``elapsed`` is not measured)."""
+        last = self.model_version(deployment.version.steps[-1][0])
+        return {
+            "last_model": json.dumps({"model_name": last.name, "model_sha": last.sha}, separators=(",", ":")),
+            "pipeline_version": deployment.version.version,
+            "elapsed": [0, 0],
+            "dropped": [],
+            "partition": deployment.engine_name,
+        }
+
+    def run_inference(self, pipeline_id: int, data: Any, anomaly_column: str | None = None) -> Any:
+        """Run a deployed pipeline on a DataFrame or a pa.Table and log it: the engine's
+        :class:`emulator.wallaroo.inference.EngineResult` (render it with ``frame``/``table``/``records``).
+
+        ``data`` may also be :class:`emulator.wallaroo.inference.RecordColumns` (a pandas-records
+        body read without pandas). Not deployed → ``InferenceFailed`` 404 (``NotDeployed``); deployed but not ``Running``
+        yet → 503 (``ServiceUnavailable``, which the SDKs retry); bad input → 400 (``InvalidInput``).
+        """
         from emulator.wallaroo import inference
 
         pipeline = self.pipeline(pipeline_id)
@@ -569,25 +530,66 @@ class WallarooBackend:
         if dep.status != "Running":
             raise InferenceFailed("ServiceUnavailable", f"pipeline '{pipeline.name}' is {dep.status}, not Running",
                                   status=503)
-        arrow = not hasattr(data, "columns") or not hasattr(data, "iloc")
-        n = data.num_rows if arrow else len(data)
-        names = data.column_names if arrow else list(data.columns)
+        records = isinstance(data, inference.RecordColumns)
+        arrow = not records and (not hasattr(data, "columns") or not hasattr(data, "iloc"))
+        n = data.num_rows if arrow or records else len(data)
+        names = list(data) if records else data.column_names if arrow else list(data.columns)
         if n == 0 or not names:
             raise inference.invalid("the inference request holds no rows" if names else
                                     "the inference request holds no columns")
-        columns = inference.columns_from_table(data) if arrow else inference.columns_from_frame(data)
+        if records:
+            columns = inference.columns_from_records(data)
+        else:
+            columns = inference.columns_from_table(data) if arrow else inference.columns_from_frame(data)
         outputs = inference.run_steps(self.steps_for(dep.version), columns)
         time_ms = self.clock.epoch_ms()
         if arrow:
             inputs = {}
             for name, col in columns.items():
                 inputs[name] = next(iter(col._cache.values())) if col._cache else col.values
-            result = inference.result_table(time_ms, n, inputs, outputs, anomaly_column)
         else:
             inputs = {name: col.echo() for name, col in columns.items()}
-            result = inference.result_frame(time_ms, n, inputs, outputs, anomaly_column)
         pipeline.log.append(LogBatch(time_ms, n, dep.version.version, inputs, outputs))
-        return result
+        return inference.EngineResult(time_ms, n, inputs, outputs, anomaly_column or self.anomaly_column,
+                                      self.inference_metadata(dep))
+
+    def infer(self, pipeline_id: int, data: Any, anomaly_column: str | None = None, *,
+              dataset: Sequence[str] | None = None, dataset_exclude: Sequence[str] | None = None,
+              dataset_separator: str | None = None) -> Any:
+        """Infer and render as the SDK returns it: DataFrame → DataFrame, pa.Table → pa.Table.
+
+        ``dataset``/``dataset_exclude``/``dataset_separator`` are the SDK's ``infer`` arguments,
+        turned into the engine's parameters as the SDK does
+        (:func:`emulator.wallaroo.inference.sdk_dataset_params`: ``metadata`` is excluded unless asked).
+        """
+        from emulator.wallaroo import inference
+
+        result = self.run_inference(pipeline_id, data, anomaly_column)
+        wanted, excluded, separator = inference.sdk_dataset_params(dataset, dataset_exclude, dataset_separator)
+        if hasattr(data, "columns") and hasattr(data, "iloc"):
+            return result.frame(wanted, excluded, separator)
+        return result.table(wanted, excluded, separator)
+
+    def infer_records(self, pipeline_id: int, tensor: Any) -> list[dict[str, Any]]:
+        """The engine's answer to a JSON (``format=wallaroo``) request: nested records, metadata included."""
+        from emulator.wallaroo import inference
+
+        return self.run_inference(pipeline_id, inference.frame_from_json(tensor)).records()
+
+    def retrying_unavailable(self, call: Callable[[], Any], retries: int = CLIENT_RETRIES,
+                             backoff: float = CLIENT_BACKOFF) -> Any:
+        """Call ``call`` again while the engine answers 503, as both SDKs' inference sessions do
+        (``Retry(total=10, backoff_factor=0.1, status_forcelist=[503])``): the waits pass on the
+        virtual clock (``backoff * 2**attempt`` seconds), so a deployment still starting becomes
+        ``Running`` meanwhile. Other errors, and the eleventh 503, propagate."""
+        for attempt in range(retries + 1):
+            try:
+                return call()
+            except InferenceFailed as exc:
+                if exc.status != 503 or attempt >= retries:
+                    raise
+                self.clock.advance(backoff * (2 ** attempt))
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def logs(self, pipeline_id: int, start: datetime | None = None, end: datetime | None = None,
              limit: int | None = None, valid: bool | None = None) -> list[LogBatch]:
@@ -615,6 +617,54 @@ class WallarooBackend:
                 kept.append(_tail(batch, remaining))
                 remaining = 0
         return kept[::-1]
+
+    def log_records(self, pipeline_id: int, start: datetime | None = None, end: datetime | None = None,
+                    limit: int | None = None, valid: bool | None = None) -> tuple[Any, str]:
+        """The logs as one result (``None`` when empty) and the plateau status of the answer.
+
+        One schema per answer, as the platform stops at a schema change (status ``SchemaChange``:
+        the newest batches sharing the last batch's inputs and outputs); ``RecordLimited`` when
+        ``limit`` left rows out, else ``All``.
+        """
+        from emulator.wallaroo import inference
+
+        batches = self.logs(pipeline_id, start, end, limit, valid)
+        status = "All"
+        if limit is not None and batches:
+            available = sum(b.n for b in self.logs(pipeline_id, start, end, None, valid))
+            if available > sum(b.n for b in batches):
+                status = "RecordLimited"
+        if batches:
+            names = (set(batches[-1].inputs), set(batches[-1].outputs))
+            kept = []
+            for batch in reversed(batches):
+                if (set(batch.inputs), set(batch.outputs)) != names:
+                    status = "SchemaChange"
+                    break
+                kept.append(batch)
+            batches = kept[::-1]
+        if not batches:
+            return None, status
+        import numpy as np
+
+        times = np.concatenate([np.full(b.n, b.time_ms, dtype=np.int64) for b in batches])
+        inputs = {name: np.concatenate([_as_rows(b.inputs[name]) for b in batches]) for name in batches[-1].inputs}
+        outputs = {name: _concat_outputs([b.outputs[name] for b in batches]) for name in batches[-1].outputs}
+        return inference.EngineResult(times, len(times), inputs, outputs, self.anomaly_column), status
+
+    def topic_name(self, pipeline_id: int) -> str:
+        """The plateau topic of a pipeline's inference logs (``-failures`` appended for invalid ones)."""
+        record = self.pipeline(pipeline_id)
+        return f"workspace-{record.workspace_id}-pipeline-{record.name}-inference"
+
+    def pipeline_by_topic(self, topic: str) -> tuple[PipelineRecord, bool]:
+        """The pipeline whose topic this is, and whether it is the ``-failures`` topic (NotFound)."""
+        failures = topic.endswith("-failures")
+        base = topic[: -len("-failures")] if failures else topic
+        for record in self.pipelines.values():
+            if self.topic_name(record.id) == base:
+                return record, failures
+        raise NotFound("topic", topic)
 
     # -- connections -------------------------------------------------------------------------
     def create_connection(self, name: str, type: str, details: dict[str, Any]) -> ConnectionRecord:
@@ -671,12 +721,39 @@ class WallarooBackend:
         return [self.workspaces[w].name for w in record.workspace_ids if w in self.workspaces]
 
 
+def default_runtime(framework: str) -> str:
+    """The engine runtime the platform picks for a framework (the SDK's ``Runtime`` values)."""
+    return {"onnx": "onnx", "tensorflow": "tensorflow", "mlflow": "mlflow"}.get(framework, "flight")
+
+
 def _epoch_ms(instant: datetime) -> int:
     from emulator.clock import to_utc
 
     aware = to_utc(instant)
     delta: timedelta = aware - datetime(1970, 1, 1, tzinfo=aware.tzinfo)
     return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+
+
+def _as_rows(value: Any) -> Any:
+    """A logged column as one Python object per row (object array)."""
+    import numpy as np
+
+    from emulator.wallaroo import inference
+
+    if isinstance(value, np.ndarray):
+        if value.dtype == object or value.ndim == 1:
+            return value
+        return inference._rows_as_lists(value)
+    return inference._object_array(value.to_pylist())  # a pyarrow Array
+
+
+def _concat_outputs(parts: list[Any]) -> Any:
+    """Logged outputs of several calls as one batch-major array (rows of lists if shapes differ)."""
+    import numpy as np
+
+    if len({p.shape[1:] for p in parts}) == 1 and len({p.dtype for p in parts}) == 1:
+        return np.concatenate(parts)
+    return np.concatenate([_as_rows(p) for p in parts])
 
 
 def _tail(batch: LogBatch, count: int) -> LogBatch:

@@ -1,7 +1,11 @@
 """Errors of the emulated Wallaroo platform backend.
 
-The backend raises these plain exceptions; the ``wallaroo`` facade (``emulator.wallaroo.sdk``)
-maps each of them once to the exception the real SDK raises for the same server answer.
+The backend raises these plain exceptions, each with the HTTP ``status`` the platform answers
+it with. The ``wallaroo`` facade (``emulator.wallaroo.sdk``) maps each of them once to the
+exception the real SDK raises for the same server answer; the HTTP wire maps them once to the
+platform's error bodies (:func:`emulator.wallaroo.wire.guarded`). Orchestration and task errors
+(:class:`emulator.wallaroo.orchestrations.OrchestrationError` and its subclasses) belong to the
+same hierarchy.
 """
 
 from __future__ import annotations

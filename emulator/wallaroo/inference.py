@@ -30,7 +30,8 @@ Engine-side validation errors raise :class:`emulator.wallaroo.errors.InferenceFa
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
@@ -53,6 +54,20 @@ _ORT_TYPES: dict[str, Any] = {
     "tensor(uint64)": np.uint64,
     "tensor(bool)": np.bool_,
 }
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection inside: building many small lists, dicts and floats (JSON
+    rows) triggers collections that scan the whole heap, which in a process holding a large SDK
+    costs tens of milliseconds per 1,000 rows and frees nothing (these objects hold no cycles)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def invalid(message: str) -> InferenceFailed:
@@ -208,13 +223,8 @@ class InputColumn:
         first = values[0]
         if isinstance(first, np.ndarray) and first.ndim == 1 and first.dtype.kind == "f":
             # float arrays (as BigQuery's to_dataframe gives) echo like float lists do: their values
-            enabled = gc.isenabled()
-            gc.disable()  # many small lists: the cyclic GC only slows this down
-            try:
+            with gc_paused():  # many small lists
                 return _object_array(np.stack(values).tolist())
-            finally:
-                if enabled:
-                    gc.enable()
         needs_floats = isinstance(first, np.ndarray) or (
             isinstance(first, list) and first and isinstance(first[0], int | np.integer))
         if needs_floats and self._cache:  # the engine sends the tensor back as float lists
@@ -236,6 +246,20 @@ def columns_from_frame(frame: Any) -> dict[str, InputColumn]:
         else:
             columns[str(name)] = InputColumn(str(name), series.to_numpy())
     return columns
+
+
+def columns_from_records(columns: RecordColumns) -> dict[str, InputColumn]:
+    """:class:`RecordColumns` as request columns (numbers become numeric arrays, as in pandas)."""
+    result = {}
+    for name, values in columns.items():
+        first = values[0] if len(values) else None
+        if isinstance(first, int | float) and not isinstance(first, bool):
+            try:
+                values = np.array(values.tolist())
+            except (TypeError, ValueError):
+                pass
+        result[name] = InputColumn(name, values)
+    return result
 
 
 def columns_from_table(table: Any) -> dict[str, InputColumn]:
@@ -452,13 +476,8 @@ def _rows_as_lists(array: np.ndarray) -> np.ndarray:
     if array.dtype == object and array.ndim == 1 and n and isinstance(array[0], list):
         return array
     flat = json_floats(array.reshape(n, -1))
-    enabled = gc.isenabled()
-    gc.disable()  # building many small lists: the cyclic GC only slows this down
-    try:
+    with gc_paused():  # building many small lists
         return _object_array(flat.tolist())
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def ordered_columns(in_names: Sequence[str], out_names: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -525,3 +544,258 @@ def result_table(time_ms: int | np.ndarray, n: int, inputs: Mapping[str, Any],
     fields.append(pa.field(anomaly_column, anomaly_type, nullable=False))
     arrays.append(pa.array(np.zeros(n, dtype=anomaly_type.to_pandas_dtype())))
     return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+
+# ------------------------------------------------------------------------------------------
+# The engine's answer: one result, selected and rendered per request
+# ------------------------------------------------------------------------------------------
+
+#: Order of the top-level fields in every rendering (``time, in.*, out.*``, then the rest by name).
+_FIELD_ORDER = {"time": 0, "in": 1, "out": 2}
+
+
+@dataclass
+class EngineResult:
+    """What the engine computed for one inference request, before ``dataset`` selection.
+
+    ``inputs`` echo the request (one Python object per row, or a batch-major array),
+    ``outputs`` are the last step's arrays, ``anomaly_column`` is ``anomaly.count`` (newest)
+    or ``check_failures`` (2023.2), ``metadata`` the engine's per-call metadata fields.
+    Renderings: :meth:`frame` (the SDK's DataFrame), :meth:`table` (the Arrow reply / the SDK's
+    Table), :meth:`records` (the engine's JSON records, flat or nested).
+    """
+
+    time_ms: Any  # int, or one int per row (logs across calls)
+    n: int
+    inputs: dict[str, Any]
+    outputs: dict[str, np.ndarray]
+    anomaly_column: str
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    # -- selection ------------------------------------------------------------------------
+    def _names(self) -> list[str]:
+        names = ["time", *(f"in.{k}" for k in self.inputs), *(f"out.{k}" for k in self.outputs),
+                 self.anomaly_column, *(f"metadata.{k}" for k in self.metadata)]
+        return names
+
+    def selected(self, dataset: Sequence[str] | None = None, exclude: Sequence[str] | None = None) -> list[str]:
+        """Full column names kept by ``dataset[]``/``dataset.exclude[]``, in the engine's order.
+
+        ``dataset`` names top-level fields (``time``, ``in``, ``out``, ``anomaly``,
+        ``check_failures``, ``metadata``) or full column names; ``*`` (the default) is every
+        field. ``exclude`` removes fields or columns the same way. This is the engine's rule:
+        nothing is excluded unless asked (the SDK asks to exclude ``metadata`` by default).
+        """
+        return select_columns(self._names(), dataset, exclude)
+
+    def _column(self, name: str) -> Any:
+        prefix, _, rest = name.partition(".")
+        if name == "time":
+            times = np.asarray(self.time_ms, dtype=np.int64)
+            return np.full(self.n, int(times), dtype=np.int64) if times.ndim == 0 else times
+        if prefix == "in" and rest in self.inputs:
+            return self.inputs[rest]
+        if prefix == "out" and rest in self.outputs:
+            return self.outputs[rest]
+        if prefix == "metadata":
+            return self.metadata[rest]
+        return None  # the anomaly column
+
+    # -- renderings -----------------------------------------------------------------------
+    def frame(self, dataset: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
+              separator: str | None = ".") -> Any:
+        """The SDK's DataFrame: ``time`` datetime64[ns], list columns of Python lists, anomaly int64."""
+        import pandas as pd
+
+        data: dict[str, Any] = {}
+        for name in self.selected(dataset, exclude):
+            value = self._column(name)
+            prefix = name.split(".", 1)[0]
+            if name == "time":
+                value = value.astype("datetime64[ms]").astype("datetime64[ns]")
+            elif prefix == "out":
+                value = _rows_as_lists(value)
+            elif name == self.anomaly_column:
+                value = np.zeros(self.n, dtype=np.int64)
+            elif prefix == "metadata":
+                value = _repeat(value, self.n)
+            data[_rename(name, separator)] = value
+        return pd.DataFrame(data, copy=False)
+
+    def table(self, dataset: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
+              separator: str | None = ".", *, engine: bool = False) -> Any:
+        """The Arrow result: ``time: timestamp[ms]; in.*: list<item: float>;
+        out.*: list<inner: float not null> not null; anomaly.count: uint32 not null``.
+
+        ``check_failures`` (2023.2) is ``int8 not null`` as the SDK shows it, or, with
+        ``engine=True`` (the wire's reply, which the SDK then converts), the engine's list of
+        failed checks per row (always empty).
+        """
+        import pyarrow as pa
+
+        fields = []
+        arrays = []
+        for name in self.selected(dataset, exclude):
+            value = self._column(name)
+            prefix = name.split(".", 1)[0]
+            nullable = True
+            if name == "time":
+                array = pa.array(value.astype("datetime64[ms]"), type=pa.timestamp("ms"))
+            elif prefix == "in":
+                array = (_list_array(value, True) if isinstance(value, np.ndarray) and value.dtype != object
+                         else pa.array(value))
+            elif prefix == "out":
+                array, nullable = _list_array(value, False), False
+            elif name == self.anomaly_column:
+                nullable = False
+                if name != "check_failures":
+                    array = pa.array(np.zeros(self.n, dtype=np.uint32))
+                elif engine:
+                    array = pa.array([[] for _ in range(self.n)], type=pa.list_(pa.string()))
+                else:
+                    array = pa.array(np.zeros(self.n, dtype=np.int8))
+            else:
+                array = pa.array(_repeat(value, self.n).tolist())
+            fields.append(pa.field(_rename(name, separator), array.type, nullable=nullable))
+            arrays.append(array)
+        return pa.Table.from_arrays(arrays, schema=pa.schema(fields))
+
+    def records(self, dataset: Sequence[str] | None = None, exclude: Sequence[str] | None = None,
+                separator: str | None = None, *, numpy_rows: bool = False) -> list[dict[str, Any]]:
+        """The engine's JSON records: flat keys joined by ``separator``, or nested objects without one.
+
+        ``time`` is epoch milliseconds; ``check_failures`` is the (empty) list of failed checks.
+        With ``numpy_rows`` output rows stay 1-D numpy arrays (for a serializer that writes
+        float32 arrays in their shortest form, as :func:`json_floats` does for Python floats).
+        """
+        names = self.selected(dataset, exclude)
+        columns: list[tuple[str, str | None, list[Any]]] = []
+        for name in names:
+            value = self._column(name)
+            prefix, _, rest = name.partition(".")
+            if name == "time":
+                values = value.tolist()
+            elif prefix == "out":
+                if numpy_rows and value.dtype != object:
+                    values = list(np.ascontiguousarray(value.reshape(self.n, -1)))
+                else:
+                    values = _rows_as_lists(value).tolist()
+            elif prefix == "in":
+                values = _plain_rows(value)
+            elif name == self.anomaly_column:
+                values = [[] for _ in range(self.n)] if name == "check_failures" else [0] * self.n
+            else:
+                values = [value] * self.n
+            if separator is None and rest and name != "check_failures":
+                columns.append((prefix, rest, values))
+            else:
+                columns.append((_rename(name, separator or "."), None, values))
+        with gc_paused():  # many small dicts
+            out: list[dict[str, Any]] = [{} for _ in range(self.n)]
+            for key, sub, values in columns:
+                if sub is None:
+                    for record, value in zip(out, values):
+                        record[key] = value
+                else:
+                    for record, value in zip(out, values):
+                        record.setdefault(key, {})[sub] = value
+            return out
+
+
+def select_columns(names: Sequence[str], dataset: Sequence[str] | None,
+                   exclude: Sequence[str] | None) -> list[str]:
+    """The engine's ``dataset[]``/``dataset.exclude[]`` rule over full column names (see
+    :meth:`EngineResult.selected`), ordered ``time, in.*, out.*``, then the rest by name."""
+    wanted = list(dataset) if dataset else ["*"]
+    dropped = set(exclude or ())
+
+    def keep(name: str) -> bool:
+        prefix = name.split(".", 1)[0]
+        chosen = "*" in wanted or prefix in wanted or name in wanted
+        return chosen and prefix not in dropped and name not in dropped
+
+    kept = [n for n in names if keep(n)]
+    return sorted(kept, key=lambda c: (_FIELD_ORDER.get(c.split(".", 1)[0], 3), c))
+
+
+def sdk_dataset_params(dataset: Sequence[str] | None, dataset_exclude: Sequence[str] | None,
+                       dataset_separator: str | None) -> tuple[list[str], list[str], str]:
+    """What the SDK sends for ``infer(..., dataset, dataset_exclude, dataset_separator)``:
+    ``dataset[]`` (``*`` by default), ``dataset.exclude[]`` (the given ones plus ``metadata``
+    unless ``metadata`` is in ``dataset``) and ``dataset.separator`` (``.`` by default)."""
+    default_exclude = [] if dataset is not None and "metadata" in dataset else ["metadata"]
+    wanted = list(dataset) if dataset else ["*"]
+    excluded = [*dataset_exclude, *default_exclude] if dataset_exclude is not None else default_exclude
+    return wanted, excluded, dataset_separator or "."
+
+
+class RecordColumns(dict):
+    """Columns of a pandas-records body (``name → object array``), read without pandas.
+
+    ``backend.run_inference`` takes it like a DataFrame: same columns, same values as
+    ``pd.DataFrame.from_records`` would hold for records that all have the same keys.
+    """
+
+    @property
+    def num_rows(self) -> int:
+        return len(next(iter(self.values()))) if self else 0
+
+
+def frame_from_records(records: list[dict[str, Any]]) -> Any:
+    """The request columns of a pandas-records body: :class:`RecordColumns` when every record
+    has the same keys (the SDKs' ``to_json(orient="records")``), else a DataFrame (pandas fills
+    the gaps with NaN, as the engine's reader would see them)."""
+    if not records:
+        return RecordColumns()
+    if type(records[0]) is not dict:
+        raise invalid("a pandas-records body must be a JSON array of objects")
+    keys = list(records[0])
+    first = records[0].keys()
+    if any(type(r) is not dict or r.keys() != first for r in records):
+        if not all(isinstance(r, dict) for r in records):
+            raise invalid("a pandas-records body must be a JSON array of objects")
+        import pandas as pd
+
+        return pd.DataFrame.from_records(records)
+    columns = RecordColumns()
+    for key in keys:
+        columns[str(key)] = _object_array([r[key] for r in records])
+    return columns
+
+
+def frame_from_json(tensor: Any) -> Any:
+    """The DataFrame the engine reads from a JSON body: a list of records, one record, or a
+    dict of equally long column lists (pandas' ``columns`` orientation)."""
+    import pandas as pd
+
+    if isinstance(tensor, dict):
+        columnar = tensor and all(isinstance(v, list) for v in tensor.values()) and "tensor" not in tensor
+        return pd.DataFrame(tensor) if columnar else pd.DataFrame.from_records([tensor])
+    if isinstance(tensor, list) and all(isinstance(r, dict) for r in tensor):
+        return pd.DataFrame.from_records(tensor)
+    raise invalid("the JSON body must be a list of records, a record, or a dict of column lists")
+
+
+def _rename(name: str, separator: str | None) -> str:
+    sep = separator or "."
+    return name.replace(".", sep, 1) if sep != "." else name
+
+
+def _repeat(value: Any, n: int) -> np.ndarray:
+    column = np.empty(n, dtype=object)
+    for i in range(n):  # one small object per row: only when metadata is asked for
+        column[i] = list(value) if isinstance(value, list) else value
+    return column
+
+
+def _plain_rows(value: Any) -> list[Any]:
+    """An input column as JSON-able rows (lists of numbers, numbers, strings)."""
+    if isinstance(value, np.ndarray):
+        if value.dtype == object:
+            rows = value.tolist()
+            if rows and type(rows[0]) is list:  # echoed JSON lists: JSON-able as they are
+                return rows
+            return [v.tolist() if isinstance(v, np.ndarray) else v.item() if isinstance(v, np.generic) else v
+                    for v in rows]
+        return _rows_as_lists(value).tolist() if value.ndim > 1 else value.tolist()
+    return value.to_pylist()  # a pyarrow Array

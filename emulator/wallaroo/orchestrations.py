@@ -47,6 +47,7 @@ from packaging.requirements import InvalidRequirement, Requirement
 
 from emulator.clock import Clock
 from emulator.ids import IdGenerator
+from emulator.wallaroo.errors import WallarooBackendError
 
 #: Statuses of ``OrchestrationStatus`` (same values in every SDK profile).
 ORCHESTRATION_STATUSES = ("uninitialized", "pending_packaging", "packaging", "ready", "error")
@@ -64,8 +65,9 @@ IMAGE_PATHS = {
 PLATFORM_VERSIONS = {"2023.2": "2023.2.0", "2026.1": "2026.1.0"}
 
 
-class OrchestrationError(Exception):
-    """A request about orchestrations that the platform answers with an error status."""
+class OrchestrationError(WallarooBackendError):
+    """A request about orchestrations that the platform answers with an error status (part of the
+    backend's one error hierarchy, :mod:`emulator.wallaroo.errors`)."""
 
     status: int = 400
 

@@ -72,9 +72,33 @@ class newest_only:
         return self.func.__get__(obj, owner)
 
 
+class by_profile:
+    """Method descriptor: one implementation per profile, for methods whose parameters the two SDKs
+    name differently (``add_model_step(model)`` in 2023.2, ``add_model_step(model_version)`` newest)."""
+
+    def __init__(self, newest: Callable[..., Any], legacy: Callable[..., Any]) -> None:
+        self.newest = newest
+        self.legacy = legacy
+        self.__doc__ = newest.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.__name__ = name
+
+    def __get__(self, obj: Any, owner: type | None = None) -> Any:
+        if obj is None:
+            return self
+        profile = getattr(obj, "_profile", None) or current()
+        return (self.newest if profile.newest else self.legacy).__get__(obj, owner)
+
+
 class _Unset:
+    """A newest-only parameter left out; ``default`` is the value the newest SDK gives it."""
+
+    def __init__(self, default: Any = None) -> None:
+        self.default = default
+
     def __repr__(self) -> str:
-        return "None"
+        return repr(self.default)
 
     def __bool__(self) -> bool:
         return False
@@ -84,15 +108,22 @@ class _Unset:
 UNSET: Any = _Unset()
 
 
+def unset(default: Any) -> Any:
+    """The default of a newest-only parameter whose newest default is not ``None``."""
+    return _Unset(default)
+
+
 def reject_newer_args(profile: Profile, func_name: str, **params: Any) -> None:
     """In the 2023.2 profile, passing a newest-only parameter is a TypeError (as in 2023.2.1)."""
     if profile.newest:
         return
     for name, value in params.items():
-        if value is not UNSET:
+        if not isinstance(value, _Unset):
             raise TypeError(f"{func_name}() got an unexpected keyword argument '{name}'")
 
 
 def value(param: Any, default: Any = None) -> Any:
-    """A newest-only parameter's value (``default`` when not passed)."""
-    return default if param is UNSET else param
+    """A newest-only parameter's value (``default``, or the default it carries, when not passed)."""
+    if isinstance(param, _Unset):
+        return default if default is not None else param.default
+    return param

@@ -645,16 +645,20 @@ def test_dbapi_cursor_with_named_parameters(client):
     connection.close()
 
 
-def test_failed_script_rolls_back_the_catalog_with_the_data(client):
+def test_a_failed_statement_rolls_back_the_catalog_with_the_data(client):
+    # as in BigQuery, statements before the failing one keep their effects, unless a transaction is open
     client.query("CREATE TABLE ds1.a (x INT64)").result()
     client.insert_rows_json("ds1.a", [{"x": 1}])
     client.query("CREATE TABLE ds1.b (x INT64)").result()
-    for script in ("DROP TABLE ds1.a; SELECT 1/0",
-                   "ALTER TABLE ds1.b ADD COLUMN y STRING; SELECT 1/0",
-                   "ALTER TABLE ds1.b RENAME TO c; SELECT 1/0",
-                   "CREATE TABLE ds1.new (z INT64); SELECT 1/0"):
-        with pytest.raises(exceptions.BadRequest, match="division by zero"):
+    for script in ("CREATE TABLE ds1.new AS SELECT 1/0 AS z",
+                   "ALTER TABLE ds1.b ADD COLUMN y STRING, ADD COLUMN x INT64",
+                   "BEGIN TRANSACTION; ALTER TABLE ds1.b RENAME TO c; SELECT 1/0; COMMIT TRANSACTION",
+                   "BEGIN TRANSACTION; DROP TABLE ds1.a; CREATE TABLE ds1.other (z INT64); SELECT 1/0"):
+        with pytest.raises(exceptions.BadRequest):
             client.query(script).result()
     assert sorted(t.table_id for t in client.list_tables("ds1")) == ["a", "b"]
     assert [f.name for f in client.get_table("ds1.b").schema] == ["x"]
     assert [r.x for r in client.query("SELECT x FROM ds1.a").result()] == [1]
+    with pytest.raises(exceptions.BadRequest, match="division by zero"):
+        client.query("DROP TABLE ds1.a; SELECT 1/0").result()
+    assert [t.table_id for t in client.list_tables("ds1")] == ["b"]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import decimal
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -40,3 +42,34 @@ def test_aggregates_filters_and_null_ordering(xs, threshold):
     assert ordered == [None] * (len(xs) - len(present)) + sorted(present)
     assert descending == sorted(present, reverse=True) + [None] * (len(xs) - len(present))
     assert unnested == (len(present) if present else None)
+
+
+_numerics = st.decimals(min_value=-(10**14), max_value=10**14, places=9, allow_nan=False, allow_infinity=False)
+
+
+def _bq_round(value: decimal.Decimal) -> decimal.Decimal:
+    """BigQuery's NUMERIC: 9 fractional digits, halfway cases rounded away from zero."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        return value.quantize(decimal.Decimal("1e-9"), rounding=decimal.ROUND_HALF_UP)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_numerics, _numerics)
+def test_numeric_arithmetic_equals_python_decimal(a, b):
+    from google.cloud import bigquery
+
+    with Emulator() as emu:
+        client = emu.bigquery_client(project="p")
+        cfg = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("a", "NUMERIC", a),
+                                                        bigquery.ScalarQueryParameter("b", "NUMERIC", b)])
+        row = next(iter(client.query("SELECT @a + @b AS s, @a - @b AS d, @a * @b AS p, "
+                                     "SAFE_DIVIDE(@a, @b) AS q, AVG(x) AS m FROM UNNEST([@a, @b]) AS x",
+                                     job_config=cfg).result()))
+    with decimal.localcontext() as ctx:
+        ctx.prec = 90
+        assert row.s == _bq_round(a + b)
+        assert row.d == _bq_round(a - b)
+        assert row.p == _bq_round(a * b)
+        assert row.q == (None if b == 0 else _bq_round(a / b))
+        assert row.m == _bq_round((a + b) / 2)

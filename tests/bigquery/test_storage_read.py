@@ -592,3 +592,10 @@ def test_result_column_whose_data_is_not_its_schema_type_reads_as_on_rest(client
     rest = [dict(row.items()) for row in client.query_and_wait(sql)]
     assert client.query(sql).to_arrow().to_pylist() == rest
     assert client.query_and_wait(sql, query_results_format="ARROW").to_arrow().to_pylist() == rest
+
+
+def test_read_client_with_application_default_credentials(emu, all_types):
+    """No credentials given: google.auth.default() finds the emulator's, as the REST client does."""
+    read_client = bigquery_storage.BigQueryReadClient()
+    session = _session(read_client, f"projects/{PROJECT}/datasets/ds/tables/all")
+    assert read_client.read_rows(session.streams[0].name).to_arrow().num_rows == 3

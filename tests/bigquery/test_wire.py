@@ -21,14 +21,7 @@ ALL_TYPES = """SELECT 1 AS i, 1.5 AS f, CAST('NaN' AS FLOAT64) AS nan, CAST('-in
 
 def _both(emu, outcome, int64_ts):
     python = wire.encode_rows_python(outcome.rows.to_pylist(), outcome.schema, int64_ts)
-    backend = emu.bigquery
-    with backend._lock:
-        cur = backend.con.cursor()
-        cur.execute("SET TimeZone='UTC'").fetchall()
-        cur.register("rows_under_test", outcome.rows)
-        duck = "[" + ",".join(r[0] for r in cur.execute(
-            wire.row_encoder_sql(outcome.schema, "rows_under_test", int64_ts)).fetchall()) + "]"
-        cur.close()
+    duck = emu.bigquery.data.encode_rows_in_duckdb(outcome.rows, outcome.schema, int64_timestamps=int64_ts)
     return json.loads(python), json.loads(duck)
 
 

@@ -286,3 +286,43 @@ def test_cell_magics(tmp_path):
     assert outputs[2].endswith("[note] skipped line 1: !pip install nothing\nbody ran\n")
     assert outputs[3] == '{"ok": true}\nappended\n'
     assert 'File "<cell 5>", line 3, in <module>' in result.cells[4].error
+
+
+def test_job_ids_in_error_messages_replay_byte_identical(tmp_path, monkeypatch):
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    monkeypatch.delenv("GOOGLE_CLOUD_PROJECT", raising=False)
+    notebook = NOTEBOOKS / "bigquery_errors_notebook.ipynb"
+    first = run_notebook(notebook, workdir=tmp_path / "a")
+    second = run_notebook(notebook, workdir=tmp_path / "b")
+    assert first.failed is not None and first.failed.number == 5
+    text = first.transcript()
+    assert text.count("Job ID: ") == 2 and "RuntimeError: the report query failed: 400" in text
+    assert text == second.transcript()
+    # the golden was written by another process (another hash salt, other uuid4 draws)
+    _golden("bigquery_errors_notebook.txt", text)
+
+
+DOWNLOADING_SCRIPT = """\
+import pandas as pd
+
+URL = "https://raw.githubusercontent.com/example/tutorials/main/data/houses.csv"
+# %%
+houses = pd.read_csv(URL)
+print(houses["price"].sum())
+"""
+
+
+def test_a_notebook_downloading_a_url_is_refused_offline_and_served_from_static_urls(tmp_path):
+    script = tmp_path / "download.py"
+    script.write_text(DOWNLOADING_SCRIPT)
+    refused = run_notebook(script, workdir=tmp_path / "w1")
+    assert refused.failed is not None and refused.failed.number == 2
+    assert "wallaroo-emulator is offline: GET https://raw.githubusercontent.com/example/tutorials/main/data/" \
+           "houses.csv was refused" in refused.failed.error
+    assert "static_urls" in refused.failed.error
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "houses.csv").write_text("price\n350000\n720000\n")
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("static_urls:\n  https://raw.githubusercontent.com/example/tutorials/main/data: data\n")
+    served = run_notebook(script, seed=seed, workdir=tmp_path / "w2")
+    assert served.ok and served.cells[1].output == "1070000\n"

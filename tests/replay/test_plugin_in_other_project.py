@@ -8,6 +8,7 @@ the plugin and the seeds need at run time (seed schema, model and data assets).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -25,6 +26,8 @@ import datetime as dt
 import time
 
 import pytest
+import wallaroo  # at the module's top: resolved to the active emulator's SDK when used
+from wallaroo.object import EntityNotFoundError
 
 
 def test_fresh_emulator(emulator, emulator_clock):
@@ -53,6 +56,12 @@ def test_seed_and_client(apply_seed, bigquery_client, emulator_workdir):
 
 def test_option_profile(request, emulator):
     assert emulator.sdk == (request.config.getoption("wallaroo_sdk") or "2023.2")
+
+
+def test_module_top_wallaroo(emulator):
+    wl = wallaroo.Client()
+    with pytest.raises(EntityNotFoundError):
+        wl.pipelines_by_name("missing")
 """
 
 
@@ -149,7 +158,7 @@ def test_plugin_works_without_conftest(installed):
         env,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
     # pytest's own timing keeps real time although the tests sleep virtual minutes
     durations = [float(m) for m in re.findall(r"^(\d+\.\d+)s (?:setup|call|teardown)", result.stdout, re.M)]
     assert durations and max(durations) < 60, result.stdout
@@ -157,6 +166,49 @@ def test_plugin_works_without_conftest(installed):
         [str(python), "-c", "import emulator, tutorial_replay; print(emulator.__file__)"], project, env
     )
     assert str(REPO) not in where.stdout  # the installed copy, not this checkout
+
+
+PLAIN_NOTEBOOK = {
+    "nbformat": 4,
+    "nbformat_minor": 5,
+    "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    "cells": [
+        {"cell_type": "markdown", "id": "m1", "metadata": {}, "source": ["# Offline replay\n"]},
+        {"cell_type": "code", "id": "c1", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": ["import sys\n", "import wallaroo\n", "from google.cloud import bigquery\n",
+                    "\n", "wl = wallaroo.Client()\n", "print(wallaroo.__version__)"]},
+        {"cell_type": "code", "id": "c2", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": "client = bigquery.Client()  # application-default credentials\n"
+                   "print(client.project, next(iter(client.query('SELECT 40 + 2 AS x').result())).x)"},
+        {"cell_type": "code", "id": "c3", "metadata": {}, "execution_count": None, "outputs": [],
+         "source": "'nbformat' in sys.modules"},
+    ],
+}
+
+
+def test_plain_install_replays_a_notebook_without_nbformat(installed):
+    """``tutorial_replay run`` on a plain install: nbformat (a test extra) is made unimportable."""
+    python, project, env = installed
+    blocker = project / "blocker" / "nbformat"
+    blocker.mkdir(parents=True, exist_ok=True)
+    (blocker / "__init__.py").write_text("raise ImportError('nbformat is not installed here')\n")
+    notebook = project / "offline.ipynb"
+    notebook.write_text(json.dumps(PLAIN_NOTEBOOK))
+    env = {**env, "PYTHONPATH": str(project / "blocker")}
+    env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+    env.pop("GOOGLE_CLOUD_PROJECT", None)
+    ran = _run([str(python), "-m", "tutorial_replay", "run", str(notebook), "--quiet",
+                "--transcript", str(project / "t.txt")], project, env)
+    assert ran.returncode == 0, ran.stdout + ran.stderr
+    assert ran.stderr.strip() == "ran 3 cells of offline.ipynb"
+    transcript = (project / "t.txt").read_text()
+    assert "2023.2.1\n" in transcript and "wallaroo-emulator 42\n" in transcript and "\nFalse\n" in transcript
+    failing = project / "failing.py"
+    failing.write_text("x = 1\n# %%\nx / 0\n")
+    failed = _run([str(python), "-m", "tutorial_replay", "run", str(failing), "--quiet"], project, env)
+    assert failed.returncode == 1 and failed.stderr.startswith("cell 2 failed:\nTraceback")
+    misused = _run([str(python), "-m", "tutorial_replay", "run", "missing.ipynb"], project, env)
+    assert misused.returncode == 2 and misused.stderr.count("\n") == 1 and "no such file" in misused.stderr
 
 
 def test_plugin_options_and_help(installed):

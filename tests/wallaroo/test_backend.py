@@ -29,7 +29,8 @@ def test_lookups(backend: WallarooBackend) -> None:
     with pytest.raises(AlreadyExists):
         backend.create_workspace("ws-1", user)
     with pytest.raises(InvalidRequest):
-        backend.create_workspace("no spaces", user)
+        backend.create_workspace("  ", user)
+    assert backend.create_workspace("under_score ws", user).name == "under_score ws"  # the SDK checks DNS names
     conn = backend.create_connection("c", "BIGQUERY", {"k": "v"})
     assert backend.connection_by_name("c") is conn
     assert backend.connection(conn.id) is conn

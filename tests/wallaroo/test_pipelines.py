@@ -52,7 +52,8 @@ def test_deploy_waits_in_virtual_time(wl: Any, workspace: Any, house_model: Any,
     assert dt.timedelta(seconds=1) <= emu.clock.now() - start <= dt.timedelta(seconds=45)
     status = pipeline.status()
     assert status["status"] == "Running"
-    assert list(status) == ["status", "details", "engines", "engine_lbs", "sidekicks"]
+    # the keys the notebooks show, in order, then ``helm``, which the platform's OpenAPI schema requires
+    assert list(status) == ["status", "details", "engines", "engine_lbs", "sidekicks", "helm"]
     engine = status["engines"][0]
     assert engine["pipeline_statuses"]["pipelines"][0]["id"] == "p"
     assert engine["pipeline_statuses"]["pipelines"][0]["version"] == pipeline.versions()[-1].name()

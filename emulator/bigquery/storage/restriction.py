@@ -26,8 +26,9 @@ class InvalidRestriction(ValueError):
     """The restriction is not a valid boolean expression over the table's columns."""
 
 
-def duckdb_filter(restriction: str, *, project: str, now: datetime) -> str:
-    """A DuckDB ``SELECT * FROM <registered rows> WHERE …`` for ``restriction``."""
+def duckdb_filter(restriction: str, *, project: str, now: datetime, fields: list[dict[str, Any]] | None = None) -> str:
+    """A DuckDB ``SELECT * FROM <registered rows> WHERE …`` for ``restriction``; ``fields`` (the rows'
+    BigQuery schema) lets the translator type the columns as it does in queries."""
     import sqlglot
     from sqlglot import exp
 
@@ -50,7 +51,11 @@ def duckdb_filter(restriction: str, *, project: str, now: datetime) -> str:
         raise InvalidRestriction("subqueries, tables, aggregates and window functions are not allowed")
     query = f"SELECT * FROM `{_PLACEHOLDER_DATASET}.{_PLACEHOLDER_TABLE}` WHERE {text}"
     try:
-        statements = translate(query, project=project, dataset=None, now=now)
+        def lookup(p: str, d: str, t: str) -> list[dict[str, Any]] | None:
+            return fields if (p, d, t) == (project, _PLACEHOLDER_DATASET, _PLACEHOLDER_TABLE) else None
+
+        statements = translate(query, project=project, dataset=None, now=now,
+                               catalog=lookup if fields is not None else None)
     except BigQueryError as exc:
         raise InvalidRestriction(exc.message) from None
     if len(statements) != 1 or statements[0].kind != "SELECT":
@@ -65,7 +70,7 @@ def duckdb_filter(restriction: str, *, project: str, now: datetime) -> str:
 def apply(con: Any, table: pa.Table, sql: str) -> pa.Table:
     """Rows of ``table`` that ``sql`` (from :func:`duckdb_filter`) keeps, in their order.
 
-    ``con`` is a DuckDB connection or cursor with the session time zone set to UTC.
+    ``con`` is a DuckDB cursor of the backend's locked-down database (time zone UTC).
     """
     import duckdb
 

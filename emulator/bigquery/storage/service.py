@@ -221,7 +221,7 @@ class ReadService:
             if wanted is not None:
                 fields = list(read_fields)
         if restriction:
-            data = self._restrict(data, project, restriction, label)
+            data = self._restrict(data, fields, project, restriction, label)
         data = formats.project(data, fields, selection)
         return data, formats.selected_schema(fields, selection), source, label
 
@@ -240,23 +240,22 @@ class ReadService:
                                   f"{modified_ms}, and wallaroo-emulator keeps no table history to read it as of "
                                   "an earlier instant")
 
-    def _restrict(self, data: pa.Table, project: str, restriction: str, label: str) -> pa.Table:
+    def _restrict(self, data: pa.Table, fields: list[dict[str, Any]], project: str, restriction: str,
+                  label: str) -> pa.Table:
         def invalid(detail: str) -> api_exceptions.InvalidArgument:
             return _request_failed(f"Row filter for table {label} is invalid. Filter is '{restriction}' "
                                    f"({detail})")
 
         try:
-            sql = duckdb_filter(restriction, project=project, now=self.backend.clock.now())
+            sql = duckdb_filter(restriction, project=project, now=self.backend.clock.now(), fields=fields)
         except InvalidRestriction as exc:
             raise invalid(str(exc)) from None
-        cursor = self.backend.con.cursor()
+        engine = self.backend.engine
         try:
-            cursor.execute("SET TimeZone='UTC'").fetchall()
-            return apply(cursor, data, sql)
+            with engine.lock, engine.scratch_cursor() as cursor:
+                return apply(cursor, data, sql)
         except InvalidRestriction as exc:
             raise invalid(str(exc)) from None
-        finally:
-            cursor.close()
 
     def _add_stream(self, session: _Session, start: int, stop: int) -> _Stream:
         stream_id = self.backend.ids.hex(8, kind="bigquery-read-stream")

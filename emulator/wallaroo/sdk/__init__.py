@@ -2,7 +2,8 @@
 
 Every ``wallaroo.<name>`` submodule is a module of this package (see
 :mod:`emulator.wallaroo.activation`). ``wallaroo.__version__`` follows the emulator's profile:
-``2023.2.1`` or ``2026.1.3``.
+``2023.2.1`` or ``2026.1.3``. Top-level names are the SDK's: ``Client`` and
+``DeploymentConfigBuilder`` (both profiles export them).
 """
 
 from __future__ import annotations
@@ -28,8 +29,9 @@ from emulator.wallaroo.sdk import (  # noqa: F401  (submodules reachable as attr
     workspace,
 )
 from emulator.wallaroo.sdk.client import Client
+from emulator.wallaroo.sdk.deployment_config import DeploymentConfigBuilder
 
-__all__ = ["Client"]
+__all__ = ["Client", "DeploymentConfigBuilder"]
 
 
 def __getattr__(name: str) -> Any:

@@ -5,7 +5,8 @@ Nothing here prompts or reaches the network. Identities, by auth type:
 * ``None`` / ``AuthType.NONE`` → ``_NoAuth`` (``default@ex.co``, no user id, no ``auth_header``);
 * ``"test_auth"`` → ``_TestAuth`` (``jane@ex.co``, no ``auth_header``), as in the real SDK;
 * ``"sso"``, ``"user_password"``, ``"token"``, ``"orch"`` → ``_PlatformAuth`` with a bearer token
-  minted by the emulator; ``auth_header()`` → ``{"Authorization": "Bearer <token>"}``. The user
+  minted by the emulator's Keycloak (a JWT naming the user; ``token`` uses the credentials file's
+  token as is); ``auth_header()`` → ``{"Authorization": "Bearer <token>"}``. The user
   is ``jane@ex.co`` unless ``WALLAROO_USER`` (user_password) or the ``WALLAROO_SDK_CREDENTIALS``
   file (token: ``{"token", "user_email", "user_id"}``) names another one.
 * the string ``"none"`` raises ``NotImplementedError`` as in every real version.
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
@@ -35,7 +36,7 @@ class AuthType(Enum):
 
 @dataclass
 class _Token:
-    token: str
+    token: str = field(repr=False)  # never printed
 
 
 class _NoAuth:
@@ -99,6 +100,21 @@ def _credentials_file() -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _keycloak_token(email: str, user_id: str | None) -> str | None:
+    """An access token of the active emulator's Keycloak for this user (a JWT with ``sub`` and
+    ``email``, so raw requests with ``auth_header()`` reach the wire as this user)."""
+    from emulator.emulator import active_emulator
+
+    emu = active_emulator()
+    if emu is None or getattr(emu, "wallaroo", None) is None:
+        return None
+    from emulator.wallaroo.installed import LOGIN_SECONDS
+    from emulator.wallaroo.keycloak import realm_for
+
+    realm = realm_for(emu)
+    return realm.mint(realm.identity(email, user_id), "Bearer", LOGIN_SECONDS)[0]
+
+
 def create(keycloak_addr: str, auth_type: AuthType | str | None, token_seed: str = "") -> Any:
     """The auth object for ``auth_type`` (same decision order as the real ``auth.create``)."""
     if isinstance(auth_type, str):
@@ -120,5 +136,7 @@ def create(keycloak_addr: str, auth_type: AuthType | str | None, token_seed: str
             user = os.environ.get("WALLAROO_USER") or str(_credentials_file().get("username") or "")
             if "@" in user:
                 email = user
+        if auth_type != AuthType.TOKEN:
+            token = _keycloak_token(email, user_id) or token
         return _PlatformAuth(auth_type, token, email, user_id)
     raise NotImplementedError(f"Unsupported auth type: {auth_type}")

@@ -20,9 +20,8 @@ from emulator.wallaroo.sdk import auth as auth_module
 from emulator.wallaroo.sdk.connection import Connection, ConnectionList
 from emulator.wallaroo.sdk.deployment import Deployment
 from emulator.wallaroo.sdk.framework import Framework, check_available
-from emulator.wallaroo.sdk.model import facade_for
+from emulator.wallaroo.sdk.model import facade_for, models_of
 from emulator.wallaroo.sdk.model_version import ModelVersion
-from emulator.wallaroo.sdk.models import Models, ModelsList
 from emulator.wallaroo.sdk.object import (
     EntityNotFoundError,
     ModelUploadError,
@@ -148,11 +147,18 @@ class Client(metaclass=_ClientType):
 
     @newest_only
     def get_workspace(self, name: str, create_if_not_exist: bool = False) -> Workspace | None:
+        """The workspace named ``name``; created when missing with ``create_if_not_exist=True``.
+
+        Unlike ``create_workspace``, the SDK makes no DNS check here: the platform takes the name
+        as given (underscores included)."""
         record = self._backend.workspace_by_name(name)
         if record is not None:
             return Workspace(self, record.id)
         if create_if_not_exist:
-            return self.create_workspace(name)
+            try:
+                return Workspace(self, self._backend.create_workspace(name, self._user).id)
+            except InvalidRequest as exc:
+                raise Exception(f"Failed to create workspace: {exc}") from None
         raise Exception(
             f"Error: Workspace with name {name} does not exist. If you would like to create one, send in the "
             "request with `create_if_not_exist` flag set to True.")
@@ -201,9 +207,12 @@ class Client(metaclass=_ClientType):
             raise ModelUploadError(str(exc)) from None
         return facade_for(self, record.id)
 
-    def list_models(self) -> ModelsList:
-        workspace = self._backend.workspace(self._current_workspace_id())
-        return ModelsList([Models(self, mid) for mid in workspace.model_ids])
+    def list_models(self, workspace_id: Any = UNSET, workspace_name: Any = UNSET) -> list[Any]:
+        """Models of the current workspace, or of the one named (newest SDK)."""
+        reject_newer_args(self._profile, "list_models", workspace_id=workspace_id, workspace_name=workspace_name)
+        chosen = self._workspace_filter(workspace_id, workspace_name)
+        workspace = self._backend.workspace(chosen if chosen is not None else self._current_workspace_id())
+        return models_of(self, workspace.model_ids)
 
     @newest_only
     def get_model(self, name: str, version: str | None = None) -> ModelVersion:
@@ -328,5 +337,3 @@ class Client(metaclass=_ClientType):
 
         return task.in_task(self)
 
-    def __repr__(self) -> str:
-        return f"<wallaroo.client.Client api_endpoint={self.api_endpoint} user={self.auth.user_email}>"

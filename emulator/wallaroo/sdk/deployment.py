@@ -94,6 +94,3 @@ class Deployment:
             print(" ok")
         return self
 
-    def __repr__(self) -> str:
-        record = self._record
-        return str({"id": record.id, "name": record.deploy_id, "deployed": record.deployed})

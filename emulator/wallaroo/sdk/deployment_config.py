@@ -8,6 +8,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from emulator.wallaroo.profiles import by_profile, newest_only
+
 
 class DeploymentConfig(dict):
     """The engine configuration a deployment is created with."""
@@ -43,6 +45,11 @@ class DeploymentConfigBuilder:
         self._config["engineAux"]["images"].setdefault(name, {})[key] = value
         return self
 
+    def _drop_aux(self, model_version: Any, key: str) -> DeploymentConfigBuilder:
+        name = model_version.name() if hasattr(model_version, "name") else str(model_version)
+        self._config["engineAux"]["images"].setdefault(name, {}).pop(key, None)
+        return self
+
     def image(self, image: str) -> DeploymentConfigBuilder:
         self._config["engine"]["image"] = image
         return self
@@ -63,6 +70,7 @@ class DeploymentConfigBuilder:
         self._config["engine"].setdefault("autoscale", {"type": "cpu"})["cpu_utilization"] = cpu_utilization_percentage
         return self
 
+    @newest_only
     def scale_up_queue_depth(self, queue_depth: int) -> DeploymentConfigBuilder:
         self._config["engine"].setdefault("autoscale", {})["scale_up_queue_depth"] = queue_depth
         return self
@@ -95,30 +103,64 @@ class DeploymentConfigBuilder:
         self._config["engineAux"]["python_load_timeout_secs"] = timeout_secs
         return self
 
-    def arch(self, arch: Any) -> DeploymentConfigBuilder:
-        self._config["engine"]["arch"] = str(arch)
+    @newest_only
+    def arch(self, arch: Any = None) -> DeploymentConfigBuilder:
+        """Set the engine's architecture; ``None`` drops the setting (the platform's default)."""
+        if arch is None:
+            self._config["engine"].pop("arch", None)
+        else:
+            self._config["engine"]["arch"] = str(arch)
         return self
 
-    def accel(self, accel: Any) -> DeploymentConfigBuilder:
-        self._config["engine"]["accel"] = str(accel)
+    @newest_only
+    def accel(self, accel: Any = None) -> DeploymentConfigBuilder:
+        """Set the engine's acceleration; ``None`` drops the setting (the platform's default)."""
+        if accel is None:
+            self._config["engine"].pop("accel", None)
+        else:
+            self._config["engine"]["accel"] = str(accel)
         return self
 
-    def sidekick_gpus(self, model_version: Any, gpu_count: int) -> DeploymentConfigBuilder:
+    # The sidekick setters name their first parameter ``model`` in 2023.2, ``model_version`` newest.
+    def _sidekick_gpus(self, model_version: Any, gpu_count: int) -> DeploymentConfigBuilder:
         return self._aux(model_version, "gpu", gpu_count)
 
-    def sidekick_cpus(self, model_version: Any, core_count: float) -> DeploymentConfigBuilder:
+    def _sidekick_gpus_2023(self, model: Any, gpu_count: int) -> DeploymentConfigBuilder:
+        return self._aux(model, "gpu", gpu_count)
+
+    def _sidekick_cpus(self, model_version: Any, core_count: float) -> DeploymentConfigBuilder:
         return self._aux(model_version, "cpu", core_count)
 
-    def sidekick_memory(self, model_version: Any, memory_spec: str) -> DeploymentConfigBuilder:
+    def _sidekick_cpus_2023(self, model: Any, core_count: float) -> DeploymentConfigBuilder:
+        return self._aux(model, "cpu", core_count)
+
+    def _sidekick_memory(self, model_version: Any, memory_spec: str) -> DeploymentConfigBuilder:
         return self._aux(model_version, "memory", memory_spec)
 
-    def sidekick_env(self, model_version: Any, environment: dict[str, str]) -> DeploymentConfigBuilder:
+    def _sidekick_memory_2023(self, model: Any, memory_spec: str) -> DeploymentConfigBuilder:
+        return self._aux(model, "memory", memory_spec)
+
+    def _sidekick_env(self, model_version: Any, environment: dict[str, str]) -> DeploymentConfigBuilder:
         return self._aux(model_version, "env", dict(environment))
 
-    def sidekick_arch(self, model_version: Any, arch: Any) -> DeploymentConfigBuilder:
+    def _sidekick_env_2023(self, model: Any, environment: dict[str, str]) -> DeploymentConfigBuilder:
+        return self._aux(model, "env", dict(environment))
+
+    sidekick_gpus = by_profile(newest=_sidekick_gpus, legacy=_sidekick_gpus_2023)
+    sidekick_cpus = by_profile(newest=_sidekick_cpus, legacy=_sidekick_cpus_2023)
+    sidekick_memory = by_profile(newest=_sidekick_memory, legacy=_sidekick_memory_2023)
+    sidekick_env = by_profile(newest=_sidekick_env, legacy=_sidekick_env_2023)
+
+    @newest_only
+    def sidekick_arch(self, model_version: Any, arch: Any = None) -> DeploymentConfigBuilder:
+        if arch is None:
+            return self._drop_aux(model_version, "arch")
         return self._aux(model_version, "arch", str(arch))
 
-    def sidekick_accel(self, model_version: Any, accel: Any) -> DeploymentConfigBuilder:
+    @newest_only
+    def sidekick_accel(self, model_version: Any, accel: Any = None) -> DeploymentConfigBuilder:
+        if accel is None:
+            return self._drop_aux(model_version, "accel")
         return self._aux(model_version, "accel", str(accel))
 
     def build(self) -> DeploymentConfig:

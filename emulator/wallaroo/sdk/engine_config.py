@@ -24,6 +24,7 @@ class Acceleration(str, Enum):
     Jetson = "jetson"
     OpenVINO = "openvino"
     QAIC = "qaic"
+    ROCM = "rocm"
 
     @classmethod
     def default(cls) -> Acceleration:

@@ -34,5 +34,3 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         return self._record.to_dict()
 
-    def __repr__(self) -> str:
-        return str(self.to_dict())

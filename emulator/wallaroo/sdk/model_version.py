@@ -56,9 +56,11 @@ class ModelVersion:
     def image_path(self) -> str | None:
         return self._record.image_path
 
+    @profiles.newest_only
     def arch(self) -> str:
         return self._record.arch
 
+    @profiles.newest_only
     def accel(self) -> str:
         return self._record.accel
 

@@ -38,6 +38,11 @@ class Models:
 
         return [facade_for(self.client, v.id) for v in self._record.versions]
 
+    def workspace(self) -> Any:
+        from emulator.wallaroo.sdk.workspace import Workspace
+
+        return Workspace(self.client, self._record.workspace_id)
+
     def __repr__(self) -> str:
         return str({"name": self.name(), "versions": len(self._record.versions), "owner_id": self.owner_id(),
                     "last_update_time": self.last_update_time(), "created_at": self.created_at()})

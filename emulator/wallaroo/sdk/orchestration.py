@@ -172,11 +172,6 @@ class Orchestration:
             cells += [ws, workspace_name(self._client, ws)]
         return field_table(list(zip(names, cells)))
 
-    def __repr__(self) -> str:
-        rec = self._record()
-        return (f"Orchestration({{'id': {rec.id!r}, 'name': {rec.name!r}, 'file_name': {rec.file_name!r}, "
-                f"'sha': {rec.sha!r}, 'status': {rec.status!r}}})")
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Orchestration) and other._id == self._id
 

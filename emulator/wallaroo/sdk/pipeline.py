@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from emulator.wallaroo.sdk.deployment import Deployment
     from emulator.wallaroo.sdk.pipeline_version import PipelineVersion
 
-#: How often and how long (virtual seconds) the SDK retries an inference answered with 503.
-RETRIES = 10
-BACKOFF = 0.1
 DEFAULT_LOG_LIMIT = 100
 #: Printed when more log records exist than were returned *(guess at the SDK's exact wording)*.
 LOGS_LIMITED_WARNING = ("Warning: There are more logs available. Please set a larger limit or request a file "
@@ -52,6 +49,19 @@ def inference_error(exc: InferenceFailed, profile: profiles.Profile) -> Exceptio
         message = f"Inference failed: \n\t{exc.error_type}: {exc.message}"
     return InferenceError(message, code=exc.status, status="Error", error=exc.message, source="engine")
 
+
+
+def not_deployed(pipeline_name: str) -> RuntimeError:
+    """``infer`` on a pipeline with no running deployment: the SDK's own error, with a note naming it.
+
+    The real SDK (2023.2.1 to 2026.1.3) raises ``RuntimeError("Pipeline {self.name} is not
+    deployed")``, braces included (a string it forgot to make an f-string); code may match that
+    text, so it is kept, and a note (shown under the message in tracebacks) says which pipeline.
+    """
+    error = RuntimeError("Pipeline {self.name} is not deployed")
+    error.add_note(f"wallaroo-emulator: pipeline {pipeline_name!r} has no running deployment; "
+                   "call pipeline.deploy() (and wait for status 'Running') before infer()")
+    return error
 
 class Pipeline:
     """A pipeline, by id, with a local step builder."""
@@ -96,10 +106,13 @@ class Pipeline:
         return [PipelineVersion(self.client, self._id, v.id) for v in self._record.versions]
 
     def steps(self) -> list[dict[str, Any]]:
-        """The step definitions of the builder (or, untouched, of the latest version)."""
-        if self._builder is not None:
-            return [{"ModelInference": {"models": [m._step_definition()]}} for m in self._builder]
-        return definition_steps(self.client._backend, self._record.versions[-1].steps)
+        """The builder's steps, as the SDK shows them: empty for a pipeline object that no
+        ``add_model_step`` or ``deploy()`` filled (the platform's versions hold the deployed steps)."""
+        return [{"ModelInference": {"models": [m._step_definition()]}} for m in (self._builder or [])]
+
+    def definition(self) -> str:
+        """The builder's steps as a string (what the SDK's repr shows as ``definition``)."""
+        return str(self.steps())
 
     def model_configs(self) -> list[Any]:
         return [m.config() for m in (self._builder or [])]
@@ -127,14 +140,26 @@ class Pipeline:
             raise TypeError(f"expected a model version, got {type(model).__name__}")
         return model
 
-    def add_model_step(self, model: Any) -> Pipeline:
-        self._steps_for_edit().append(self._require_model(model))
+    def _add_model_step(self, model_version: Any) -> Pipeline:
+        """Perform inference with a single model (a builder step; nothing is stored until ``deploy()``)."""
+        self._steps_for_edit().append(self._require_model(model_version))
         return self
 
-    def replace_with_model_step(self, index: int, model: Any) -> Pipeline:
+    def _add_model_step_2023(self, model: Any) -> Pipeline:
+        return self._add_model_step(model)
+
+    def _replace_with_model_step(self, index: int, model_version: Any) -> Pipeline:
         steps = self._steps_for_edit()
-        steps[index] = self._require_model(model)
+        steps[index] = self._require_model(model_version)
         return self
+
+    def _replace_with_model_step_2023(self, index: int, model: Any) -> Pipeline:
+        return self._replace_with_model_step(index, model)
+
+    #: The parameter is ``model`` in 2023.2 and ``model_version`` in the newest SDK.
+    add_model_step = profiles.by_profile(newest=_add_model_step, legacy=_add_model_step_2023)
+    replace_with_model_step = profiles.by_profile(newest=_replace_with_model_step,
+                                                  legacy=_replace_with_model_step_2023)
 
     def remove_step(self, index: int) -> Pipeline:
         del self._steps_for_edit()[index]
@@ -156,7 +181,7 @@ class Pipeline:
         return None if record is None else Deployment(self.client, record.id)
 
     def deploy(self, pipeline_name: str | None = None, deployment_config: Any = None,
-               wait_for_status: Any = profiles.UNSET) -> Pipeline:
+               wait_for_status: Any = profiles.unset(True)) -> Pipeline:
         """Store the steps as a new version, deploy it and wait until ``Running`` (virtual time)."""
         from emulator.wallaroo.sdk.deployment import Deployment
         from emulator.wallaroo.sdk.object import DeploymentError
@@ -172,6 +197,7 @@ class Pipeline:
             steps = [[m.id()] for m in self._builder]
         else:
             steps = [list(s) for s in record.versions[-1].steps]
+            self._fill_builder(steps)
         if not steps:
             raise DeploymentError(f"Pipeline {record.name} has no steps: add a model step before deploying")
         version = backend.create_pipeline_version(self._id, steps)
@@ -189,6 +215,12 @@ class Pipeline:
             return self
         Deployment(self.client, dep.id).wait_for_running()
         return self
+
+    def _fill_builder(self, steps: list[list[int]]) -> None:
+        """Deploying with an untouched builder fills it with the steps deployed, as the SDK does."""
+        from emulator.wallaroo.sdk.model import facade_for
+
+        self._builder = [facade_for(self.client, version_id) for step in steps for version_id in step]
 
     def undeploy(self) -> Pipeline:
         from emulator.wallaroo.sdk.deployment import Deployment
@@ -217,77 +249,25 @@ class Pipeline:
             raise TypeError(f"tensor is of type {type(tensor)} but 'pandas.DataFrame', 'pyarrow.Table', "
                             "dict or list is required")
         if self._active_deployment() is None:
-            raise RuntimeError("Pipeline {self.name} is not deployed")
+            raise not_deployed(self.name())
         if isinstance(tensor, dict | list):
-            return self._infer_json(tensor)
+            return self._run(lambda: self.client._backend.infer_records(self._id, tensor))
         if not self._profile.newest and isinstance(tensor, pd.DataFrame):
             _check_row_zero(tensor)
-        result = self._run(tensor)
-        if dataset is None and dataset_exclude is None and dataset_separator in (None, "."):
-            return result
-        return select_dataset(result, dataset, dataset_exclude, dataset_separator, self._metadata())
-
-    def _metadata(self) -> dict[str, Any]:
-        """The engine's per-call ``metadata`` fields (deterministic; ``elapsed`` is not measured)."""
-        record = self._record
-        dep = record.deployment
         backend = self.client._backend
-        last = backend.model_version(dep.version.steps[-1][0])
-        return {
-            "last_model": json.dumps({"model_name": last.name, "model_sha": last.sha}, separators=(",", ":")),
-            "pipeline_version": dep.version.version,
-            "elapsed": [0, 0],
-            "dropped": [],
-            "partition": dep.engine_name,
-        }
+        return self._run(lambda: backend.infer(self._id, tensor, dataset=dataset, dataset_exclude=dataset_exclude,
+                                               dataset_separator=dataset_separator))
 
-    def _run(self, data: Any) -> Any:
-        backend = self.client._backend
-        clock = self.client._emu.clock
-        anomaly = self._profile.anomaly_column
-        for attempt in range(RETRIES + 1):
-            try:
-                return backend.infer(self._id, data, anomaly)
-            except NotEmulated as exc:
-                raise NotEmulatedError(exc.message) from None
-            except InferenceFailed as exc:
-                if exc.status == 503 and attempt < RETRIES:
-                    clock.advance(BACKOFF * (2 ** attempt))
-                    continue
-                if exc.error_type == "NotDeployed":
-                    raise RuntimeError("Pipeline {self.name} is not deployed") from None
-                raise inference_error(exc, self._profile) from None
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _infer_json(self, tensor: Any) -> list[dict[str, Any]]:
-        import pandas as pd
-
-        if isinstance(tensor, dict):
-            columnar = tensor and all(isinstance(v, list) for v in tensor.values()) and "tensor" not in tensor
-            frame = pd.DataFrame(tensor) if columnar else pd.DataFrame.from_records([tensor])
-        else:
-            frame = pd.DataFrame.from_records(tensor)
-        result = self._run(frame)
-        records = []
-        anomaly = self._profile.anomaly_column
-        in_cols = [c for c in result.columns if c.startswith("in.")]
-        out_cols = [c for c in result.columns if c.startswith("out.")]
-        times = result["time"].to_numpy().astype("datetime64[ms]").astype("int64").tolist()
-        version = self._record.deployment.version.version
-        for i in range(len(result)):
-            record: dict[str, Any] = {
-                "time": times[i],
-                "in": {c[3:]: _plain(result[c].iat[i]) for c in in_cols},
-                "out": {c[4:]: _plain(result[c].iat[i]) for c in out_cols},
-            }
-            if anomaly == "check_failures":
-                record["check_failures"] = []
-            else:
-                record["anomaly"] = {"count": 0}
-            record["metadata"] = {"pipeline_version": version, "elapsed": [0, 0], "dropped": [],
-                                  "partition": self._record.deployment.engine_name}
-            records.append(record)
-        return records
+    def _run(self, call: Any) -> Any:
+        """One inference through the backend, with the SDK's 503 retries; engine errors as the SDK raises them."""
+        try:
+            return self.client._backend.retrying_unavailable(call)
+        except NotEmulated as exc:
+            raise NotEmulatedError(exc.message) from None
+        except InferenceFailed as exc:
+            if exc.error_type == "NotDeployed":
+                raise not_deployed(self.name()) from None
+            raise inference_error(exc, self._profile) from None
 
     def infer_from_file(self, filename: str | os.PathLike[str], data_format: str | None = None,
                         timeout: int | float | None = None, dataset: list[str] | None = None,
@@ -327,40 +307,21 @@ class Pipeline:
 
         if limit is None and start_datetime is None and end_datetime is None:
             limit = DEFAULT_LOG_LIMIT
-        batches = self.client._backend.logs(self._id, start_datetime, end_datetime, limit, valid)
-        if limit is not None and batches:
-            available = sum(b.n for b in self.client._backend.logs(self._id, start_datetime, end_datetime, None, valid))
-            if available > sum(b.n for b in batches):
-                print(LOGS_LIMITED_WARNING)
-        if batches:  # one schema per answer, like the platform stops at a schema change
-            names = (set(batches[-1].inputs), set(batches[-1].outputs))
-            kept = []
-            for batch in reversed(batches):
-                if (set(batch.inputs), set(batch.outputs)) != names:
-                    break
-                kept.append(batch)
-            batches = kept[::-1]
-        if not batches:
+        result, status = self.client._backend.log_records(self._id, start_datetime, end_datetime, limit, valid)
+        if status == "RecordLimited":
+            print(LOGS_LIMITED_WARNING)
+        if result is None:
             return pa.table({}) if arrow else pd.DataFrame()
-        import numpy as np
-
-        times = np.concatenate([np.full(b.n, b.time_ms, dtype=np.int64) for b in batches])
-        n = len(times)
-        inputs = {name: np.concatenate([_as_rows(b.inputs[name]) for b in batches]) for name in batches[-1].inputs}
-        outputs = {name: _concat_outputs([b.outputs[name] for b in batches]) for name in batches[-1].outputs}
-        anomaly = self._profile.anomaly_column
+        wanted, excluded, separator = inference.sdk_dataset_params(dataset, dataset_exclude, dataset_separator)
         if arrow:
-            return inference.result_table(times, n, inputs, outputs, anomaly)
-        return inference.result_frame(times, n, inputs, outputs, anomaly)
+            return result.table(wanted, excluded, separator)
+        return result.frame(wanted, excluded, separator)
 
     # -- rendering ------------------------------------------------------------------------
-    def _definition_str(self) -> str:
-        return str(definition_steps(self.client._backend, self._record.versions[-1].steps))
-
     def __repr__(self) -> str:
         record = self._record
         return str({"name": record.name, "create_time": _with_tzutc(record.created_at),
-                    "definition": self._definition_str()})
+                    "definition": self.definition()})
 
     def _repr_html_(self) -> str:
         record = self._record
@@ -405,51 +366,6 @@ class Pipelines(list):
                          ", ".join(p.client._backend.model_version(s[0]).name for s in record.versions[-1].steps)])
         return _html.list_table(["name", "created", "last_updated", "deployed", "tags", "versions", "steps"],
                                 rows, "(no pipelines)")
-
-
-def select_dataset(result: Any, dataset: list[str] | None, exclude: list[str] | None, separator: str | None,
-                   metadata: dict[str, Any]) -> Any:
-    """Apply ``dataset`` / ``dataset_exclude`` / ``dataset_separator`` as the engine does.
-
-    ``dataset`` names top-level fields (``time``, ``in``, ``out``, ``anomaly``/``check_failures``,
-    ``metadata``) or full column names, ``*`` for all; ``metadata`` is excluded unless asked for.
-    """
-    import pyarrow as pa
-
-    wanted = list(dataset) if dataset else ["*"]
-    dropped = list(exclude) if exclude is not None else ([] if "metadata" in wanted else ["metadata"])
-    arrow = isinstance(result, pa.Table)
-    n = result.num_rows if arrow else len(result)
-    columns: dict[str, Any] = {}
-    names = result.column_names if arrow else list(result.columns)
-    for name in names:
-        columns[name] = result.column(name) if arrow else result[name].to_numpy()
-    for key, value in metadata.items():
-        name = f"metadata.{key}"
-        if arrow:
-            columns[name] = pa.array([value] * n)
-        else:
-            import numpy as np
-
-            column = np.empty(n, dtype=object)
-            for i in range(n):  # one small object per row: only when metadata is asked for
-                column[i] = list(value) if isinstance(value, list) else value
-            columns[name] = column
-
-    def keep(name: str) -> bool:
-        prefix = name.split(".", 1)[0]
-        chosen = "*" in wanted or prefix in wanted or name in wanted
-        return chosen and prefix not in dropped and name not in dropped
-
-    order = {"time": 0, "in": 1, "out": 2}
-    kept = sorted((c for c in columns if keep(c)), key=lambda c: (order.get(c.split(".", 1)[0], 3), c))
-    sep = separator or "."
-    out_names = [c.replace(".", sep, 1) if sep != "." else c for c in kept]
-    if arrow:
-        return pa.table({new: columns[old] for old, new in zip(kept, out_names)})
-    import pandas as pd
-
-    return pd.DataFrame({new: columns[old] for old, new in zip(kept, out_names)}, copy=False)
 
 
 class RowZeroMissing(KeyError):
@@ -500,35 +416,3 @@ def _with_tzutc(value: datetime) -> datetime:
     except ImportError:  # pragma: no cover
         return value
     return value.replace(tzinfo=tzutc())
-
-
-def _plain(value: Any) -> Any:
-    import numpy as np
-
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
-def _as_rows(value: Any) -> Any:
-    """A logged column as one Python object per row (object array)."""
-    import numpy as np
-
-    from emulator.wallaroo import inference
-
-    if isinstance(value, np.ndarray):
-        if value.dtype == object or value.ndim == 1:
-            return value
-        return inference._rows_as_lists(value)
-    return inference._object_array(value.to_pylist())  # a pyarrow Array
-
-
-def _concat_outputs(parts: list[Any]) -> Any:
-    """Logged outputs of several calls as one batch-major array (rows of lists if shapes differ)."""
-    import numpy as np
-
-    if len({p.shape[1:] for p in parts}) == 1 and len({p.dtype for p in parts}) == 1:
-        return np.concatenate(parts)
-    return np.concatenate([_as_rows(p) for p in parts])

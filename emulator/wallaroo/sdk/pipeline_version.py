@@ -41,5 +41,3 @@ class PipelineVersion:
 
         return Pipeline(self.client, self._pipeline_id)
 
-    def __repr__(self) -> str:
-        return str({"name": self.name(), "create_time": self.create_time(), "definition": str(self.definition())})

@@ -185,10 +185,6 @@ class Task:
             names += ["Workspace ID", "Workspace Name"]
         return field_table(list(zip(names, self._row())))
 
-    def __repr__(self) -> str:
-        rec = self._record()
-        return f"Task({{'id': {rec.id!r}, 'name': {rec.name!r}, 'status': {rec.status!r}}})"
-
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Task) and other._id == self._id
 

@@ -157,10 +157,6 @@ class TaskRun:
             ("Updated At", fmt_time(rec.updated_at, self._client)),
         ])
 
-    def __repr__(self) -> str:
-        rec = self._record()
-        return f"TaskRun({{'task': {rec.task_id!r}, 'pod_id': {rec.pod_id!r}, 'status': {rec.status!r}}})"
-
 
 class TaskRunList(list):
     """A list of :class:`TaskRun`, rendered as a table in notebooks."""

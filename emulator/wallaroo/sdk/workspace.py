@@ -44,9 +44,9 @@ class Workspace:
         return list(self._record.users)
 
     def models(self) -> list[Any]:
-        from emulator.wallaroo.sdk.models import Models, ModelsList
+        from emulator.wallaroo.sdk.model import models_of
 
-        return ModelsList([Models(self.client, mid) for mid in self._record.model_ids])
+        return models_of(self.client, self._record.model_ids)
 
     def pipelines(self) -> list[Pipeline]:
         from emulator.wallaroo.sdk.pipeline import Pipeline
@@ -85,12 +85,6 @@ class Workspace:
 
     def __repr__(self) -> str:
         return str(self.to_json())
-
-    def _repr_html_(self) -> str:
-        record = self._record
-        return _html.list_table(
-            ["Name", "Created At", "Users", "Models", "Pipelines"],
-            [_row(record)], "(no workspaces)")
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Workspace) and other._id == self._id and other.client._backend is self.client._backend

@@ -6,7 +6,9 @@ import importlib
 import re
 from typing import Any
 
-MODULES = ("cases_functions", "cases_datetime", "cases_types", "cases_query", "cases_dml", "cases_errors")
+MODULES = ("cases_functions", "cases_datetime", "cases_types", "cases_query", "cases_dml", "cases_errors",
+           "cases_scripting", "cases_jobs",
+           "cases_numeric", "cases_signatures", "cases_functions2")
 
 
 def all_cases() -> list[dict[str, Any]]:

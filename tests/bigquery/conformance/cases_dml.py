@@ -216,7 +216,7 @@ CASES = [
     case(SCR, "Procedural language: variable in a query", "DECLARE lim INT64 DEFAULT 2; "
          "SELECT COUNT(*) FROM UNNEST([1, 2, 3]) AS v WHERE v <= lim", [(2,)]),
     case(SCR, "Procedural language: IF", "DECLARE x INT64 DEFAULT 1; IF x = 1 THEN SELECT 'one'; END IF",
-         [("one",)], xfail="IF / LOOP / WHILE scripting blocks are not supported"),
+         [("one",)]),
     case(SCR, "Multi-statement queries: temporary table", "CREATE TEMP TABLE t1 AS SELECT 1 AS x UNION ALL SELECT 2; "
          "SELECT SUM(x) FROM t1", [(3,)]),
     case(SCR, "Multi-statement queries: query parameters in a script", "DECLARE x INT64 DEFAULT @a; "

@@ -98,7 +98,7 @@ CASES = [
     case(O, "Operators: array element access by subscript", "SELECT ARRAY<STRING>['a', 'b'][OFFSET(1)]", [("b",)]),
     case(O, "Operators: struct field access", "SELECT STRUCT(1 AS a, STRUCT('z' AS c) AS b).b.c", [("z",)]),
     case(O, "Conversion rules: FLOAT64 to STRING", "SELECT CAST(0.1 + 0.2 AS STRING), CAST(2.0 AS STRING)",
-         [("0.30000000000000004", "2")], xfail="CAST(FLOAT64 AS STRING) spells whole numbers with '.0'"),
+         [("0.30000000000000004", "2")]),
     case(O, "Conversion rules: coercion of INT64 to FLOAT64 in COALESCE", "SELECT COALESCE(1, 2.5)", [(1.0,)],
          types=["FLOAT"]),
     case(O, "Conversion rules: literal coercion in IN", "SELECT 1 IN (1.0, 2.0)", [(True,)]),

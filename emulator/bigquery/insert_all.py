@@ -1,0 +1,103 @@
+"""insertAll (streaming inserts): per-row validation, ``insertErrors`` and insertId de-duplication.
+
+Without ``skip_invalid_rows`` one bad row keeps the whole request out and every other row is
+reported with reason ``stopped``; with it, the valid rows are stored. A row whose ``insertId``
+was seen on the same table within :data:`INSERT_ID_WINDOW_S` (virtual) seconds is dropped, as
+BigQuery's best-effort de-duplication does.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from emulator.bigquery.catalog import Catalog, TableKey
+from emulator.bigquery.errors import Invalid
+from emulator.bigquery.tabledata import TableData
+from emulator.bigquery.wire import ValueError_, convert_record
+
+if TYPE_CHECKING:
+    from emulator.clock import Clock
+
+#: insertAll de-duplicates rows with the same insertId within this many (virtual) seconds.
+INSERT_ID_WINDOW_S = 60
+
+
+class StreamingInserts:
+    """insertAll over the catalog's tables."""
+
+    def __init__(self, catalog: Catalog, data: TableData, clock: Clock) -> None:
+        self.catalog = catalog
+        self.data = data
+        self.clock = clock
+        self._insert_ids: dict[TableKey, dict[str, int]] = {}
+        catalog.on_table_removed.append(self.forget)
+
+    def forget(self, key: TableKey) -> None:
+        """The table went away: its insertIds no longer de-duplicate anything."""
+        self._insert_ids.pop(key, None)
+
+    def insert_rows(self, project: str, dataset: str, table: str, rows: list[dict[str, Any]], *,
+                    skip_invalid_rows: bool = False, ignore_unknown_values: bool = False,
+                    insert_ids: list[str | None] | None = None) -> list[dict[str, Any]]:
+        """insertAll: returns BigQuery's ``insertErrors`` list (empty when every row went in)."""
+        meta = self.catalog.require_table(project, dataset, table)
+        if meta.kind == "VIEW":
+            raise Invalid(f"Cannot insert into a view: {project}:{dataset}.{table}")
+        converted: list[dict[str, Any]] = []
+        errors: list[dict[str, Any]] = []
+        good_index: list[int] = []
+        for index, row in enumerate(rows):
+            if not isinstance(row, dict):
+                errors.append({"index": index, "errors": [{"reason": "invalid", "location": "", "debugInfo": "",
+                                                           "message": "Row is not a JSON object."}]})
+                continue
+            try:
+                converted.append(convert_record(row, meta.schema, ignore_unknown=ignore_unknown_values))
+                good_index.append(index)
+            except ValueError_ as exc:
+                errors.append({"index": index, "errors": [{"reason": "invalid", "location": exc.location,
+                                                           "debugInfo": "", "message": exc.message}]})
+        if errors and not skip_invalid_rows:
+            failed = {e["index"] for e in errors}
+            stopped = [{"index": i, "errors": [{"reason": "stopped", "location": "", "debugInfo": "", "message": ""}]}
+                       for i in range(len(rows)) if i not in failed]
+            return sorted(errors + stopped, key=lambda e: e["index"])
+        if not converted:
+            return errors
+        ids = [insert_ids[i] for i in good_index] if insert_ids else [None] * len(converted)
+        # De-duplicate and append as one step under the backend's lock: requests racing on the same
+        # insertIds store each row once, and an id counts as seen only once its row is stored.
+        with self.catalog.engine.lock:
+            kept, kept_ids = self._unseen(meta.key, converted, ids)
+            if kept:
+                self.data.append_rows(meta, kept)
+                self._remember(meta.key, kept_ids)
+        return errors
+
+    def _unseen(self, key: TableKey, rows: list[dict[str, Any]], ids: list[str | None]
+                ) -> tuple[list[dict[str, Any]], list[str]]:
+        """The rows whose insertId (if any) was not stored within the window, and their ids."""
+        seen = self._insert_ids.get(key, {})
+        horizon = self.clock.epoch_ms() - INSERT_ID_WINDOW_S * 1000
+        kept: list[dict[str, Any]] = []
+        kept_ids: list[str] = []
+        in_request: set[str] = set()
+        for row, insert_id in zip(rows, ids):
+            if insert_id:
+                if insert_id in in_request or seen.get(insert_id, horizon - 1) >= horizon:
+                    continue
+                in_request.add(insert_id)
+                kept_ids.append(insert_id)
+            kept.append(row)
+        return kept, kept_ids
+
+    def _remember(self, key: TableKey, ids: list[str]) -> None:
+        if not ids:
+            return
+        now = self.clock.epoch_ms()
+        seen = self._insert_ids.setdefault(key, {})
+        horizon = now - INSERT_ID_WINDOW_S * 1000
+        for insert_id in [k for k, ms in seen.items() if ms < horizon]:
+            del seen[insert_id]
+        for insert_id in ids:
+            seen[insert_id] = now
