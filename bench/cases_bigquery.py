@@ -128,15 +128,38 @@ class _Bench:
         self.raw.execute(f"CREATE TABLE {name} AS SELECT * FROM arrow")
         return name, name
 
-    def scan(self, table: str) -> Callable[[], Any]:
+    def scan(self, table: str, *, storage: bool = False) -> Callable[[], Any]:
+        """``query(...).to_dataframe()``: through the Storage Read API, or over REST
+        (``create_bqstorage_client=False``)."""
         sql = f"SELECT tensor FROM {DATASET}.{table}"
+        options = {} if storage else {"create_bqstorage_client": False}
 
         def run() -> Any:
-            frame = self.client.query(sql).to_dataframe(create_bqstorage_client=False)
+            frame = self.client.query(sql).to_dataframe(**options)
             assert len(frame) > 0
             return frame
 
         return run
+
+    def read_arrow(self, table: str) -> Callable[[], Any]:
+        """``list_rows(table).to_arrow()`` through the Storage Read API."""
+        ref = f"{PROJECT}.{DATASET}.{table}"
+
+        def run() -> Any:
+            arrow = self.client.list_rows(ref).to_arrow()
+            assert arrow.num_rows > 0
+            return arrow
+
+        return run
+
+    def raw_arrow(self, table: str) -> Callable[[], Any]:
+        return lambda: self.raw.sql(f"SELECT tensor FROM {table}").to_arrow_table()
+
+    def rest_encoding(self, table: str) -> Callable[[], Any]:
+        """The emulator's own share of a REST read: encoding the result rows as BigQuery's JSON."""
+        outcome = self.emu.bigquery.execute(f"SELECT tensor FROM {DATASET}.{table}", project=PROJECT)
+
+        return lambda: self.emu.bigquery.encode_rows(outcome.rows, outcome.schema)
 
     def raw_scan(self, table: str) -> Callable[[], Any]:
         return lambda: self.raw.execute(f"SELECT tensor FROM {table}").df()
@@ -211,7 +234,15 @@ def measure_queries(results: Results, mode: Mode) -> None:
                "< 5 s" if judged else "< 5 s (at 1,000,000 rows)", baseline_name="duckdb CREATE TABLE AS SELECT * FROM df")
     count = Row("bq.count1m", "#2", f"then `SELECT COUNT(*)` over the {big:,} rows", "< 50 ms",
                 baseline_name="duckdb SELECT COUNT(*)")
-    rows = [select1, scan, insert, load, count]
+    storage1k = Row("bq.scan1k.storage", "#12", "1,000-row ARRAY<FLOAT64>(18) query → DataFrame, Storage Read API",
+                    "≤ 3× baseline", baseline_name="duckdb SELECT … .df()")
+    storage10k = Row("bq.scan10k.storage", "#12", "10,000-row ARRAY<FLOAT64>(18) query → DataFrame, Storage Read API",
+                     "≤ 3× baseline", baseline_name="duckdb SELECT … .df()")
+    rest1k = Row("bq.scan1k.rest", "#12", "1,000-row ARRAY<FLOAT64>(18) query → DataFrame, REST",
+                 "≤ 10× baseline", baseline_name="duckdb SELECT … .df()")
+    rest10k = Row("bq.scan10k.rest", "#12", "10,000-row ARRAY<FLOAT64>(18) query → DataFrame, REST",
+                  "≤ 10× baseline", baseline_name="duckdb SELECT … .df()")
+    rows = [select1, scan, storage1k, storage10k, rest1k, rest10k, insert, load, count]
     results.rows.extend(rows)
 
     with Emulator() as emu:
@@ -231,6 +262,29 @@ def measure_queries(results: Results, mode: Mode) -> None:
                 scan.baseline = repeat(b.raw_scan(raw_table), mode.reps_fast, warmup=2)
                 scan.passed = scan.measured.median < 0.015
                 scan.note = "`query(...).to_dataframe(create_bqstorage_client=False)`"
+
+            def do_reads() -> None:
+                """The same query to a DataFrame through both read paths, next to DuckDB's own .df()."""
+                for size, storage_row, rest_row in ((1_000, storage1k, rest1k), (10_000, storage10k, rest10k)):
+                    table, raw_table = b.table_with_rows(size)
+                    reps = mode.reps_fast if size <= 1_000 else max(mode.reps_slow, mode.reps_fast // 3)
+                    storage_row.baseline = repeat(b.raw_scan(raw_table), reps, warmup=2)
+                    storage_row.measured = repeat(b.scan(table, storage=True), reps, warmup=2)
+                    storage_row.passed = storage_row.ratio is not None and storage_row.ratio <= 3.0
+                    storage_row.note = ("`query(...).to_dataframe()` (the client picks the Storage Read API, answered "
+                                        "in-process: one read session, Arrow record batches)")
+                    rest_row.baseline = storage_row.baseline
+                    rest_row.measured = repeat(b.scan(table), reps, warmup=1)
+                    rest_row.passed = rest_row.ratio is not None and rest_row.ratio <= 10.0
+                    encoding = repeat(b.rest_encoding(table), reps, warmup=1)
+                    share = encoding.median / rest_row.measured.median
+                    rest_row.note = (f"`create_bqstorage_client=False`: of the median, the emulator's JSON encoding of "
+                                     f"the rows takes {encoding.median * 1e3:.1f} ms ({share:.0%}); the rest is the "
+                                     "round trips and the client's own JSON parsing and per-cell decoding")
+                    if not rest_row.passed:
+                        floor = rest_row.measured.median - encoding.median
+                        rest_row.note += (f", {floor / storage_row.baseline.median:.0f}× the baseline even with no "
+                                          "encoding cost at all")
 
             def do_insert() -> None:
                 data = house_rows(10_000)
@@ -264,6 +318,7 @@ def measure_queries(results: Results, mode: Mode) -> None:
 
             guarded(results, [select1], "SELECT 1", do_select1)
             guarded(results, [scan], "1k-row scan", do_scan)
+            guarded(results, [storage1k, storage10k, rest1k, rest10k], "Storage and REST reads", do_reads)
             guarded(results, [insert], "10k-row insert_rows_json", do_insert)
             guarded(results, [load, count], "big load + COUNT(*)", do_load)
         finally:
@@ -293,10 +348,14 @@ def measure_curves(results: Results, mode: Mode) -> None:
     from emulator import Emulator
 
     scan = Curve("curve.scan", "query → DataFrame (`to_dataframe`, REST)", "rows", "duckdb SELECT … .df()")
+    storage = Curve("curve.read_storage", "query → DataFrame (`to_dataframe`, Storage Read API)", "rows",
+                    "duckdb SELECT … .df()")
+    storage_arrow = Curve("curve.read_storage_arrow", "table → Arrow (`list_rows(...).to_arrow()`, Storage Read API)",
+                          "rows", "duckdb SELECT … Arrow table")
     insert = Curve("curve.insert", f"`insert_rows_json` ({INSERT_CHUNK:,} rows per request)", "rows",
                    "duckdb INSERT of the rows as Arrow")
     load = Curve("curve.load", "`load_table_from_dataframe`", "rows", "duckdb CREATE TABLE AS SELECT * FROM df")
-    results.curves.extend([scan, insert, load])
+    results.curves.extend([scan, storage, storage_arrow, insert, load])
 
     def run_curve(curve: Curve, point: Callable[[int, int, int], tuple[Summary, Summary]]) -> None:
         def run() -> None:
@@ -316,6 +375,22 @@ def measure_curves(results: Results, mode: Mode) -> None:
                 return (repeat(b.scan(table), reps, warmup=warmup),
                         repeat(b.raw_scan(raw_table), reps, warmup=warmup))
 
+            tables: dict[int, str] = {}
+
+            def table_of(size: int) -> str:
+                if size not in tables:
+                    tables[size] = b.table_with_rows(size)[0]
+                return tables[size]
+
+            def storage_point(size: int, reps: int, warmup: int) -> tuple[Summary, Summary]:
+                table = table_of(size)
+                return (repeat(b.scan(table, storage=True), reps, warmup=warmup),
+                        repeat(b.raw_scan(table), reps, warmup=warmup))
+
+            def storage_arrow_point(size: int, reps: int, warmup: int) -> tuple[Summary, Summary]:
+                table = table_of(size)
+                return repeat(b.read_arrow(table), reps, warmup=warmup), repeat(b.raw_arrow(table), reps, warmup=warmup)
+
             def insert_point(size: int, reps: int, warmup: int) -> tuple[Summary, Summary]:
                 data = house_rows(size)
                 setup, run = b.insert_json(data)
@@ -331,6 +406,13 @@ def measure_curves(results: Results, mode: Mode) -> None:
 
             run_curve(scan, scan_point)
             scan.note = "`create_bqstorage_client=False`; the table is an ARRAY<FLOAT64> of 18 floats per row"
+            run_curve(storage, storage_point)
+            storage.note = ("`query(...).to_dataframe()`: the client reads the result through the Storage Read API "
+                            "(answered in-process); ARRAY<FLOAT64> of 18 floats per row. " + per_1k_trend(storage))
+            run_curve(storage_arrow, storage_arrow_point)
+            storage_arrow.note = ("`list_rows(table).to_arrow()`: one read session over the table, Arrow record "
+                                  "batches of about 8 MiB. " + per_1k_trend(storage_arrow))
+            tables.clear()
             run_curve(insert, insert_point)
             insert.note = "each repeat into a new empty table"
             run_curve(load, load_point)
@@ -338,3 +420,30 @@ def measure_curves(results: Results, mode: Mode) -> None:
         finally:
             b.close()
     emu.close()
+
+
+def per_1k_trend(curve: Curve) -> str:
+    """The cost per 1,000 rows from size to size, and whether it stays flat (within 10 %) or falls,
+    next to the baseline's own trend (pandas' object conversion of list cells grows past 100k rows)."""
+    points = [p for p in curve.points if p.measured is not None]
+    if len(points) < 2:
+        return ""
+
+    def per_1k(summary: Summary, size: int) -> float:
+        return summary.median * 1000 / size
+
+    ours = [per_1k(p.measured, p.size) for p in points]
+    rising = [(a.size, b.size) for a, b, x, y in zip(points, points[1:], ours, ours[1:]) if y > x * 1.1]
+    text = "Cost per 1k rows: " + ", ".join(f"{c * 1e3:.2f} ms at {p.size:,}" for c, p in zip(ours, points))
+    if not rising:
+        return text + ": flat or falling."
+    by_size = {p.size: p for p in points}
+    parts = []
+    for a, b in rising:
+        step = f"{a:,} → {b:,}"
+        pa_, pb_ = by_size[a], by_size[b]
+        if pa_.baseline is not None and pb_.baseline is not None:
+            step += (f" (the baseline's own: {per_1k(pa_.baseline, a) * 1e3:.2f} → "
+                     f"{per_1k(pb_.baseline, b) * 1e3:.2f} ms)")
+        parts.append(step)
+    return text + f": falling overall, **rising** from {'; '.join(parts)}."

@@ -272,9 +272,9 @@ class Emulator:
                 interception.start()
                 self._restores.append(interception.stop)
             self._restores.append(push_socket_guard(self.network))
-            from emulator.bigquery.storage_api import hide_storage_api
+            from emulator.bigquery.storage import install_in_process
 
-            self._restores.append(hide_storage_api())
+            self._restores.append(install_in_process(self.bigquery))
             if self._wallaroo_activation is not None:
                 self._restores.append(self._wallaroo_activation.activate(self))
             self._activate_user_environment()

@@ -25,8 +25,9 @@ Subcommands (``%emulator help`` lists them):
 google-cloud-bigquery's ``%%bigquery`` cell magic works against the active emulator: it finds
 its project and credentials through application-default credentials, which the emulator
 provides (the magic's cached project and credentials are dropped whenever the emulator changes).
-While the emulator keeps the Storage Read API package hidden (:mod:`emulator.bigquery.storage_api`),
-the magic, which otherwise insists on that package, is given ``--use_rest_api``.
+The magic reads results through the Storage Read API, which the emulator answers in-process
+(:mod:`emulator.bigquery.storage`); should that package be unimportable (``sys.modules`` entry
+``None``), the magic, which otherwise insists on it, is given ``--use_rest_api``.
 
 A Jupyter kernel has threads of its own that must keep real time while user code runs on the
 virtual clock: their ``time.sleep`` calls (ipykernel's parent poller sleeps in a loop) stay real
@@ -333,8 +334,8 @@ def bigquery_magic_on_rest(lines: list[str]) -> list[str]:
 
     The magic reads results through the Storage Read API unless told ``--use_rest_api``, and
     fails ("install the missing google-cloud-bigquery-storage") when the package cannot be
-    imported, as while an emulator hides it. Other cells, and cells that already say how to read,
-    pass unchanged.
+    imported (its ``sys.modules`` entry set to ``None``). Other cells, and cells that already say
+    how to read, pass unchanged.
     """
     if not lines or sys.modules.get("google.cloud.bigquery_storage", False) is not None:
         return lines

@@ -23,6 +23,7 @@ is given its turn before the request is refused.
 
 from __future__ import annotations
 
+import contextvars
 import email.message
 import io
 import json
@@ -308,6 +309,24 @@ def _as_bytes(body: Any) -> bytes:
     return b"".join(chunk.encode("utf-8") if isinstance(chunk, str) else bytes(chunk) for chunk in body)
 
 
+_IN_PROCESS: contextvars.ContextVar[bool] = contextvars.ContextVar("wallaroo_emulator_in_process", default=False)
+
+
+def serving_in_process() -> bool:
+    """Whether the request being handled comes from code in this process, through one of the
+    interceptions below (not from another process through a 127.0.0.1 server): such a client
+    shares the emulator's other in-process stand-ins (the BigQuery Storage Read API)."""
+    return _IN_PROCESS.get()
+
+
+def _dispatch_in_process(router: Router, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
+    token = _IN_PROCESS.set(True)
+    try:
+        return router.dispatch(method, url, headers, body)
+    finally:
+        _IN_PROCESS.reset(token)
+
+
 class RequestsInterception:
     """Serves a :class:`Router` to the ``requests`` library through ``responses``."""
 
@@ -349,7 +368,7 @@ class RequestsInterception:
                 self.router.refusal(prepared.method, prepared.url), request=prepared
             )
         headers = {str(k): (v.decode("latin-1") if isinstance(v, bytes) else str(v)) for k, v in prepared.headers.items()}
-        response = self.router.dispatch(prepared.method, prepared.url, headers, _as_bytes(prepared.body))
+        response = _dispatch_in_process(self.router, prepared.method, prepared.url, headers, _as_bytes(prepared.body))
         return response.status, response.headers, response.body
 
 
@@ -388,7 +407,7 @@ class HttpxInterception:
             if mock is not None and mock.Mocker is not None and len(mock.Mocker.routers) > 1:
                 return None  # a user's own respx router gets its turn
             raise httpx.ConnectError(str(self.router.refusal(request.method, url)), request=request)
-        response = self.router.dispatch(request.method, url, dict(request.headers), request.content)
+        response = _dispatch_in_process(self.router, request.method, url, dict(request.headers), request.content)
         return httpx.Response(response.status, headers=response.headers, content=response.body, request=request)
 
 
@@ -427,7 +446,7 @@ def _router_open(handler: _RouterHandler, req: Any) -> Any:
     if decision.kind == "refuse":
         raise urllib.error.URLError(router.refusal(req.get_method(), url))
     headers = dict(req.header_items())
-    response = router.dispatch(req.get_method(), url, headers, _as_bytes(req.data))
+    response = _dispatch_in_process(router, req.get_method(), url, headers, _as_bytes(req.data))
     message = email.message.Message()
     for key, value in response.headers.items():
         message[key] = value

@@ -5,7 +5,8 @@ Since 3.2x the client warns on every DataFrame call, whatever the data or the se
 ``PendingDeprecationWarning: Retrieving DataFrames via google-cloud-bigquery is deprecated...``
 unconditionally; ``load_table_from_dataframe`` and ``insert_rows_from_dataframe`` warn likewise;
 and, without the ``pandas-gbq`` package, building a schema from a DataFrame warns
-``FutureWarning: Loading pandas DataFrame into BigQuery will require pandas-gbq...``. They
+``FutureWarning: Loading pandas DataFrame into BigQuery will require pandas-gbq...``; the Storage
+Read API reader of google-cloud-bigquery-storage warns on every page it converts. They
 concern which library the user should call, not what their code does against BigQuery, and
 pytest shows them on every test; installing pandas-gbq (and its OAuth stack) would only silence
 the last one. So while an emulator is active these messages, and only these, are ignored; the
@@ -23,6 +24,10 @@ PANDAS_GBQ_NAGS: tuple[tuple[type[Warning], str], ...] = (
     (PendingDeprecationWarning, r"Loading DataFrames via google-cloud-bigquery is deprecated"),
     (PendingDeprecationWarning, r"Inserting rows from DataFrames via google-cloud-bigquery is deprecated"),
     (FutureWarning, r"Loading pandas DataFrame into BigQuery will require pandas-gbq"),
+    # google-cloud-bigquery-storage's reader, on every page of a Storage Read API download (the
+    # path to_dataframe()/to_arrow() take): the same advice, from the other package
+    (PendingDeprecationWarning, r"Retrieving Arrow record batches directly via google-cloud-bigquery-storage"),
+    (PendingDeprecationWarning, r"Retrieving DataFrames directly via google-cloud-bigquery-storage"),
 )
 
 

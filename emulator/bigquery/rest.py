@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
@@ -285,8 +286,11 @@ class _Api:
     def _job_resource(self, job: Job) -> dict[str, Any]:
         configuration = json.loads(json.dumps(job.configuration))
         configuration["jobType"] = job.job_type
-        # Query jobs carry no anonymous destinationTable: the client then reads results over REST
-        # even when the BigQuery Storage package is installed (gRPC cannot be served in-process).
+        # The anonymous result table, where the client reads results with the Storage Read API
+        # (only for in-process clients, which reach that API: see emulator.bigquery.anonymous).
+        destination = advertised_destination(self.b, job)
+        if destination is not None:
+            configuration["query"]["destinationTable"] = destination
         created = str(job.created_ms)
         statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
         if job.job_type == "QUERY":
@@ -430,10 +434,34 @@ class _Api:
         if job.error is not None:
             return error_response(job.error)
         int64_ts = bool((body.get("formatOptions") or {}).get("useInt64Timestamp"))
-        response = self._results_body(job, request, "bigquery#queryResponse", body.get("maxResults"), 0, int64_ts)
+        if str(body.get("queryResultsFormat") or "").upper() == "ARROW" and job.outcome and job.outcome.rows is not None:
+            response = self._arrow_results(job, request, body.get("maxResults"))
+        else:
+            response = self._results_body(job, request, "bigquery#queryResponse", body.get("maxResults"), 0,
+                                          int64_ts)
         query_id = json.dumps(job.job_id.replace("job_", "q_")).encode()
         response.body = response.body[:-1] + b',"queryId":' + query_id + b"}"
         return response
+
+    def _arrow_results(self, job: Job, request: Request, max_results: Any) -> Response:
+        """An ``ARROW``-format jobs.query response (``queryResultsFormat``, beta in the client): the
+        first page as a base64 Arrow record batch; the client reads the rest from the job's default
+        Storage Read API stream. A client that cannot reach that API (another process) gets every
+        row in the first page."""
+        from emulator.bigquery.storage.formats import rest_arrow_page
+
+        assert job.outcome is not None and job.outcome.rows is not None
+        total = job.outcome.rows.num_rows
+        page = total if max_results is None else min(int(max_results), total)
+        if page < total and advertised_destination(self.b, job) is None:
+            page = total
+        head = json.loads(self._results_body(job, request, "bigquery#queryResponse", 0, 0, False).body)
+        head.pop("pageToken", None)
+        head.update(rest_arrow_page(job.outcome.rows, job.outcome.schema or [], page))
+        head["pageRowCount"] = str(page)
+        if page < total:
+            head["pageToken"] = str(page)
+        return Response.json(head)
 
     # -- uploads (load jobs with data) -----------------------------------------------------
     def upload_job(self, request: Request) -> Response:

@@ -410,10 +410,8 @@ def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
         return base64.b64encode(value).decode("ascii")
     if ftype == "DATE":
         return value.isoformat()
-    if ftype == "TIME":
-        return value.strftime("%H:%M:%S.%f")
-    if ftype == "DATETIME":
-        return value.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    if ftype in ("TIME", "DATETIME"):  # isoformat pads years before 1000 to 4 digits; strftime does not
+        return value.isoformat(timespec="microseconds")
     if ftype == "TIMESTAMP":
         micros = (value - _EPOCH) // dt.timedelta(microseconds=1)
         return str(micros) if int64_ts else f"{micros / 1_000_000:.6E}"

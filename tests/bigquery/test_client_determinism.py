@@ -74,6 +74,7 @@ def test_each_nag_is_one_the_installed_client_emits(category, message):
     import inspect
 
     from google.cloud.bigquery import _pandas_helpers, client, table
+    from google.cloud.bigquery_storage_v1 import reader
 
-    source = "".join(inspect.getsource(m) for m in (client, table, _pandas_helpers))
+    source = "".join(inspect.getsource(m) for m in (client, table, _pandas_helpers, reader))
     assert message in source and category.__name__ in source

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
-import importlib.util
 import io
 import json
 import threading
@@ -569,29 +568,6 @@ def test_backend_api_without_http(emulator):
     assert bq.insert_rows("p", "d", "t", [{"x": [1, 2]}]) == []
     assert bq.query("SELECT x FROM d.t", project="p").to_pylist() == [{"x": [1.0, 2.0]}]
     assert bq.row_count("p", "d", "t") == 1
-
-
-HAS_STORAGE = importlib.util.find_spec("google.cloud.bigquery_storage") is not None
-
-
-@pytest.mark.skipif(not HAS_STORAGE, reason="google-cloud-bigquery-storage not installed")
-def test_to_dataframe_stays_on_rest_with_storage_package_installed(client):
-    client.query("CREATE TABLE ds1.big AS SELECT n, [1.0, 2.0] AS t FROM UNNEST(GENERATE_ARRAY(1, 3000)) AS n").result()
-    # list_rows without max_results would pick the Storage Read API (gRPC) if it were importable
-    frame = client.list_rows("ds1.big", page_size=1000).to_dataframe()
-    assert len(frame) == 3000
-    frame = client.query("SELECT * FROM ds1.big").to_dataframe()
-    assert len(frame) == 3000 and list(frame["t"][0]) == [1.0, 2.0]
-
-
-def test_storage_package_is_restored_after_the_emulator():
-    storage = pytest.importorskip("google.cloud.bigquery_storage")
-    with Emulator():
-        with pytest.raises(ImportError):
-            from google.cloud import bigquery_storage  # noqa: F401
-    from google.cloud import bigquery_storage as again
-
-    assert again is storage
 
 
 def test_malformed_and_oversized_requests_get_bigquery_errors(client):
