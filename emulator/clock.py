@@ -18,8 +18,9 @@ What readers see while a clock is active (:func:`activate`)
   module attributes of :mod:`time` replaced by ours (time-machine has not patched monotonic time
   since 3.0). Monotonic readings are the clock's epoch seconds. Code that bound these names at
   import keeps the real ones — deliberately so for the standard library's waits (``threading``,
-  ``queue``, ``subprocess``, ``sched``, ``socketserver``) and pytest (``_pytest.timing``), whose
-  durations stay real.
+  ``queue``, ``subprocess``, ``sched``, ``socketserver``: imported with this module, so this holds
+  when they are first used inside an emulator) and pytest (``_pytest.timing``), whose durations
+  stay real.
 * Local time is UTC (``TZ=UTC`` while a clock is active, put back after): naive ``now()``,
   ``localtime()`` and ``strftime()`` do not depend on the machine's zone.
 * Not covered (as under any Python-level patching): DuckDB's ``now()``/``CURRENT_TIMESTAMP``
@@ -118,6 +119,15 @@ import heapq
 import itertools
 import math
 import os
+
+# The standard library's waits bind real time at import (``from time import monotonic as time``):
+# import them now, before any clock is active, so a first import inside an emulator cannot bind
+# the virtual clock, under which a ``queue.Queue.get(timeout=...)`` (google-cloud-bigquery's
+# Storage download loop) or a ``subprocess`` wait would never time out.
+import queue  # noqa: F401
+import sched  # noqa: F401
+import socketserver  # noqa: F401
+import subprocess  # noqa: F401
 import sys
 import threading
 import time as _time

@@ -594,3 +594,37 @@ def test_a_child_process_installs_a_proxy_clock():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:2] == ["2030-01-01T00:01:30+00:00 00:01", "2024-01-01T00:00:00+00:00"]
+
+
+# ------------------------------------------------------------------------------------------
+# the standard library's waits stay real even when first imported under an active clock
+# ------------------------------------------------------------------------------------------
+def test_stdlib_waits_imported_while_active_stay_real():
+    """google-cloud-bigquery's Storage download loop blocks in ``queue.Queue.get(timeout=...)``.
+
+    ``queue`` binds ``monotonic`` at import: imported for the first time inside an emulator (a
+    fresh process whose first DataFrame download starts the thread pool), it bound the virtual
+    clock, whose monotonic time does not move while the driver waits, so ``get`` never timed out
+    and the download hung (the benchmark's Storage read did, intermittently, forever).
+    """
+    code = textwrap.dedent("""
+        import sys
+        from emulator import Emulator
+        with Emulator():
+            import queue, sched, socketserver, subprocess
+            try:
+                queue.Queue().get(timeout=0.01)
+            except queue.Empty:
+                pass
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr
+    # the names they bound at import are the real ones
+    import queue
+    import sched
+    import socketserver
+    assert queue.time is clock_module._Real.monotonic
+    assert sched._time is clock_module._Real.monotonic
+    assert socketserver.time is clock_module._Real.monotonic
+    assert subprocess._time is clock_module._Real.monotonic
