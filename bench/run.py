@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import faulthandler
 import json
 import sys
 import warnings
@@ -18,6 +19,8 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.config import FULL, QUICK, Mode  # noqa: E402
+
+STEP_LIMIT_S = 1800  # one measurement step's real-time limit (the full run's slowest takes ~10 min)
 from bench.measure import REPO, Results  # noqa: E402
 
 GROUPS = ("bigquery", "curves", "inference", "orchestration", "wire", "replay", "memory", "time")
@@ -98,6 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for step in steps[group]:
                 print(f"[bench] {step.__module__.split('.')[-1]}.{step.__name__} ...", file=sys.stderr, flush=True)
                 first_row, first_curve = len(results.rows), len(results.curves)
+                # a step that hangs prints every thread's stack and ends the run (real time)
+                faulthandler.dump_traceback_later(STEP_LIMIT_S, exit=True)
                 try:
                     step(results, mode)
                 except Exception as exc:  # noqa: BLE001 - recorded; the run goes on
@@ -110,6 +115,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                             row.status, row.error = "error", text
                     for curve in results.curves[first_curve:]:
                         curve.error = curve.error or text
+                finally:
+                    faulthandler.cancel_dump_traceback_later()
         if args.anchor == "bqemulator":
             from bench.anchor import measure_bqemulator
 
