@@ -18,6 +18,9 @@ def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     env.setdefault("PYTHONHASHSEED", "0")
+    # as a user's install runs: modules compiled once and cached (pip compiles the libraries of the floor
+    # at install time; without this our own modules would be compiled again in every child)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
