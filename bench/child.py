@@ -1,10 +1,13 @@
 """Child workloads for peak-memory figures: run one, then print this process's peak RSS as JSON.
 
 ``python bench/child.py WORKLOAD [ROWS]`` with WORKLOAD one of ``empty``, ``replay``,
-``load-emulator``, ``load-duckdb``. The last line of stdout is
+``load-emulator``, ``load-duckdb``, ``floor``, ``first-entry``. The last line of stdout is
 ``{"maxrss_bytes": ..., "children_maxrss_bytes": ..., "seconds": ...}`` (``maxrss_bytes``: the
 peak RSS of this process, ``VmHWM`` on Linux; ``children_maxrss_bytes``: ``ru_maxrss`` of its own
-children, 0 when it started none).
+children, 0 when it started none). ``floor`` imports the libraries the tutorial needs (the import
+floor of issue 12); ``first-entry`` does the same, then constructs and enters a fresh emulator, and
+adds ``floor_seconds`` (the imports), ``entry_seconds`` (import of the emulator + construct +
+enter) and ``exit_seconds`` (exit + close).
 """
 
 from __future__ import annotations
@@ -70,13 +73,45 @@ def _load(rows: int, emulated: bool) -> None:
         assert list(client.query("SELECT COUNT(*) FROM ds.t").result())[0][0] == rows
 
 
+#: The libraries the tutorial itself needs: the floor the main job is held to (issue 12).
+FLOOR_IMPORTS = ("pandas", "pyarrow", "duckdb", "onnxruntime", "google.cloud.bigquery")
+
+
+def _import_floor() -> None:
+    import importlib
+
+    for name in FLOOR_IMPORTS:
+        importlib.import_module(name)
+
+
+def _first_entry() -> dict[str, float]:
+    clock = time.perf_counter  # bound before any emulator patches time.perf_counter
+    start = clock()
+    _import_floor()
+    imported = clock()
+    from emulator import Emulator
+
+    emu = Emulator()
+    emu.__enter__()
+    entered = clock()
+    emu.__exit__(None, None, None)
+    emu.close()
+    done = clock()
+    return {"floor_seconds": imported - start, "entry_seconds": entered - imported, "exit_seconds": done - entered}
+
+
 def main(argv: list[str]) -> int:
     workload = argv[0]
     start = time.monotonic()
+    extra: dict[str, float] = {}
     if workload == "empty":
         pass
     elif workload == "replay":
         _replay()
+    elif workload == "floor":
+        _import_floor()
+    elif workload == "first-entry":
+        extra = _first_entry()
     elif workload in ("load-emulator", "load-duckdb"):
         _load(int(argv[1]), workload == "load-emulator")
     else:
@@ -84,7 +119,7 @@ def main(argv: list[str]) -> int:
     seconds = time.monotonic() - start  # measured outside any emulator
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(json.dumps({"maxrss_bytes": _peak_rss_bytes(), "children_maxrss_bytes": _rss_bytes(kids),
-                      "seconds": seconds}))
+                      "seconds": seconds, **extra}))
     return 0
 
 

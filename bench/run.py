@@ -39,7 +39,7 @@ def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
         "inference": [wal.measure_inference],
         "orchestration": [wal.measure_run_once, wal.measure_schedules],
         "wire": [wire.measure_request, wire.measure_real_sdk],
-        "replay": [proc.measure_replay],
+        "replay": [proc.measure_replay, proc.measure_replay_floor],
         "memory": [proc.measure_memory],
         "time": [tm.measure_time_patches],
     }

@@ -373,20 +373,47 @@ class RequestsInterception:
 
 
 class HttpxInterception:
-    """Serves a :class:`Router` to ``httpx`` (sync and async clients) through ``respx``."""
+    """Serves a :class:`Router` to ``httpx`` (sync and async clients) through ``respx``.
+
+    When ``httpx`` is not imported yet at :meth:`start` (code that only uses ``requests``, like
+    google-cloud-bigquery), nothing is imported: an import hook starts the interception as soon
+    as ``httpx`` finishes loading (importing ``respx`` and ``httpx`` costs ~70 ms otherwise).
+    """
 
     def __init__(self, router: Router) -> None:
         self.router = router
         self._mock: Any = None
+        self._hook: _AfterImport | None = None
 
     def start(self) -> None:
+        import sys
+
+        if "httpx" not in sys.modules:
+            self._hook = _AfterImport("httpx", self._start_now)
+            sys.meta_path.insert(0, self._hook)
+            return
+        self._start_now()
+
+    def _start_now(self) -> None:
+        self._remove_hook()
         import respx
 
         self._mock = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
         self._mock.route().mock(side_effect=self._side_effect)
         self._mock.start()
 
+    def _remove_hook(self) -> None:
+        import sys
+
+        if self._hook is not None:
+            hook, self._hook = self._hook, None
+            try:
+                sys.meta_path.remove(hook)
+            except ValueError:
+                pass
+
     def stop(self) -> None:
+        self._remove_hook()
         if self._mock is not None:
             mock, self._mock = self._mock, None
             mock.stop(quiet=True)
@@ -476,6 +503,41 @@ class _RouterHandler:
 
     def https_open(self, req: Any) -> Any:
         return _router_open(self, req)
+
+
+class _AfterImport:
+    """A ``sys.meta_path`` finder that calls ``then()`` right after module ``name`` is first executed."""
+
+    def __init__(self, name: str, then: Callable[[], None]) -> None:
+        self.name = name
+        self.then = then
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != self.name:
+            return None
+        import importlib.machinery
+
+        spec = importlib.machinery.PathFinder.find_spec(fullname, path, target)
+        if spec is None or spec.loader is None:
+            return None
+        spec.loader = _ThenLoader(spec.loader, self.then)
+        return spec
+
+
+class _ThenLoader:
+    def __init__(self, loader: Any, then: Callable[[], None]) -> None:
+        self.loader = loader
+        self.then = then
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.loader.exec_module(module)
+        self.then()
+
+    def __getattr__(self, name: str) -> Any:  # get_code, get_source, is_package... for tools
+        return getattr(self.loader, name)
 
 
 def interceptions(router: Router) -> list[Any]:

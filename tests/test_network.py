@@ -279,3 +279,33 @@ def test_everything_is_restored_on_exit():
     # outside an emulator nothing is refused by us (the name is reserved, so resolution fails on its own)
     with pytest.raises(socket.gaierror):
         socket.getaddrinfo("nothing.invalid", 80)
+
+
+def test_httpx_imported_only_inside_the_emulator_is_intercepted_and_released(tmp_path):
+    """Entering an emulator imports neither httpx nor respx; httpx imported later is served all the same."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "late_httpx.py"
+    script.write_text(
+        "import sys\n"
+        "from emulator import Emulator\n"
+        "with Emulator() as emu:\n"
+        "    assert 'httpx' not in sys.modules and 'respx' not in sys.modules\n"
+        "    import httpx\n"
+        "    answer = httpx.get('https://bigquery.googleapis.com/bigquery/v2/projects/p/datasets')\n"
+        "    assert answer.json()['kind'] == 'bigquery#datasetList', answer.text\n"
+        "    try:\n"
+        "        httpx.get('https://example.org/')\n"
+        "    except httpx.ConnectError as exc:\n"
+        "        assert 'example.org' in str(exc)\n"
+        "    else:\n"
+        "        raise AssertionError('not refused')\n"
+        "assert not [f for f in sys.meta_path if type(f).__name__ == '_AfterImport']\n"
+        "with Emulator() as emu:\n"
+        "    assert httpx.get('https://bigquery.googleapis.com/bigquery/v2/projects/p/datasets').status_code == 200\n"
+        "print('ok')\n",
+        encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip().endswith("ok")

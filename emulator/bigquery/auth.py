@@ -75,7 +75,6 @@ def _key_info(project: str, email: str, pem: str, key_id: str, extra: dict[str, 
 
 @functools.lru_cache(maxsize=64)
 def _key_material(seed: int | None, project: str, email: str, bits: int = 2048) -> tuple[str, str]:
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     if seed is None:
@@ -83,19 +82,26 @@ def _key_material(seed: int | None, project: str, email: str, bits: int = 2048) 
     else:
         digest = hashlib.sha256(f"{seed}|{project}|{email}".encode()).digest()
         key = _deterministic_rsa(random.Random(int.from_bytes(digest, "big")), bits)
+    return _pem_and_id(key)
+
+
+def _pem_and_id(key: Any) -> tuple[str, str]:
+    """The PKCS#8 PEM of ``key`` and its key id (SHA-1 of the public key's DER); google-auth's signer is told
+    about the key, so loading the PEM again costs nothing (:func:`_remember_for_google_auth`)."""
+    from cryptography.hazmat.primitives import serialization
+
     pem = key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()
     public_der = key.public_key().public_bytes(
         serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
     )
+    _remember_for_google_auth(pem, key)
     return pem, hashlib.sha1(public_der).hexdigest()
 
 
 def _deterministic_rsa(rng: random.Random, bits: int = 2048) -> Any:
     """An RSA key of ``bits`` bits whose primes come from ``rng`` (Miller-Rabin with seeded witnesses)."""
-    from cryptography.hazmat.primitives.asymmetric import rsa
-
     e = 65537
     while True:
         p = _prime(rng, bits // 2)
@@ -105,17 +111,27 @@ def _deterministic_rsa(rng: random.Random, bits: int = 2048) -> Any:
         phi = (p - 1) * (q - 1)
         if phi % e == 0:
             continue
-        n = p * q
-        if n.bit_length() != bits:
+        if (p * q).bit_length() != bits:
             continue
-        d = pow(e, -1, phi)
-        if q > p:
-            p, q = q, p
-        numbers = rsa.RSAPrivateNumbers(
-            p=p, q=q, d=d, dmp1=d % (p - 1), dmq1=d % (q - 1), iqmp=pow(q, -1, p),
-            public_numbers=rsa.RSAPublicNumbers(e, n),
-        )
-        return numbers.private_key()
+        return _key_from_primes(p, q)
+
+
+def _key_from_primes(p: int, q: int, e: int = 65537) -> Any:
+    """The RSA private key of primes ``p`` and ``q``.
+
+    OpenSSL's key validation (primality of p and q again, ~50 ms for 2048 bits) is skipped: the primes
+    passed :func:`_prime`'s tests and the other numbers are computed from them here.
+    """
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    if q > p:
+        p, q = q, p
+    d = pow(e, -1, (p - 1) * (q - 1))
+    numbers = rsa.RSAPrivateNumbers(
+        p=p, q=q, d=d, dmp1=d % (p - 1), dmq1=d % (q - 1), iqmp=pow(q, -1, p),
+        public_numbers=rsa.RSAPublicNumbers(e, p * q),
+    )
+    return numbers.private_key(unsafe_skip_rsa_key_validation=True)
 
 
 def _small_primes(limit: int) -> list[int]:
@@ -128,35 +144,56 @@ def _small_primes(limit: int) -> list[int]:
 
 
 @functools.lru_cache(maxsize=1)
-def _small_primes_product() -> int:
-    """Product of the odd primes below 50,000: one gcd does all the trial divisions (built on first use)."""
-    product = 1
+def _small_primes_products() -> tuple[int, int]:
+    """Products of the odd primes below 1,000 and of those from 1,000 to 50,000 (built on first use).
+
+    One gcd with each does all the trial divisions; the small one first, since it alone rejects most
+    candidates at a quarter of the big one's cost.
+    """
+    small, large = 1, 1
     for prime in _small_primes(50_000):
-        product *= prime
-    return product
+        if prime < 1_000:
+            small *= prime
+        else:
+            large *= prime
+    return small, large
+
+
+#: Miller-Rabin rounds whose witnesses are drawn for each probable prime (the derivation's definition:
+#: changing it would change every key) and of them the rounds computed. A candidate reaching them passed
+#: trial division and a base-2 Fermat test, after which a random 512- or 1024-bit composite survives with a
+#: probability far below 2**-40 (Damgard, Landrock and Pomerance); two Miller-Rabin rounds bring it below
+#: 2**-80. The other witnesses are drawn all the same, so every prime — and every key minted before —
+#: stays as it was.
+_MR_WITNESSES = 12
+_MR_COMPUTED = 2
 
 
 def _prime(rng: random.Random, bits: int) -> int:
-    """A random prime: trial division by one gcd, a base-2 Fermat filter, then Miller-Rabin."""
+    """A random prime: trial division by two gcds, a base-2 Fermat filter, then Miller-Rabin."""
     import math
 
+    small, large = _small_primes_products()
     while True:
         candidate = rng.getrandbits(bits) | (1 << (bits - 1)) | (1 << (bits - 2)) | 1
-        if math.gcd(candidate, _small_primes_product()) != 1:
+        if math.gcd(candidate, small) != 1 or math.gcd(candidate, large) != 1:
             continue
         if pow(2, candidate - 1, candidate) != 1:
             continue
-        if _miller_rabin(candidate, rng, 12):
+        if _miller_rabin(candidate, rng, _MR_WITNESSES, computed=_MR_COMPUTED):
             return candidate
 
 
-def _miller_rabin(n: int, rng: random.Random, rounds: int) -> bool:
+def _miller_rabin(n: int, rng: random.Random, rounds: int, *, computed: int | None = None) -> bool:
+    """Miller-Rabin with ``rounds`` witnesses drawn from ``rng``, the first ``computed`` of them tested."""
     d, r = n - 1, 0
     while d % 2 == 0:
         d //= 2
         r += 1
-    for _ in range(rounds):
+    for index in range(rounds):
         a = rng.randrange(2, n - 2)
+        if computed is not None and index >= computed:
+            continue
         x = pow(a, d, n)
         if x in (1, n - 1):
             continue
@@ -169,6 +206,42 @@ def _miller_rabin(n: int, rng: random.Random, rounds: int) -> bool:
     return True
 
 
+#: PEM text of the keys minted in this process -> their key objects, for google-auth's signer.
+_minted_keys: dict[bytes, Any] = {}
+
+
+def _remember_for_google_auth(pem: str, key: Any) -> None:
+    """Let google-auth's RSA signer take ``key`` itself for its PEM instead of parsing it again.
+
+    ``service_account.Credentials.from_service_account_info`` parses the PEM with cryptography, whose
+    RSA validation costs ~50-100 ms per 2048-bit key; a tutorial loads the same key in every task run.
+    ``RSASigner.from_string`` of google-auth's cryptography backend is wrapped (once per process) so
+    that, for the exact PEM of a key minted here, it builds the signer on the key object it would
+    have parsed; any other input goes to the original. Signatures and key ids are the same.
+    """
+    _minted_keys[pem.encode()] = key
+    try:
+        from google.auth.crypt import _cryptography_rsa
+    except ImportError:  # google-auth without its cryptography backend: nothing to spare
+        return
+    signer = _cryptography_rsa.RSASigner
+    current = signer.__dict__.get("from_string")
+    if not isinstance(current, classmethod) or getattr(current.__func__, "_emulator_minted_keys", False):
+        return
+    original = current.__func__
+
+    def from_string(cls: Any, key: Any, key_id: Any = None) -> Any:
+        data = key.encode("utf-8") if isinstance(key, str) else key
+        known = _minted_keys.get(data) if isinstance(data, bytes) else None
+        if known is None:
+            return original(cls, key, key_id=key_id)
+        return cls(known, key_id=key_id)
+
+    from_string._emulator_minted_keys = True  # type: ignore[attr-defined]
+    from_string.__doc__ = original.__doc__
+    signer.from_string = classmethod(from_string)
+
+
 #: google-auth's environment variable naming a credentials file (its first ADC source).
 CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 #: Size of the application-default key: it only has to sign JWTs nobody verifies, and a
@@ -176,13 +249,28 @@ CREDENTIALS_ENV = "GOOGLE_APPLICATION_CREDENTIALS"
 ADC_KEY_BITS = 1024
 
 
+#: The primes of the application-default key: what :func:`_deterministic_rsa` derives from its fixed inputs
+#: (seed 0, ``application-default``, ``ADC_KEY_BITS``), written out so that entering an emulator derives
+#: nothing (~30-100 ms of modular exponentiation); a test derives them again and compares.
+_ADC_PRIMES = (
+    0xE13FDACB675EE5C6C70999AAA200FDD7BE0D8CFC85DA0958AB00005E74ED94B3683EE02233807D072F5727EE1A056D775CBB95D151CBDA03F0C41818E7744FF9,
+    0xC795D108494858EF1ADB567AF431AA6874D11879F8F7A54FA21C128B56BAE063ADEC1696D7ED93643AD62167E520C7BB3425A22C637A9AFB055CF522E56461AF,
+)
+
+
+@functools.lru_cache(maxsize=1)
+def _adc_key_material() -> tuple[str, str]:
+    return _pem_and_id(_key_from_primes(*_ADC_PRIMES))
+
+
 def application_default_key(project: str) -> dict[str, Any]:
     """The service-account key of the emulator's application-default identity for ``project``.
 
-    The RSA material is one deterministic key per process (derived once, whatever the project):
-    only ``project_id`` and ``client_email`` vary, so a fresh emulator per test pays nothing.
+    The RSA material is one deterministic key for every process (seed 0, whatever the project; its
+    primes are written out in ``_ADC_PRIMES``): only ``project_id`` and ``client_email`` vary, so a
+    fresh emulator per test pays nothing.
     """
-    pem, key_id = _key_material(0, "application-default", "application-default", ADC_KEY_BITS)
+    pem, key_id = _adc_key_material()
     email = f"application-default@{project}.iam.gserviceaccount.com"
     return _key_info(project, email, pem, key_id, None)
 

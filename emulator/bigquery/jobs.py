@@ -59,6 +59,7 @@ class JobStore:
         self.ids = ids
         self._jobs: dict[tuple[str, str], Job] = {}
         self._lock = threading.Lock()
+        self._sequence = 0  # of the last registered job (never reused, deletions or not)
 
     def new_job_id(self) -> str:
         return "job_" + self.ids.hex(16, kind="bigquery-job")
@@ -68,7 +69,8 @@ class JobStore:
         with self._lock:
             if key in self._jobs:
                 raise Duplicate(f"Already Exists: Job {job.project}:{LOCATION}.{job.job_id}")
-            job.sequence = len(self._jobs) + 1 + (max((j.sequence for j in self._jobs.values()), default=0))
+            self._sequence += 1  # O(1): registering used to scan every job of the backend
+            job.sequence = self._sequence
             self._jobs[key] = job
         return job
 

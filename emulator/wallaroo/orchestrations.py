@@ -41,13 +41,14 @@ from dataclasses import dataclass, field
 from importlib import metadata as _metadata
 from pathlib import Path
 from types import CodeType
-from typing import Any
-
-from packaging.requirements import InvalidRequirement, Requirement
+from typing import TYPE_CHECKING, Any
 
 from emulator.clock import Clock
 from emulator.ids import IdGenerator
 from emulator.wallaroo.errors import WallarooBackendError
+
+if TYPE_CHECKING:  # packaging is imported when a requirements.txt is parsed (~30 ms at import otherwise)
+    from packaging.requirements import Requirement
 
 #: Statuses of ``OrchestrationStatus`` (same values in every SDK profile).
 ORCHESTRATION_STATUSES = ("uninitialized", "pending_packaging", "packaging", "ready", "error")
@@ -299,6 +300,8 @@ def extract_archive(
 
 def parse_requirements(text: str) -> tuple[list[Requirement], list[str], list[str]]:
     """Parse a requirements.txt: (requirements, log lines, error lines)."""
+    from packaging.requirements import InvalidRequirement, Requirement
+
     requirements: list[Requirement] = []
     log: list[str] = []
     errors: list[str] = []
