@@ -353,7 +353,10 @@ class EmulatorServer:
         path = self._adc_file()
         if path is None:
             return
-        info = self.emulator.service_account_info(self.emulator.adc_project)
+        from emulator.bigquery.auth import application_default_key
+
+        info = application_default_key(self.emulator.adc_project)  # no key derivation (primes written out)
+        info["token_uri"] = self.urls.token
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(info, handle)
         os.chmod(path, 0o600)
@@ -489,6 +492,17 @@ def _make_handler() -> type:
     class QuietHandler(WSGIRequestHandler):
         """No access log on stderr (the control API keeps one): werkzeug stamps its lines with
         ``time.time()``, which would read the virtual clock."""
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds
+            # the body until the client acknowledges the headers (~5-40 ms per request on loopback).
+            import socket
+
+            try:
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # pragma: no cover - not a TCP socket
+                pass
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None
