@@ -440,8 +440,11 @@ class EmulatorServer:
         try:
             incoming = WsgiRequest(environ)
             host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-            query = environ.get("QUERY_STRING", "")
-            url = f"http://{host}{incoming.path}" + (f"?{query}" if query else "")
+            # the request target as sent (still percent-encoded, as the in-process transport sees URLs);
+            # a proxy client's absolute form carries its own host
+            target = urlsplit(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
+            query = target.query if target.query or not environ.get("QUERY_STRING") else environ["QUERY_STRING"]
+            url = f"http://{host}{target.path or '/'}" + (f"?{query}" if query else "")
             headers = {key: value for key, value in incoming.headers.items()}
             body = incoming.get_data(cache=False)
             response, service = self.handle(method, url, headers, body)
