@@ -437,6 +437,12 @@ class EmulatorServer:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         service = ""
+        if self._server is None:  # stopped: a kept-alive connection's late request is turned away
+            body = json.dumps({"error": {"code": 503, "message": "wallaroo-emulator: the server has stopped",
+                                         "status": "UNAVAILABLE"}}).encode()
+            start_response("503 Service Unavailable", [("Content-Type", "application/json"),
+                                                       ("Content-Length", str(len(body))), ("Connection", "close")])
+            return [body]
         try:
             incoming = WsgiRequest(environ)
             host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"

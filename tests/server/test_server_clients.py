@@ -246,3 +246,21 @@ def test_seed_flow_with_the_seed_sdk() -> None:
                           timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "seed SDK flow passed" in done.stdout and "FAILED" not in done.stdout
+
+
+def test_a_kept_alive_connection_after_stop_is_turned_away() -> None:
+    import http.client
+
+    with Emulator() as emu:
+        server = emu.serve()
+        host, port = server.url.removeprefix("http://").split(":")
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)  # a real socket, not intercepted
+        connection.request("GET", "/_emulator/clock")
+        assert connection.getresponse().read().startswith(b'{"now"')
+        server.stop()
+        try:
+            connection.request("GET", "/_emulator/clock")
+            answer = connection.getresponse()
+        except (ConnectionError, http.client.HTTPException):
+            return  # the connection was closed: also fine
+        assert answer.status == 503 and b"stopped" in answer.read()
