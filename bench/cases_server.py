@@ -26,6 +26,7 @@ from emulator.clock import real_monotonic, real_sleep
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(REPO) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as an install runs: our modules compiled once, cached
     return env
 
 
