@@ -86,8 +86,10 @@ def measure_select1(results: Results, mode: Mode) -> None:
                 _stop(process)
         row.passed = row.measured.median < 0.005
         row.note = (f"three requests per query; `query_and_wait` (one `jobs.query` request): "
-                    f"{waited.median * 1e3:.2f} ms; the server's own work per request is ~0.1-0.2 ms "
-                    "(werkzeug's threaded server, requests serialised), the rest is HTTP on loopback and the client")
+                    f"{waited.median * 1e3:.2f} ms; the server's own work per request is ~0.1-0.2 ms, the rest "
+                    "is the client (`requests`) and HTTP on loopback: werkzeug 3 closes every connection (it "
+                    "drains the socket after each response, so it cannot keep one alive), so each request is "
+                    "a new TCP connection and a new thread")
 
     guarded(results, [row], "server SELECT 1", run)
 
