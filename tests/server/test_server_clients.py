@@ -122,8 +122,10 @@ def _sdk_interpreters() -> list[str]:
                   "/work/venv-sdk/bin/python"]
     for python in candidates:
         if python and Path(python).exists() and python not in found:
-            probe = subprocess.run([python, "-c", "import wallaroo, google.cloud.bigquery"], capture_output=True,
-                                   timeout=120)
+            probe = subprocess.run(  # find_spec imports nothing: cheap at collection time
+                [python, "-c", "import importlib.util as u, sys; "
+                 "sys.exit(any(u.find_spec(m) is None for m in ('wallaroo', 'google.cloud.bigquery')))"],
+                capture_output=True, timeout=120)
             if probe.returncode == 0:
                 found.append(python)
     return found
