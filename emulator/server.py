@@ -231,6 +231,8 @@ class EmulatorServer:
         self._owned: list[Any] = []  # emulators the server built (reset): closed by stop()
         self._entered = False
         self._control = ControlApi(self)
+        #: Errors of due work the ``settle`` policy ran before a request (the request was answered anyway).
+        self.settle_errors: collections.deque[str] = collections.deque(maxlen=100)
 
     # -- life ------------------------------------------------------------------------------
     @property
@@ -402,7 +404,10 @@ class EmulatorServer:
             service = decision.service or ""
             with clock_module.driving(emu.clock):
                 if service not in (CONTROL_SERVICE, "") and self.clock_policy == "settle":
-                    self.settle()
+                    try:
+                        self.settle()
+                    except Exception as exc:  # noqa: BLE001 - due work that failed must not fail this request
+                        self.settle_errors.append(f"{type(exc).__name__}: {exc}")
                 if service == ENGINE_PATH_SERVICE:
                     return self._engine_path(method, url, headers, body), service
                 return router.dispatch(method, url, headers, body), service
@@ -454,7 +459,7 @@ class EmulatorServer:
             headers = {key: value for key, value in incoming.headers.items()}
             body = incoming.get_data(cache=False)
             response, service = self.handle(method, url, headers, body)
-        except Exception as exc:  # noqa: BLE001 - never a traceback to the client
+        except (Exception, clock_module.DeadlineExceeded) as exc:  # noqa: BLE001 - never a traceback to the client
             response = Response.json({"error": {"code": 500, "status": "INTERNAL", "message":
                                       f"wallaroo-emulator could not handle {method} {path}: "
                                       f"{type(exc).__name__}: {exc}"}}, 500)
