@@ -585,6 +585,7 @@ class ControlApi:
             "urls": self.server.urls.as_dict(), "env": self.server.env(), "sdk": emu.sdk,
             "sdk_source": emu.sdk_source, "seed": emu.seed, "project": emu.project,
             "clock": self._clock_doc(), "clock_policy": self.server.clock_policy,
+            "settle_errors": list(self.server.settle_errors),
         })
 
     def _clock_doc(self) -> dict[str, Any]:
