@@ -186,3 +186,41 @@ def test_refuses_non_loopback_hosts(host: str) -> None:
     done = subprocess.run([sys.executable, "-m", "emulator", "serve", "--host", host], capture_output=True,
                           text=True, timeout=60, cwd=ROOT)
     assert done.returncode == 2 and "loopback" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_a_task_run_sleeping_on_a_server_thread_moves_the_virtual_clock(server: ServerProcess) -> None:
+    """A run executes on the request's thread, which drives the clock: its sleep passes at once,
+    in virtual time, exactly as in-process (and datetime.now() inside reads the virtual clock)."""
+    import io
+    import json
+    import zipfile
+
+    main = ("import datetime, time\n"
+            "print('before', datetime.datetime.now(datetime.timezone.utc).isoformat())\n"
+            "time.sleep(30)\n"
+            "print('after', datetime.datetime.now(datetime.timezone.utc).isoformat())\n")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("main.py", main)
+    token = wallaroo_token(server.url)
+    headers = {"Authorization": f"Bearer {token}"}
+    ws = post_json(server.url, "/v1/api/workspaces/create", {"workspace_name": "sleepy"}, token).json()["workspace_id"]
+    upload = requests.post(f"{server.url}/v1/api/orchestration/upload", headers=headers, timeout=60, files=[
+        ("file", ("o.zip", buffer.getvalue(), "application/octet-stream")),
+        ("metadata", ("metadata", json.dumps({"workspace_id": ws, "name": "sleepy"}), "application/json"))])
+    assert upload.status_code == 202, upload.text
+    real_start = time.monotonic()
+    task = post_json(server.url, "/v1/api/task/run_once", {"name": "nap", "workspace_id": ws,
+                                                           "orch_id": upload.json()["id"], "json": {}}, token).json()
+    runs = requests.get(f"{server.url}/_emulator/runs", params={"task_id": task["id"]}, timeout=60).json()["runs"]
+    assert runs == [] or runs[0]["status"] == "success"  # control requests do not settle
+    listed = post_json(server.url, "/v1/api/task/list_task_runs", {"task_id": task["id"]}, token).json()
+    assert [r["status"] for r in listed] == ["success"]
+    assert time.monotonic() - real_start < 20  # the 30-second sleep was virtual
+    run = requests.get(f"{server.url}/_emulator/runs/{listed[0]['run_id']}", timeout=10).json()
+    stamps = {line.split(" ")[-2]: line.split(" ")[-1] for line in run["logs"] if " stdout F " in line
+              and line.split(" ")[-2] in ("before", "after")}
+    from datetime import datetime
+
+    gap = datetime.fromisoformat(stamps["after"]) - datetime.fromisoformat(stamps["before"])
+    assert gap.total_seconds() == 30, run["logs"]
