@@ -262,6 +262,8 @@ class EmulatorServer:
             server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_handler())
         except OSError as exc:
             raise ServerError(f"cannot listen on {self.host}:{self.port}: {exc}") from None
+        except SystemExit:  # werkzeug exits (after saying so on stderr) when the port is in use
+            raise ServerError(f"cannot listen on {self.host}:{self.port}: the address is in use") from None
         server.daemon_threads = True
         self._server = server
         port = server.socket.getsockname()[1]

@@ -224,3 +224,13 @@ def test_a_task_run_sleeping_on_a_server_thread_moves_the_virtual_clock(server: 
 
     gap = datetime.fromisoformat(stamps["after"]) - datetime.fromisoformat(stamps["before"])
     assert gap.total_seconds() == 30, run["logs"]
+
+
+def test_a_port_in_use_is_an_error_not_a_traceback(server: ServerProcess) -> None:
+    port = server.url.rsplit(":", 1)[1]
+    done = subprocess.run([sys.executable, "-m", "emulator", "serve", "--port", port], capture_output=True,
+                          text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 2 and "cannot listen" in done.stderr and "Traceback" not in done.stderr
+    bad_seed = subprocess.run([sys.executable, "-m", "emulator", "serve", "--seed", "/nonexistent/seed.yaml"],
+                              capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert bad_seed.returncode == 2 and "seed" in bad_seed.stderr and "Traceback" not in bad_seed.stderr
