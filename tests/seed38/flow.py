@@ -134,6 +134,29 @@ def main():
     check(all(not e for e in errors), "inference results written to BigQuery")
     check(count_rows(output_client, out_details) == 1000, "the output table holds 1000 rows")
 
+    # Inside the cluster 2023.2.1 infers at the engine's own URL (http://engine-lb.<deployment>:29502/...,
+    # chosen when api_endpoint names api-lb): with the server as HTTP proxy, that URL reaches it too.
+    saved_url = os.environ.pop("WALLAROO_URL")  # 2023.2.1 lets WALLAROO_URL override api_endpoint
+    os.environ["HTTP_PROXY"] = os.environ["http_proxy"] = BASE
+    try:
+        in_cluster = wallaroo.Client(api_endpoint="http://api-lb:8080", auth_endpoint=BASE,
+                                     auth_type="user_password")
+        cluster_pipeline = [p for p in in_cluster.list_pipelines() if p.name() == PIPELINE][0]
+        deployment = cluster_pipeline._deployment_for_pipeline()
+        check(deployment.url().startswith("http://engine-lb.") and ":29502/pipelines/" in deployment.url(),
+              f"the in-cluster client infers at the engine URL ({deployment.url()})")
+        mark = control("GET", "/requests")["last"]
+        engine_result = cluster_pipeline.infer(inputs.head(10))
+        engine_prices = [float(r[0]) for r in engine_result["out.variable"]]
+        check(len(engine_prices) == 10 and all(abs(a - b) <= 1e-6 * abs(b) for a, b in zip(engine_prices, prices)),
+              f"10 inferences through the engine URL, the same prices ({engine_prices[:2]} vs {prices[:2]})")
+        served = [r["service"] for r in requests.get(BASE + "/_emulator/requests", params={"since": mark},
+                                                     timeout=60).json()["requests"]]
+        check("wallaroo-engine" in served, "the engine host was answered by the server (as HTTP proxy)")
+    finally:
+        os.environ["WALLAROO_URL"] = saved_url
+        del os.environ["HTTP_PROXY"], os.environ["http_proxy"]
+
     logs = pipeline.logs()
     check(len(logs) >= 1, f"pipeline logs read ({len(logs)} records)")
 
