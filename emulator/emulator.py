@@ -99,6 +99,11 @@ class Emulator:
     :param allow_hosts: hosts code under the emulator may reach on the real network (patterns of
         :class:`emulator.network.HostPattern`); every other host it does not serve is refused.
     :param static_urls: URLs (or URL prefixes) served offline from local files (or folders).
+    :param task_runs: ``"isolated"`` (default): each orchestration task run executes ``main.py`` in
+        its own process, as the platform's containers do (docs/task-runs.md); ``"in-process"``:
+        inside this process (for debuggers and coverage; see the limits in the docs).
+    :param task_real_time_limit: real seconds an isolated run may compute without sleeping before
+        it is killed and marked ``timed_out`` (``failure`` in 2023.2).
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Emulator:
@@ -118,7 +123,18 @@ class Emulator:
         project: str = "wallaroo-emulator",
         allow_hosts: Sequence[str] = (),
         static_urls: Mapping[str, str | os.PathLike[str]] | None = None,
+        task_runs: str = "isolated",
+        task_real_time_limit: float = 60.0,
     ) -> None:
+        from emulator.wallaroo.tasks import check_mode
+
+        #: How orchestration task runs execute: ``"isolated"`` (each in its own process) or ``"in-process"``.
+        self.task_runs = check_mode(task_runs)
+        if isinstance(task_real_time_limit, bool) or not isinstance(task_real_time_limit, int | float) \
+                or not 0 < task_real_time_limit < float("inf"):
+            raise EmulatorError(f"task_real_time_limit must be a positive number of seconds, got {task_real_time_limit!r}")
+        #: Real seconds an isolated run may compute without sleeping before it is killed (``timed_out``).
+        self.task_real_time_limit = float(task_real_time_limit)
         profile = normalise_profile(sdk)
         #: ``"facade"`` (``import wallaroo`` is the emulator's facade) or ``"installed"`` (the real SDK).
         self.sdk_source = "facade"

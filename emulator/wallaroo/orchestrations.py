@@ -131,9 +131,9 @@ class ExtractedOrchestration:
         return posixpath.join(PLATFORM_HOME, self.entrypoint)
 
     def source(self) -> str:
+        """The entry point's text, decoded as Python decodes it (BOM, PEP 263 coding cookie)."""
         if self._source is None:
-            raw = self.entry_path.read_bytes()
-            self._source = raw.decode("utf-8-sig", errors="replace")
+            self._source = decode_source(self.entry_path.read_bytes())
         return self._source
 
     def linecache_entry(self) -> tuple[int, None, list[str], str]:
@@ -144,9 +144,23 @@ class ExtractedOrchestration:
 
     def code(self) -> CodeType:
         """The compiled entry point (compiled once; ``SyntaxError`` propagates to the run)."""
-        if self._code is None:
-            self._code = compile(self.source(), self.code_filename, "exec", dont_inherit=True)
+        if self._code is None:  # from bytes: the compiler honours the coding cookie (or refuses it)
+            self._code = compile(self.entry_path.read_bytes(), self.code_filename, "exec", dont_inherit=True)
         return self._code
+
+
+def decode_source(raw: bytes) -> str:
+    """Python source bytes as text, in the encoding its BOM or PEP 263 cookie names (UTF-8 by default)."""
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:  # an unknown or conflicting cookie: compile() reports it; show the text as UTF-8
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding, errors="replace")
+    except LookupError:  # pragma: no cover - detect_encoding checked the codec
+        return raw.decode("utf-8", errors="replace")
 
 
 @dataclass
@@ -374,6 +388,10 @@ class OrchestrationStore:
             self._workdir = Path(tempfile.mkdtemp(prefix="wallaroo-emulator-orch-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._workdir), True)
         return self._workdir
+
+    def run_root(self) -> Path:
+        """Folder under which isolated task runs get their working directories."""
+        return self._root() / "runs"
 
     def close(self) -> None:
         """Remove the extracted copies (the records stay readable)."""
