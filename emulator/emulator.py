@@ -161,6 +161,9 @@ class Emulator:
 
         self._adc = ApplicationDefaultCredentials(lambda: self.project)
         self._saved_env: dict[str, str | None] = {}
+        #: ``token_uri`` of the service-account keys :meth:`service_account_info` mints (Google's
+        #: when ``None``); a 127.0.0.1 server sets its own token endpoint here while it serves.
+        self.token_uri: str | None = None
 
         from emulator.bigquery.backend import BigQueryBackend
         from emulator.bigquery.rest import register_routes
@@ -393,12 +396,30 @@ class Emulator:
         """A service-account key dict the emulator accepts (see :func:`emulator.bigquery.auth.mint_service_account_key`)."""
         from emulator.bigquery.auth import mint_service_account_key
 
-        return mint_service_account_key(
+        info = mint_service_account_key(
             project or self.project,
             extra=extra,
             client_email=client_email,
             seed=self.seed if deterministic else None,
         )
+        if self.token_uri is not None:
+            info["token_uri"] = self.token_uri
+        return info
+
+    # -- server mode -------------------------------------------------------------------------
+    def serve(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Any:
+        """Serve this emulator on ``host:port`` (loopback only; ``0`` picks a free port) to other processes.
+
+        Returns the running :class:`emulator.server.EmulatorServer` — ``.url``, ``.urls``, ``.env()``
+        (what a client exports), ``.stop()`` — also a context manager
+        (``with emu.serve() as server: ...``). Enters this emulator for as long as it serves
+        (nested if it is already active). Keyword arguments: ``seed=`` (a seed file or mapping
+        applied now), ``workdir=`` (where the seed's files go), ``clock="settle"|"manual"``
+        (see :mod:`emulator.server`). Reference: docs/server.md.
+        """
+        from emulator.server import serve
+
+        return serve(self, host, port, **kwargs)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"
