@@ -157,6 +157,7 @@ class Emulator:
         self._interceptions = interceptions(self.router)
         self._restores: list[Callable[[], None]] = []
         self._depth = 0
+        self._task_server: Any = None
         from emulator.bigquery.auth import ApplicationDefaultCredentials
 
         self._adc = ApplicationDefaultCredentials(lambda: self.project)
@@ -407,6 +408,30 @@ class Emulator:
         return info
 
     # -- server mode -------------------------------------------------------------------------
+    def task_server_urls(self) -> dict[str, str]:
+        """URLs an isolated task run's environment names (``WALLAROO_URL``, ``BIGQUERY_EMULATOR_HOST``).
+
+        The emulator's 127.0.0.1 server, started on first need (the first isolated run of this
+        emulator) and stopped when the emulator stops; the run's own clients reach the parent over
+        the run's channel whatever they are pointed at, the server answers anything else the run
+        starts (a subprocess, a raw socket). Empty while the emulator is not active.
+        """
+        if self._task_server is None:
+            if not self.active:
+                return {}
+            from emulator.server import start_task_server
+
+            self._task_server = start_task_server(self)
+
+            def stop_task_server() -> None:
+                server, self._task_server = self._task_server, None
+                if server is not None:
+                    server.stop()
+
+            self._restores.append(stop_task_server)
+        urls = self._task_server.urls
+        return {"base": urls.base, "wallaroo": urls.wallaroo, "bigquery": urls.bigquery}
+
     def serve(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Any:
         """Serve this emulator on ``host:port`` (loopback only; ``0`` picks a free port) to other processes.
 

@@ -687,6 +687,28 @@ def _json_object(request: Request) -> dict[str, Any]:
     return data
 
 
+class _TaskServer(EmulatorServer):
+    """The server an emulator starts for its isolated task runs (see :func:`start_task_server`):
+    it serves an emulator that is already active without entering it again (its life follows the
+    emulator's), and leaves the ``token_uri`` of keys the emulator mints as it was."""
+
+    def _attach(self, emu: Any, *, enter: bool) -> None:
+        token_uri = getattr(emu, "token_uri", None)
+        super()._attach(emu, enter=False)
+        emu.token_uri = token_uri
+
+    def _detach(self, emu: Any) -> None:
+        token_uri = getattr(emu, "token_uri", None)
+        super()._detach(emu)
+        emu.token_uri = token_uri
+
+
+def start_task_server(emu: Any) -> EmulatorServer:
+    """Serve the active ``emu`` on 127.0.0.1 for its isolated task runs (``clock="manual"``: only
+    the work requests start moves the clock). Added for :meth:`emulator.Emulator.task_server_urls`."""
+    return _TaskServer(emu, clock="manual").start()
+
+
 def serve(emu: Any, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> EmulatorServer:
     """Start serving ``emu`` on ``host:port`` (see :class:`EmulatorServer`)."""
     return EmulatorServer(emu, host, port, **kwargs).start()

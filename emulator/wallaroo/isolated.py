@@ -379,18 +379,10 @@ def _spec(extracted: ExtractedOrchestration, context: RunContext, emu: Any, cloc
     env.update(context.env())
     router = getattr(emu, "router", None)
     backend = getattr(emu, "wallaroo", None)
-    rewrites: dict[str, str] = {}
-    if server_urls.get("wallaroo"):
-        if getattr(emu, "sdk", "2023.2") != "2023.2" or "WALLAROO_URL" in env:
-            env["WALLAROO_URL"] = server_urls["wallaroo"]
-        from emulator.emulator import WALLAROO_EMULATOR_URL
-
-        rewrites[server_urls["wallaroo"]] = WALLAROO_EMULATOR_URL
-    if server_urls.get("bigquery"):
-        from emulator.emulator import BIGQUERY_EMULATOR_URL
-
-        env["BIGQUERY_EMULATOR_HOST"] = server_urls["bigquery"]
-        rewrites[server_urls["bigquery"]] = BIGQUERY_EMULATOR_URL
+    for key, url in (("WALLAROO_URL", server_urls.get("wallaroo")), ("BIGQUERY_EMULATOR_HOST", server_urls.get("bigquery")),
+                     ("EMULATOR_URL", server_urls.get("base"))):
+        if url:
+            env[key] = url
     from emulator.wallaroo.backend import WallarooBackend
 
     has_backend = isinstance(backend, WallarooBackend)
@@ -420,8 +412,8 @@ def _spec(extracted: ExtractedOrchestration, context: RunContext, emu: Any, cloc
         "path_rules": list(router._path_rules) if router is not None else [],
         "host_patterns": list(router._host_patterns) if router is not None else [],
         "static": list(router._static) if router is not None else [],
+        "path_hosts": dict(getattr(router, "_path_hosts", {})) if router is not None else {},
         "allow_patterns": router.policy.patterns if router is not None else [],
-        "rewrites": rewrites,
     }
 
 

@@ -179,26 +179,21 @@ class RemoteReadService:
 
 def _child_router(spec: dict[str, Any], rpc: Rpc) -> Any:
     from emulator.network import NetworkPolicy
-    from emulator.transport import Response, Router, normalise_host
+    from emulator.transport import Response, Router
 
     class ChildRouter(Router):
         """The parent's routing decisions, answered by the parent's routes over the channel."""
 
         def dispatch(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
-            base = normalise_host(url)
-            target = rewrites.get(base)
-            if target is not None:
-                url = target + url[len(base):] if url.lower().startswith(base) else url
             status, payload, answer_headers = rpc.request("http", (method, url, dict(headers), bytes(body)))
             return Response(status, payload, answer_headers)
 
-    rewrites: dict[str, str] = {normalise_host(k): v for k, v in spec["rewrites"].items()}
     policy = NetworkPolicy()
     policy._patterns = list(spec["allow_patterns"])
     router = ChildRouter(policy)
     router._hosts = dict(spec["hosts"])
-    for base, service in rewrites.items():
-        router._hosts[base] = router._hosts.get(normalise_host(service), "wallaroo")
+    if hasattr(router, "_path_hosts"):  # the 127.0.0.1 server's own address, told apart by path
+        router._path_hosts = dict(spec["path_hosts"])
     router._path_rules = list(spec["path_rules"])
     router._host_patterns = list(spec["host_patterns"])
     router._static = list(spec["static"])
