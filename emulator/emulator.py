@@ -104,6 +104,9 @@ class Emulator:
         inside this process (for debuggers and coverage; see the limits in the docs).
     :param task_real_time_limit: real seconds an isolated run may compute without sleeping before
         it is killed and marked ``timed_out`` (``failure`` in 2023.2).
+    :param requirements: ``"strict"`` (default): an orchestration's ``requirements.txt`` that the run
+        environment does not satisfy fails packaging (status ``error``, the packaging log names the
+        package); ``"lenient"``: a warning in the packaging log, and the orchestration is ``ready``.
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Emulator:
@@ -125,7 +128,16 @@ class Emulator:
         static_urls: Mapping[str, str | os.PathLike[str]] | None = None,
         task_runs: str = "isolated",
         task_real_time_limit: float = 60.0,
+        requirements: str = "strict",
     ) -> None:
+        from emulator.wallaroo.orchestrations import REQUIREMENT_MODES
+
+        if requirements not in REQUIREMENT_MODES:
+            raise EmulatorError(f"requirements must be one of {', '.join(map(repr, REQUIREMENT_MODES))}, "
+                                f"got {requirements!r}")
+        #: ``"strict"``: an orchestration whose requirements.txt the run environment does not satisfy
+        #: fails packaging; ``"lenient"``: it is warned about in the packaging log and runs anyway.
+        self.requirements = requirements
         from emulator.wallaroo.tasks import check_mode
 
         #: How orchestration task runs execute: ``"isolated"`` (each in its own process) or ``"in-process"``.

@@ -43,7 +43,7 @@ PRELOAD = (
     "db_dtypes", "croniter",
     "emulator.clock", "emulator.transport", "emulator.network", "emulator.ids",
     "emulator.bigquery.storage.inprocess", "emulator.bigquery.client_warnings",
-    "time_machine", "_time_machine", "emulator.wallaroo.task_process", "emulator.wallaroo.runner",
+    "emulator.wallaroo.task_process", "emulator.wallaroo.runner",
     "emulator.wallaroo.container_paths", "emulator.wallaroo.activation",
 )
 #: Extra modules for ``sdk="installed"`` (the real SDK, imported before any time patch).
@@ -54,6 +54,10 @@ _HEADER = struct.Struct("!ciq")  # kind, pid, status
 
 def _preload(names: tuple[str, ...]) -> None:
     import importlib
+
+    from emulator.clock import _import_time_machine
+
+    _import_time_machine()  # without its optional pytest import
 
     for name in names:
         try:

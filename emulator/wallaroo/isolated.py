@@ -77,6 +77,10 @@ def _signal_name(number: int) -> str:
         return f"signal {number}"
 
 
+class _TaskKilled(BaseException):
+    """The run's task was killed while the parent answered the run: stop it before it hears back."""
+
+
 class _Run:
     """The parent's side of one isolated run."""
 
@@ -88,6 +92,7 @@ class _Run:
         self.pid: int | None = None
         self.sock: socket.socket | None = None
         self.fds: dict[int, str] = {}
+        self.killed: Any = None  # () -> bool: was the run's task killed?
         backend = getattr(emu, "wallaroo", None)
         self.handles = remote.Handles([backend, getattr(emu, "ids", None)], self.call_child)
         replace = (str(workdir), PLATFORM_HOME)
@@ -105,11 +110,13 @@ class _Run:
             return op, args[0] if op == "done" else args
         try:
             value = self.answer(op, args)
-        except (DeadlineExceeded, KeyboardInterrupt, remote.ChannelClosed):
+        except (DeadlineExceeded, KeyboardInterrupt, remote.ChannelClosed, _TaskKilled):
             raise
         except BaseException as exc:  # noqa: BLE001 - the child's request failed: its exception
             self.reply(False, remote.safe_exception(exc))
         else:
+            if self.killed is not None and self.killed():
+                raise _TaskKilled  # before the answer: the run does nothing more once its task is killed
             try:
                 self.reply(True, value)
             except OSError:
@@ -227,6 +234,7 @@ def execute(
     run_dir = run_root / context.run_id
     workdir = run_dir / "home" / "jovyan"
     run = _Run(emu, clock, log, workdir)
+    run.killed = killed
     spec = _spec(extracted, context, emu, clock, run_dir, workdir, run, server_urls or {})
     server = forkserver.get(installed=getattr(emu, "sdk_source", "facade") == "installed")
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -284,16 +292,16 @@ def execute(
                                              error="stopped by an enclosing run's timeout", extra={"stopped": "enclosing"})
                         reraise = exc
                     break
-                except remote.ChannelClosed:
-                    break
-                if kind == "done":
-                    outcome = RunOutcome(payload["status"], error=payload.get("error"), exit_code=payload.get("exit_code"))
-                    break
-                if killed is not None and killed():
+                except _TaskKilled:
                     run.kill()
                     outcome = RunOutcome("killed" if newest else "failure", error="the task was killed",
                                          extra={"stopped": "kill"})
                     stop_note = f"WALLAROO: Task run stopped: the task was killed. Status: {outcome.status}"
+                    break
+                except remote.ChannelClosed:
+                    break
+                if kind == "done":
+                    outcome = RunOutcome(payload["status"], error=payload.get("error"), exit_code=payload.get("exit_code"))
                     break
         finally:
             if deadline_ctx is not None:

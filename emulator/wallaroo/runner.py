@@ -178,7 +178,7 @@ class CriStream:
                 self._pending.append(piece)
                 piece = "".join(self._pending)
                 self._pending, self._pending_len = [], 0
-            while len(piece) > CRI_MAX_LINE:
+            while len(piece) >= CRI_MAX_LINE:  # a line of exactly the limit: P, then an empty F (containerd)
                 self._emit(piece[:CRI_MAX_LINE], "P")
                 piece = piece[CRI_MAX_LINE:]
             self._emit(piece)

@@ -510,7 +510,8 @@ def stores_for(emu: Any) -> tuple[OrchestrationStore, TaskStore]:
     backend = emu.wallaroo
     orchestrations = getattr(backend, "orchestrations", None)
     if orchestrations is None:
-        orchestrations = OrchestrationStore(emu.clock, emu.ids, profile=emu.sdk)
+        orchestrations = OrchestrationStore(emu.clock, emu.ids, profile=emu.sdk,
+                                            requirements=getattr(emu, "requirements", "strict"))
         backend.orchestrations = orchestrations
     tasks = getattr(backend, "tasks", None)
     if tasks is None:
