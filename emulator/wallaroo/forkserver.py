@@ -15,8 +15,13 @@ The fork server never imports anything of the parent's session (test modules, th
 ``sys.modules``): a child starts from a clean set of pre-imported libraries. It exits when the
 parent closes its end (the parent process ended) and is killed at interpreter exit.
 
-One fork server per interpreter per SDK source (``facade`` or ``installed``), started lazily and
-reused; :func:`shutdown` stops them (tests, benchmarks).
+Three kinds, each started on first need and reused for the interpreter's life (:func:`shutdown`
+stops them): ``light`` (the emulator's client side only, ~40 MB: for code that imports nothing
+but the standard library, where a fork of the big one would cost more than the run), ``full``
+(pandas, pyarrow, google-cloud-bigquery and its Storage client, requests/httpx, the facade) and
+``installed`` (``full`` plus the real ``wallaroo`` package, for ``sdk="installed"``).
+:func:`emulator.wallaroo.isolated.server_kind` picks one per orchestration from the imports of
+its Python files; a module the server did not preload is imported by the run as usual.
 """
 
 from __future__ import annotations
@@ -32,7 +37,15 @@ import sys
 import threading
 from pathlib import Path
 
-#: Modules the fork server imports before forking (best effort: a missing one is skipped).
+#: What the light fork server imports (runs whose code imports only the standard library).
+PRELOAD_LIGHT = (
+    "json", "logging", "traceback", "linecache", "tokenize", "shutil", "pickle",
+    "requests", "responses",
+    "emulator.clock", "emulator.transport", "emulator.network", "emulator.ids",
+    "emulator.bigquery.client_warnings", "emulator.wallaroo.task_process", "emulator.wallaroo.runner",
+    "emulator.wallaroo.container_paths", "emulator.emulator", "emulator.server",
+)
+#: What the full fork server imports before forking (best effort: a missing one is skipped).
 PRELOAD = (
     "json", "logging", "traceback", "linecache", "tokenize", "shutil", "pickle",
     "numpy", "pandas", "pyarrow",
@@ -44,10 +57,12 @@ PRELOAD = (
     "emulator.clock", "emulator.transport", "emulator.network", "emulator.ids",
     "emulator.bigquery.storage.inprocess", "emulator.bigquery.client_warnings",
     "emulator.wallaroo.task_process", "emulator.wallaroo.runner",
-    "emulator.wallaroo.container_paths", "emulator.wallaroo.activation",
+    "emulator.wallaroo.container_paths", "emulator.wallaroo.activation", "emulator.emulator", "emulator.server",
 )
 #: Extra modules for ``sdk="installed"`` (the real SDK, imported before any time patch).
 PRELOAD_INSTALLED = ("wallaroo", "wallaroo.client")
+#: The kinds of fork server: what each preloads.
+KINDS = {"light": PRELOAD_LIGHT, "full": PRELOAD, "installed": PRELOAD + PRELOAD_INSTALLED}
 
 _HEADER = struct.Struct("!ciq")  # kind, pid, status
 
@@ -64,21 +79,25 @@ def _preload(names: tuple[str, ...]) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - best effort: the child imports it if it needs it
             pass
-    try:  # the facade's modules, as `import wallaroo` maps them
-        from emulator.wallaroo.activation import sdk_modules
+    if "pandas" in names:  # the full server: the facade's modules too, as `import wallaroo` maps them
+        try:
+            from emulator.wallaroo.activation import sdk_modules
 
-        sdk_modules()
-    except Exception:  # noqa: BLE001
-        pass
+            sdk_modules()
+        except Exception:  # noqa: BLE001
+            pass
+    from emulator.wallaroo.task_process import prepare
+
+    prepare()
 
 
-def serve(fd: int, installed: bool = False) -> None:  # pragma: no cover - runs in the fork server process
+def serve(fd: int, kind: str = "full") -> None:  # pragma: no cover - runs in the fork server process
     """The fork server's main loop (run as ``python -c``)."""
     import gc
 
     control = socket.socket(fileno=fd)
     sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
-    _preload(PRELOAD + (PRELOAD_INSTALLED if installed else ()))
+    _preload(KINDS[kind])
     gc.collect()
     gc.freeze()
     wake_r, wake_w = os.pipe()
@@ -127,8 +146,7 @@ def serve(fd: int, installed: bool = False) -> None:  # pragma: no cover - runs 
                 signal.signal(signal.SIGINT, signal.default_int_handler)
                 os.close(wake_r)
                 os.close(wake_w)
-                control.close()
-                gc.unfreeze()
+                control.close()  # the heap stays frozen: a collection would touch (and copy) every page
                 from emulator.wallaroo.task_process import main
 
                 main(*fds)
@@ -144,15 +162,15 @@ def serve(fd: int, installed: bool = False) -> None:  # pragma: no cover - runs 
 class ForkServer:
     """The parent's handle on one fork server process."""
 
-    def __init__(self, installed: bool = False) -> None:
-        self.installed = installed
+    def __init__(self, kind: str = "full") -> None:
+        self.kind = kind
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         root = str(Path(__file__).resolve().parents[2])  # where this `emulator` package is importable
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
         for key in ("TZ", "GOOGLE_APPLICATION_CREDENTIALS", "XDG_CACHE_HOME"):
             env.pop(key, None)  # the emulator's own settings: each run is handed its environment
-        code = f"from emulator.wallaroo.forkserver import serve; serve({child.fileno()}, {installed!r})"
+        code = f"from emulator.wallaroo.forkserver import serve; serve({child.fileno()}, {kind!r})"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=[child.fileno()], env=env, cwd="/",
             stdin=subprocess.DEVNULL, close_fds=True,
@@ -161,6 +179,7 @@ class ForkServer:
         self._sock = parent
         self._buffer = b""
         self._exits: dict[int, int] = {}
+        self._forgotten: set[int] = set()
         self._pending_pid: int | None = None
         self._lock = threading.Lock()
 
@@ -180,7 +199,10 @@ class ForkServer:
         kind, pid, status = _HEADER.unpack(self._buffer[: _HEADER.size])
         self._buffer = self._buffer[_HEADER.size:]
         if kind == b"X":
-            self._exits[pid] = status
+            if pid in self._forgotten:
+                self._forgotten.discard(pid)
+            else:
+                self._exits[pid] = status
         else:
             self._pending_pid = pid
         return True
@@ -206,6 +228,12 @@ class ForkServer:
                     return None
             return self._exits.pop(pid)
 
+    def forget(self, pid: int) -> None:
+        """Nobody will :meth:`wait` for child ``pid``: drop its exit status when it comes."""
+        with self._lock:
+            if self._exits.pop(pid, None) is None:
+                self._forgotten.add(pid)
+
     def close(self) -> None:
         try:
             self._sock.close()
@@ -215,16 +243,18 @@ class ForkServer:
             self.process.wait()
 
 
-_servers: dict[bool, ForkServer] = {}
+_servers: dict[str, ForkServer] = {}
 _servers_lock = threading.Lock()
 
 
-def get(installed: bool = False) -> ForkServer:
-    """The fork server of this interpreter for the facade (or, ``installed=True``, the real SDK)."""
+def get(kind: str = "full") -> ForkServer:
+    """This interpreter's fork server of ``kind`` (:data:`KINDS`), started on first use."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown fork server kind {kind!r}")
     with _servers_lock:
-        server = _servers.get(installed)
+        server = _servers.get(kind)
         if server is None or not server.alive():
-            server = _servers[installed] = ForkServer(installed)
+            server = _servers[kind] = ForkServer(kind)
         return server
 
 

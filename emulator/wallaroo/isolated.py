@@ -70,6 +70,54 @@ class IsolationSettings:
     real_time_limit: float = 60.0
 
 
+_kinds: dict[str, str] = {}
+
+
+def server_kind(extracted: ExtractedOrchestration, sdk_source: str = "facade") -> str:
+    """Which fork server a run of ``extracted`` starts from (see :mod:`emulator.wallaroo.forkserver`).
+
+    ``light`` when the archive's Python files import only the standard library and the archive's
+    own modules (read with :mod:`ast`, once per archive), else ``full`` (``installed`` with the
+    real SDK). Only a matter of speed: a module either server lacks is imported by the run.
+    """
+    if sdk_source == "installed":
+        return "installed"
+    kind = _kinds.get(extracted.sha)
+    if kind is None:
+        kind = _kinds[extracted.sha] = "light" if _stdlib_only(extracted) else "full"
+    return kind
+
+
+def _stdlib_only(extracted: ExtractedOrchestration) -> bool:
+    import ast
+    import sys
+
+    local: set[str] = set()
+    sources: list[Path] = []
+    for member in extracted.members:
+        parts = member.rstrip("/").split("/")
+        local.update(parts)
+        local.update(p[:-3] for p in parts if p.endswith(".py"))
+        if member.endswith(".py"):
+            sources.append(extracted.root / member)
+    allowed = set(sys.stdlib_module_names) | local
+    for path in sources:
+        try:
+            tree = ast.parse(path.read_bytes())
+        except (SyntaxError, ValueError, OSError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                names = [node.module]
+            else:
+                continue
+            if any(name.split(".", 1)[0] not in allowed for name in names):
+                return False
+    return True
+
+
 def _signal_name(number: int) -> str:
     try:
         return signal.Signals(number).name
@@ -236,7 +284,10 @@ def execute(
     run = _Run(emu, clock, log, workdir)
     run.killed = killed
     spec = _spec(extracted, context, emu, clock, run_dir, workdir, run, server_urls or {})
-    server = forkserver.get(installed=getattr(emu, "sdk_source", "facade") == "installed")
+    if run_dir.exists():
+        shutil.rmtree(run_dir, ignore_errors=True)
+    copy_tree(str(extracted.root), str(workdir))  # here: a forked child pays for every page it touches
+    server = forkserver.get(server_kind(extracted, getattr(emu, "sdk_source", "facade")))
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -247,12 +298,12 @@ def execute(
     reraise: BaseException | None = None
     try:
         try:
+            remote.send(parent_sock, spec)  # waits in the socket: the child reads it as soon as it is forked
             run.pid = server.spawn([child_sock.fileno(), out_w, err_w])
         finally:
             child_sock.close()
             os.close(out_w)
             os.close(err_w)
-        remote.send(parent_sock, spec)
         budget = float(settings.real_time_limit)
         deadline_ctx = clock.deadline(deadline, label) if deadline is not None else None
         if deadline_ctx is not None:
@@ -311,18 +362,27 @@ def execute(
         raise
     finally:
         parent_sock.close()
-        run.drain(fds, block_until_eof=EXIT_GRACE_SECONDS if outcome is None or outcome.status == "success"
-                  else 0.5)
+        reported = outcome is not None and "stopped" not in outcome.extra
+        if reported:  # it flushed everything before reporting: read what the pipes hold, do not wait for its exit
+            _drain_ready(run, fds, list(fds))
+        else:
+            run.drain(fds, block_until_eof=EXIT_GRACE_SECONDS if outcome is None else 0.5)
         for fd in fds:
             os.close(fd)
         fds.clear()
-        status = server.wait(run.pid, EXIT_GRACE_SECONDS) if run.pid is not None else None
-        if status is None and run.pid is not None:
-            run.kill()
-            status = server.wait(run.pid, EXIT_GRACE_SECONDS)
+        status = None
+        if run.pid is not None:
+            if reported:
+                server.forget(run.pid)  # reaped by the fork server; its exit status adds nothing
+            else:
+                status = server.wait(run.pid, EXIT_GRACE_SECONDS)
+                if status is None:
+                    run.kill()
+                    status = server.wait(run.pid, EXIT_GRACE_SECONDS)
         for stream in run.streams.values():
             stream.finish()
-        shutil.rmtree(run_dir, ignore_errors=True)
+        if not reported:  # a reporting child removes its own directory on its way out
+            shutil.rmtree(run_dir, ignore_errors=True)
     if outcome is None:  # the channel closed without an outcome: the process died
         outcome = _died(status, newest)
         stop_note = outcome.extra.pop("note", None)
@@ -338,6 +398,16 @@ def execute(
     if reraise is not None:
         outcome.extra["reraise"] = reraise
     return outcome
+
+
+def copy_tree(source: str, target: str) -> None:
+    """A plain copy of an extracted archive (file contents only; archives hold no links)."""
+    for folder, _dirs, files in os.walk(source):
+        rel = os.path.relpath(folder, source)
+        into = target if rel == "." else os.path.join(target, rel)
+        os.makedirs(into, exist_ok=True)
+        for name in files:
+            shutil.copyfile(os.path.join(folder, name), os.path.join(into, name))
 
 
 def _drain_ready(run: _Run, fds: dict[int, str], ready: list[Any]) -> None:
@@ -406,6 +476,7 @@ def _spec(extracted: ExtractedOrchestration, context: RunContext, emu: Any, cloc
         "source_root": str(extracted.root),
         "workdir": str(workdir),
         "scratch": str(run_dir / "scratch"),
+        "run_dir": str(run_dir),
         "entry_path": str(workdir / extracted.entrypoint),
         "code_filename": extracted.code_filename,
         "sdk": getattr(emu, "sdk", "2023.2"),

@@ -98,23 +98,28 @@ class Rpc:
 
 
 class ClockProxy:
-    """The parent's virtual clock as seen from the child (:class:`emulator.clock.ClockLike`)."""
+    """The parent's virtual clock as seen from the child (:class:`emulator.clock.ClockLike`).
 
-    def __init__(self, rpc: Rpc) -> None:
+    Made (and activated) in the fork server before there is a channel: it reads the epoch until
+    the child gives it its run's channel."""
+
+    def __init__(self, rpc: Rpc | None) -> None:
         self._rpc = rpc
 
     def now(self) -> _dt.datetime:
-        return self._rpc.now
+        return self._rpc.now if self._rpc is not None else _EPOCH
 
     def utcnow_naive(self) -> _dt.datetime:
-        return self._rpc.now.replace(tzinfo=None)
+        return self.now().replace(tzinfo=None)
 
     def timestamp(self) -> float:
-        return self._rpc.now_us / 1_000_000
+        return self._rpc.now_us / 1_000_000 if self._rpc is not None else 0.0
 
     def sleep(self, seconds: float) -> None:
         if seconds < 0:
             raise ValueError("sleep length must be non-negative")
+        if self._rpc is None:
+            raise RuntimeError("no task run yet: the fork server's clock does not move")
         self._rpc.request("sleep", (float(seconds),))
 
     def advance(self, delta: float | _dt.timedelta) -> _dt.datetime:
@@ -177,20 +182,26 @@ class RemoteReadService:
         return self._ask("split_read_stream", request)
 
 
-def _child_router(spec: dict[str, Any], rpc: Rpc) -> Any:
-    from emulator.network import NetworkPolicy
+def _router_class() -> type:
     from emulator.transport import Response, Router
 
     class ChildRouter(Router):
         """The parent's routing decisions, answered by the parent's routes over the channel."""
 
+        rpc: Rpc | None = None
+
         def dispatch(self, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
-            status, payload, answer_headers = rpc.request("http", (method, url, dict(headers), bytes(body)))
+            assert self.rpc is not None
+            status, payload, answer_headers = self.rpc.request("http", (method, url, dict(headers), bytes(body)))
             return Response(status, payload, answer_headers)
 
-    policy = NetworkPolicy()
-    policy._patterns = list(spec["allow_patterns"])
-    router = ChildRouter(policy)
+    return ChildRouter
+
+
+def _fill_router(router: Any, spec: dict[str, Any], rpc: Rpc) -> Any:
+    """Give ``router`` the parent's routing tables (a copy: decisions are made in the child)."""
+    router.rpc = rpc
+    router.policy._patterns = list(spec["allow_patterns"])
     router._hosts = dict(spec["hosts"])
     if hasattr(router, "_path_hosts"):  # the 127.0.0.1 server's own address, told apart by path
         router._path_hosts = dict(spec["path_hosts"])
@@ -198,6 +209,43 @@ def _child_router(spec: dict[str, Any], rpc: Rpc) -> Any:
     router._host_patterns = list(spec["host_patterns"])
     router._static = list(spec["static"])
     return router
+
+
+#: What the fork server set up before forking (:func:`prepare`): patches that do not depend on a
+#: run, installed once, so a child only fills in its run's details.
+_template: dict[str, Any] = {}
+
+
+def prepare() -> None:
+    """Install, in the fork server, the run-independent part of the client-side emulator.
+
+    The HTTP interceptions (around a router whose tables and channel each child fills in), the
+    socket guard, the Storage Read stand-in (patched now or when the storage client is first
+    imported), the seeded client uuid4s, the pandas-gbq warning filters and the process clock (a
+    proxy without a channel yet): forked children inherit all of it installed, which saves most
+    of a run's set-up time (in a forked child, every page it writes is copied).
+    """
+    from emulator import clock as clock_module
+    from emulator.bigquery.client_warnings import silence_pandas_gbq_nags
+    from emulator.bigquery.storage.inprocess import install as install_storage
+    from emulator.ids import seed_client_uuid4
+    from emulator.network import NetworkPolicy, push_socket_guard
+    from emulator.transport import interceptions
+
+    if _template:
+        return
+    router = _router_class()(NetworkPolicy())
+    for interception in interceptions(router):
+        interception.start()
+    push_socket_guard(router.policy)
+    storage = RemoteReadService(None)  # type: ignore[arg-type]
+    install_storage(storage)
+    ids = IdsProxy(None, None, 0)  # type: ignore[arg-type]
+    seed_client_uuid4(ids)  # type: ignore[arg-type]
+    silence_pandas_gbq_nags()
+    clock = ClockProxy(None)
+    clock_module.install_process_clock(clock)
+    _template.update(router=router, storage=storage, ids=ids, clock=clock)
 
 
 class ChildEmulator:
@@ -210,10 +258,16 @@ class ChildEmulator:
         self.seed = spec["seed"]
         self.project = spec["project"]
         self.rpc = rpc
-        self.clock = ClockProxy(rpc)
+        prepare()  # done by the fork server already: nothing left but this run's details
+        self.clock = _template["clock"]
+        self.clock._rpc = rpc
         self.wallaroo = rpc.codec.proxy(0, spec["backend_methods"]) if spec["backend_methods"] is not None else None
-        self.ids = IdsProxy(rpc, rpc.codec.proxy(1, spec["ids_methods"]), self.seed)
-        self.router = _child_router(spec, rpc)
+        remote_ids = rpc.codec.proxy(1, spec["ids_methods"])
+        ids = _template["ids"]
+        ids._rpc, ids._remote, ids.seed = rpc, remote_ids, self.seed
+        self.ids = ids
+        _template["storage"]._rpc = rpc
+        self.router = _fill_router(_template["router"], spec, rpc)
         self.network = self.router.policy
         self.task_runs = "isolated"
 
@@ -225,25 +279,12 @@ class ChildEmulator:
         return f"<ChildEmulator sdk={self.sdk} now={self.clock.now().isoformat()}>"
 
 
-def _activate(emu: ChildEmulator, spec: dict[str, Any], folder: Path, run: Any) -> None:
-    """Enter the client-side emulator for the rest of the process's life (nothing is undone)."""
-    from emulator import clock as clock_module
+def _activate(emu: ChildEmulator, folder: Path, run: Any) -> None:
+    """Enter the client-side emulator for the rest of the process's life (nothing is undone);
+    :func:`prepare` installed the rest in the fork server."""
     from emulator import emulator as emulator_module
-    from emulator.bigquery.client_warnings import silence_pandas_gbq_nags
-    from emulator.bigquery.storage.inprocess import install as install_storage
-    from emulator.ids import seed_client_uuid4
-    from emulator.network import push_socket_guard
-    from emulator.transport import interceptions
     from emulator.wallaroo import container_paths
 
-    clock_module.install_process_clock(emu.clock)
-    for interception in interceptions(emu.router):
-        interception.start()
-    push_socket_guard(emu.network)
-    if spec["has_bigquery"]:
-        install_storage(RemoteReadService(emu.rpc))
-    seed_client_uuid4(emu.ids)  # type: ignore[arg-type]
-    silence_pandas_gbq_nags()
     container_paths.install(folder, lambda: (run.run_id, run.json_args))
     emulator_module._active = emu  # type: ignore[assignment]
     if emu.wallaroo is not None or emu.sdk_source == "installed":
@@ -251,10 +292,43 @@ def _activate(emu: ChildEmulator, spec: dict[str, Any], folder: Path, run: Any) 
             from emulator.wallaroo.installed import share_ssl_contexts
 
             share_ssl_contexts()
-        else:
+        elif "emulator.wallaroo.sdk" in sys.modules:  # preloaded by the fork server: map it now
             from emulator.wallaroo.activation import _map_facade
 
             _map_facade(emu)
+        else:  # the light fork server: map the facade when the code first imports wallaroo
+            sys.meta_path.insert(0, _FacadeOnImport(emu))
+
+
+class _FacadeOnImport:
+    """Maps the facade onto ``wallaroo`` the first time the run imports it (the light fork server
+    has not imported it: most runs from it never do)."""
+
+    def __init__(self, emu: Any) -> None:
+        self.emu = emu
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname != "wallaroo" and not fullname.startswith("wallaroo."):
+            return None
+        sys.meta_path.remove(self)
+        from emulator.wallaroo.activation import _map_facade
+
+        _map_facade(self.emu)
+        import importlib.util
+
+        module = sys.modules.get(fullname)
+        return importlib.util.spec_from_loader(fullname, _Existing(module)) if module is not None else None
+
+
+class _Existing:
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def create_module(self, spec: Any) -> Any:
+        return self.module
+
+    def exec_module(self, module: Any) -> None:
+        pass
 
 
 def _forget_shadowed_modules(entry_dir: Path) -> None:
@@ -354,14 +428,11 @@ def _child(spec: dict[str, Any], rpc: Rpc, out: Any, err: Any) -> int:
 
     os.environ.clear()
     os.environ.update(spec["env"])
-    workdir = Path(spec["workdir"])
-    if workdir.exists():
-        shutil.rmtree(workdir, ignore_errors=True)
-    shutil.copytree(spec["source_root"], workdir, symlinks=True)
+    # the parent copied the archive into spec["workdir"]
     entry_dir = Path(spec["entry_path"]).parent
     run = RunContext(**spec["run"])
     emu = ChildEmulator(spec, rpc)
-    _activate(emu, spec, Path(spec["scratch"]), run)
+    _activate(emu, Path(spec["scratch"]), run)
     _current_run.set(run)
     _forget_shadowed_modules(entry_dir)
     sys.path[:] = [str(entry_dir)] + [p for p in sys.path if p not in ("", os.getcwd(), str(entry_dir))]
@@ -373,5 +444,7 @@ def _child(spec: dict[str, Any], rpc: Rpc, out: Any, err: Any) -> int:
         remote.send(rpc.sock, ("done", (outcome,)), rpc.codec.dumps)
     except Exception:  # noqa: BLE001 - the parent stopped listening (it killed or gave up on us)
         pass
+    os.chdir("/")
+    shutil.rmtree(spec["run_dir"], ignore_errors=True)  # the parent does not wait for our exit
     code = outcome.get("exit_code") or 0
     return code if isinstance(code, int) and 0 <= code < 256 else 1
