@@ -201,7 +201,7 @@ class _Run:
             return [ids.uuid(args[0]) for _ in range(int(args[1]))]
         if op == "storage":
             from emulator.bigquery.storage import read_service
-            from emulator.bigquery.storage.service import storage_message_classes
+            from emulator.bigquery.storage.inprocess import storage_message_classes
 
             request_class = storage_message_classes()[args[0]][0]
             result = getattr(read_service(self.emu.bigquery), args[0])(request_class.FromString(args[1]))

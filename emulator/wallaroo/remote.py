@@ -148,25 +148,42 @@ class Handles:
         return _ParentUnpickler(io.BytesIO(data), self).load()
 
 
+def _ref(pid: Any) -> Any:
+    """What a handle is pickled as (``_ref(pid)``): each side's unpickler resolves it in its own table.
+
+    A ``reducer_override`` rather than ``persistent_id``: pickle never calls it for plain ints,
+    floats, strings, lists and dicts, so a DataFrame of a thousand rows does not cost a Python call
+    per cell."""
+    raise pickle.UnpicklingError("a remote-object handle outside a task run's channel")
+
+
+_REF_PATH = (__name__, "_ref")
+
+
 class _ParentPickler(pickle.Pickler):
     def __init__(self, file: Any, handles: Handles) -> None:
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.handles = handles
 
-    def persistent_id(self, obj: Any) -> Any:  # noqa: D102
+    def reducer_override(self, obj: Any) -> Any:  # noqa: D102
         if type(obj) is ChildCallable:
-            return ("cb", obj.key)
+            return _ref, (("cb", obj.key),)
         if is_remote_kind(obj):
             cls = type(obj)
             methods = frozenset() if isinstance(obj, types.FunctionType | types.MethodType) else method_names(cls)
-            return (self.handles.handle(obj), methods)
-        return None
+            return _ref, ((self.handles.handle(obj), methods),)
+        return NotImplemented
 
 
 class _ParentUnpickler(pickle.Unpickler):
     def __init__(self, file: Any, handles: Handles) -> None:
         super().__init__(file)
         self.handles = handles
+
+    def find_class(self, module: str, name: str) -> Any:  # noqa: D102
+        if (module, name) == _REF_PATH:
+            return self.persistent_load
+        return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> Any:  # noqa: D102
         if isinstance(pid, tuple):
@@ -330,20 +347,25 @@ class _ChildPickler(pickle.Pickler):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
         self.codec = codec
 
-    def persistent_id(self, obj: Any) -> Any:  # noqa: D102
+    def reducer_override(self, obj: Any) -> Any:  # noqa: D102
         if type(obj) is RemoteObject:
-            return object.__getattribute__(obj, "_handle")
+            return _ref, (object.__getattribute__(obj, "_handle"),)
         if isinstance(obj, types.FunctionType | types.MethodType) and is_local_callable(obj):
             key = id(obj)
             self.codec.callbacks[key] = obj
-            return ("cb", key)
-        return None
+            return _ref, (("cb", key),)
+        return NotImplemented
 
 
 class _ChildUnpickler(pickle.Unpickler):
     def __init__(self, file: Any, codec: ChildCodec) -> None:
         super().__init__(file)
         self.codec = codec
+
+    def find_class(self, module: str, name: str) -> Any:  # noqa: D102
+        if (module, name) == _REF_PATH:
+            return self.persistent_load
+        return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> Any:  # noqa: D102
         if pid[0] == "cb":

@@ -164,7 +164,7 @@ class RemoteReadService:
         self._rpc = rpc
 
     def _ask(self, name: str, request: Any) -> Any:
-        from emulator.bigquery.storage.service import storage_message_classes
+        from emulator.bigquery.storage.inprocess import storage_message_classes
 
         answer = self._rpc.request("storage", (name, request.SerializeToString()))
         response_class = storage_message_classes()[name][1]
@@ -243,9 +243,43 @@ def prepare() -> None:
     ids = IdsProxy(None, None, 0)  # type: ignore[arg-type]
     seed_client_uuid4(ids)  # type: ignore[arg-type]
     silence_pandas_gbq_nags()
+    _skip_rsa_key_validation()
     clock = ClockProxy(None)
     clock_module.install_process_clock(clock)
     _template.update(router=router, storage=storage, ids=ids, clock=clock)
+
+
+def _skip_rsa_key_validation() -> None:
+    """google-auth's RSA signer parses service-account keys without cryptography's consistency check.
+
+    The check costs 50-100 ms per 2048-bit key and a task run's process starts without the
+    parent's parsed keys (the parent hands google-auth the key objects of keys it minted,
+    :func:`emulator.bigquery.auth._remember_for_google_auth`); the JWTs are only read by the
+    emulator. A PEM this fails on goes to google-auth's own parser (and its error).
+    """
+    try:
+        from cryptography.hazmat.primitives import serialization
+        from google.auth.crypt import _cryptography_rsa
+    except ImportError:  # pragma: no cover - no cryptography backend: nothing to spare
+        return
+    signer = _cryptography_rsa.RSASigner
+    current = signer.__dict__.get("from_string")
+    if not isinstance(current, classmethod):  # pragma: no cover - another google-auth layout
+        return
+    original = current.__func__
+
+    def from_string(cls: Any, key: Any, key_id: Any = None) -> Any:
+        data = key.encode("utf-8") if isinstance(key, str) else key
+        if isinstance(data, bytes) and b"PRIVATE KEY-----" in data:
+            try:
+                loaded = serialization.load_pem_private_key(data, password=None, unsafe_skip_rsa_key_validation=True)
+            except Exception:  # noqa: BLE001 - google-auth reports it its way
+                return original(cls, key, key_id=key_id)
+            return cls(loaded, key_id=key_id)
+        return original(cls, key, key_id=key_id)
+
+    from_string.__doc__ = original.__doc__
+    signer.from_string = classmethod(from_string)
 
 
 class ChildEmulator:

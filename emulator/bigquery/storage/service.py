@@ -430,17 +430,3 @@ def _stream_count(rows: int, max_streams: int, preferred_min: int) -> int:
 
 def _request_failed(detail: str) -> api_exceptions.InvalidArgument:
     return api_exceptions.InvalidArgument(f"request failed: {detail}")
-
-
-
-def storage_message_classes() -> dict[str, tuple[type, type]]:
-    """``{method: (raw request class, raw response class)}`` of the Read API (how a task run's
-    process and its parent exchange these messages, serialized)."""
-    from google.cloud.bigquery_storage_v1.types import storage as storage_types
-    from google.cloud.bigquery_storage_v1.types import stream as stream_types
-
-    return {
-        "create_read_session": (storage_types.CreateReadSessionRequest.pb(), stream_types.ReadSession.pb()),
-        "read_rows": (storage_types.ReadRowsRequest.pb(), storage_types.ReadRowsResponse.pb()),
-        "split_read_stream": (storage_types.SplitReadStreamRequest.pb(), storage_types.SplitReadStreamResponse.pb()),
-    }
