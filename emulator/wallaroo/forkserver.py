@@ -175,7 +175,7 @@ class ForkServer:
         code = f"from emulator.wallaroo.forkserver import serve; serve({child.fileno()}, {kind!r})"
         self.process = subprocess.Popen(
             [sys.executable, "-c", code], pass_fds=[child.fileno()], env=env, cwd="/",
-            stdin=subprocess.DEVNULL, close_fds=True,
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True,
         )
         child.close()
         self._sock = parent

@@ -137,12 +137,10 @@ def test_invalid_timeouts_are_refused_up_front(platform, timeout):
     assert_healthy(platform)
 
 
-def test_invalid_timeout_through_the_sdk_is_the_sdk_exception():
+def test_invalid_timeout_through_the_sdk_is_the_sdk_exception(make_zip):
     with Emulator(sdk="2026.1") as emu:
         import wallaroo
         from wallaroo.orchestration import OrchestrationDeployOneshotFailed
-
-        from tests.orchestrations.conftest import make_zip
 
         wl = wallaroo.Client()
         orch = wl.upload_orchestration(bytes_buffer=make_zip({"main.py": "pass\n"}), name="o")
@@ -325,16 +323,31 @@ def test_requirements_lenient_warns_and_runs(platform):
     assert task.runs[0].status == "success"
 
 
-def test_requirements_mode_through_the_emulator():
+def test_requirements_mode_through_the_emulator(make_zip):
     assert Emulator().requirements == "strict"
     with pytest.raises(EmulatorError, match="requirements must be one of"):
         Emulator(requirements="sloppy")
     with Emulator(sdk="2026.1", requirements="lenient") as emu:
         import wallaroo
 
-        from tests.orchestrations.conftest import make_zip
-
         orch = wallaroo.Client().upload_orchestration(
             bytes_buffer=make_zip({"main.py": "pass\n", "requirements.txt": "no-such-package-xyz\n"}), name="o")
         emu.clock.advance(60)
         assert orch.status() == "ready"
+
+
+def test_the_tutorial_orchestration_runs_once_isolated_with_its_rows():
+    from test_tutorial_orchestration import PROJECT, _output_rows, _tutorial_platform
+
+    with Emulator(sdk="2026.1", task_runs="isolated") as emu:
+        wl, orchestration = _tutorial_platform(emu, rows=200)
+        task = orchestration.run_once(name="once", json_args={})
+        emu.clock.advance(60)
+        [run] = task.last_runs()
+        logs = run.logs()
+        assert run.status == "success", "\n".join(logs)
+        assert any(line.endswith(f"stdout F wrote 200 predictions to {PROJECT}.housing.outputs") for line in logs)
+        assert _output_rows(emu) == 200
+        again = orchestration.run_once(name="again", json_args={})
+        emu.clock.advance(60)
+        assert again.last_runs()[0].status == "success" and _output_rows(emu) == 400
