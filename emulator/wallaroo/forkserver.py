@@ -191,8 +191,9 @@ class ForkServer:
     def _read_message(self, timeout: float | None) -> bool:
         """Read one message into the state; False if none came within ``timeout`` seconds."""
         while len(self._buffer) < _HEADER.size:
-            ready, _, _ = select.select([self._sock], [], [], timeout)
-            if not ready:
+            from emulator.wallaroo.isolated import readable
+
+            if not readable([self._sock], timeout):
                 return False
             data = self._sock.recv(4096)
             if not data:

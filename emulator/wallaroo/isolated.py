@@ -236,7 +236,7 @@ class _Run:
         end = real_monotonic() + (block_until_eof or 0)
         while fds:
             wait = max(end - real_monotonic(), 0) if block_until_eof else 0
-            ready, _, _ = select.select(list(fds), [], [], wait)
+            ready = readable(list(fds), wait)
             if not ready:
                 return
             for fd in ready:
@@ -311,7 +311,7 @@ def execute(
         try:
             while outcome is None:
                 started = real_monotonic()
-                ready, _, _ = select.select([parent_sock, *fds], [], [], max(budget, 0))
+                ready = readable([parent_sock, *fds], max(budget, 0))
                 budget -= real_monotonic() - started
                 if not ready:
                     if budget > 0:
@@ -424,10 +424,27 @@ def _drain_ready(run: _Run, fds: dict[int, str], ready: list[Any]) -> None:
             run.streams[fds[fd]].feed(chunk)
 
 
+def readable(items: list[Any], timeout: float | None) -> list[Any]:
+    """Which of ``items`` (file descriptors or sockets) can be read within ``timeout`` seconds
+    (``poll``: no limit on descriptor numbers, unlike ``select``)."""
+    poller = select.poll()
+    by_fd: dict[int, Any] = {}
+    for item in items:
+        fd = item if isinstance(item, int) else item.fileno()
+        by_fd[fd] = item
+        poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    while True:
+        try:
+            events = poller.poll(None if timeout is None else max(timeout, 0) * 1000)
+            break
+        except InterruptedError:  # pragma: no cover - retried by Python since 3.5; kept for safety
+            continue
+    return [by_fd[fd] for fd, _ in events]
+
+
 def _read_nonblocking(fd: int) -> bytes | None:
     """What the pipe holds now (b"" at end of file), or None when it is empty."""
-    ready, _, _ = select.select([fd], [], [], 0)
-    if not ready:
+    if not readable([fd], 0):
         return None
     return os.read(fd, 1 << 16)
 
