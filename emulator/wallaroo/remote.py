@@ -7,9 +7,11 @@ request and blocks until the parent answers. Every answer carries the parent's v
 **Remote objects.** The platform's backend lives in the parent (one backend: no copy, no
 synchronisation). The child reaches it through :class:`RemoteObject` proxies: pickling in the
 parent replaces every object of an ``emulator.*`` class (records, stores, the backend itself;
-not exceptions, not enums), every function and bound method by a *handle* (``persistent_id``),
-and the child's unpickler turns handles into proxies. A proxy forwards attribute reads and
-writes, calls, item access, ``len``, iteration, ``in``, ``==``, ``repr`` and ``bool``; the same
+not exceptions, not enums), every lambda, local function and bound method by a *handle*
+(``reducer_override``), and the child's unpickler turns handles into proxies. A function of the
+child handed to the parent (``backend.retrying_unavailable(lambda: ...)``) travels the other way:
+calling it in the parent asks the child to call it, while the parent keeps answering the child.
+A proxy forwards attribute reads and writes, calls, item access, ``len``, iteration, ``in``, ``==``, ``repr`` and ``bool``; the same
 remote object always gives the same proxy (``is`` holds). Methods of a remote class are known
 to the child from the handle (the class's method names travel with it), so ``backend.pipeline(7)``
 is one exchange. Everything else (str, numbers, datetimes, containers, DataFrames, Arrow tables,
