@@ -60,6 +60,8 @@ from emulator.wallaroo.runner import FRAMING_START, CriStream, RunContext, RunLo
 
 #: Real seconds to wait for a child's output and exit status once its channel closed.
 EXIT_GRACE_SECONDS = 5.0
+#: A run description up to this size is written before the fork (it waits in the socket buffer).
+SPEC_IN_ADVANCE_BYTES = 64 * 1024
 
 
 @dataclass
@@ -287,7 +289,6 @@ def execute(
     if run_dir.exists():
         shutil.rmtree(run_dir, ignore_errors=True)
     copy_tree(str(extracted.root), str(workdir))  # here: a forked child pays for every page it touches
-    server = forkserver.get(server_kind(extracted, getattr(emu, "sdk_source", "facade")))
     parent_sock, child_sock = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
@@ -296,14 +297,27 @@ def execute(
     outcome: RunOutcome | None = None
     stop_note: str | None = None
     reraise: BaseException | None = None
+    import pickle
+
+    data = pickle.dumps(spec, protocol=pickle.HIGHEST_PROTOCOL)
+    early = len(data) <= SPEC_IN_ADVANCE_BYTES
+    server: forkserver.ForkServer | None = None
     try:
         try:
-            remote.send(parent_sock, spec)  # waits in the socket: the child reads it as soon as it is forked
+            if early:  # waits in the socket buffer: the child reads it as soon as it is forked
+                parent_sock.sendall(remote._LENGTH.pack(len(data)) + data)
+            server = forkserver.get(server_kind(extracted, getattr(emu, "sdk_source", "facade")))
             run.pid = server.spawn([child_sock.fileno(), out_w, err_w])
+        except (OSError, RuntimeError) as exc:  # no process could be started: a failed run, not an exception
+            outcome = RunOutcome("failure", error=f"the run's process could not be started: {exc}",
+                                 extra={"stopped": "start"})
+            stop_note = f"WALLAROO: Task run failed to start: {type(exc).__name__}: {exc}. Status: failure"
         finally:
             child_sock.close()
             os.close(out_w)
             os.close(err_w)
+        if outcome is None and not early:
+            parent_sock.sendall(remote._LENGTH.pack(len(data)) + data)
         budget = float(settings.real_time_limit)
         deadline_ctx = clock.deadline(deadline, label) if deadline is not None else None
         if deadline_ctx is not None:
@@ -371,7 +385,7 @@ def execute(
             os.close(fd)
         fds.clear()
         status = None
-        if run.pid is not None:
+        if run.pid is not None and server is not None:
             if reported:
                 server.forget(run.pid)  # reaped by the fork server; its exit status adds nothing
             else:

@@ -351,3 +351,25 @@ def test_the_tutorial_orchestration_runs_once_isolated_with_its_rows():
         again = orchestration.run_once(name="again", json_args={})
         emu.clock.advance(60)
         assert again.last_runs()[0].status == "success" and _output_rows(emu) == 400
+
+
+def test_a_process_that_cannot_start_is_a_failed_run(platform, monkeypatch):
+    from emulator.wallaroo import forkserver
+
+    def broken(kind: str = "full"):
+        raise RuntimeError("the task-run fork server exited")
+
+    monkeypatch.setattr(forkserver, "get", broken)
+    run = run_once(platform, {"main.py": "print('never')\n"})
+    assert run.status == "failure" and "could not be started" in run.error
+    assert texts(run)[-1] == ("WALLAROO: Task run failed to start: RuntimeError: the task-run fork server exited. "
+                              "Status: failure")
+    monkeypatch.undo()
+    assert_healthy(platform)
+
+
+def test_large_arguments_reach_the_run(platform):
+    args = {"rows": ["x" * 100] * 3000}  # a run description larger than the socket buffer
+    run = run_once(platform, {"main.py": "from emulator.wallaroo import runner\n"
+                                         "print(len(runner.task_args()['rows']))\n"}, json_args=args)
+    assert run.status == "success" and "3000" in texts(run)
