@@ -10,6 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
 venv="${SEED38_VENV:-.venv-ci-seed38}"
+case "$venv" in /*) ;; *) venv="$root/$venv" ;; esac
 python="${PYTHON:-python}"
 if [ -z "${SEED38_PYTHON:-}" ]; then
   if PYENV_VERSION=3.8.18 python3.8 --version >/dev/null 2>&1; then
@@ -55,7 +56,7 @@ status=0
   set +a
   export XDG_CACHE_HOME="$work/cache" NO_PROXY=127.0.0.1,localhost no_proxy=127.0.0.1,localhost
   unset HTTP_PROXY HTTPS_PROXY http_proxy https_proxy WALLAROO_SDK_CREDENTIALS WALLAROO_TASK_ID PYTHONPATH
-  "$root/$venv/bin/python" "$root/tests/seed38/flow.py"
+  "$venv/bin/python" "$root/tests/seed38/flow.py"
 ) || status=$?
 kill -TERM "$server_pid"
 server_status=0

@@ -353,7 +353,10 @@ class EmulatorServer:
         path = self._adc_file()
         if path is None:
             return
-        info = self.emulator.service_account_info(self.emulator.adc_project)
+        from emulator.bigquery.auth import application_default_key
+
+        info = application_default_key(self.emulator.adc_project)  # no key derivation (primes written out)
+        info["token_uri"] = self.urls.token
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(info, handle)
         os.chmod(path, 0o600)
@@ -434,11 +437,20 @@ class EmulatorServer:
         method = environ.get("REQUEST_METHOD", "GET").upper()
         path = environ.get("PATH_INFO", "") or "/"
         service = ""
+        if self._server is None:  # stopped: a kept-alive connection's late request is turned away
+            body = json.dumps({"error": {"code": 503, "message": "wallaroo-emulator: the server has stopped",
+                                         "status": "UNAVAILABLE"}}).encode()
+            start_response("503 Service Unavailable", [("Content-Type", "application/json"),
+                                                       ("Content-Length", str(len(body))), ("Connection", "close")])
+            return [body]
         try:
             incoming = WsgiRequest(environ)
             host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-            query = environ.get("QUERY_STRING", "")
-            url = f"http://{host}{incoming.path}" + (f"?{query}" if query else "")
+            # the request target as sent (still percent-encoded, as the in-process transport sees URLs);
+            # a proxy client's absolute form carries its own host
+            target = urlsplit(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
+            query = target.query if target.query or not environ.get("QUERY_STRING") else environ["QUERY_STRING"]
+            url = f"http://{host}{target.path or '/'}" + (f"?{query}" if query else "")
             headers = {key: value for key, value in incoming.headers.items()}
             body = incoming.get_data(cache=False)
             response, service = self.handle(method, url, headers, body)
@@ -489,6 +501,17 @@ def _make_handler() -> type:
     class QuietHandler(WSGIRequestHandler):
         """No access log on stderr (the control API keeps one): werkzeug stamps its lines with
         ``time.time()``, which would read the virtual clock."""
+
+        def setup(self) -> None:
+            super().setup()
+            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds
+            # the body until the client acknowledges the headers (~5-40 ms per request on loopback).
+            import socket
+
+            try:
+                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            except OSError:  # pragma: no cover - not a TCP socket
+                pass
 
         def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
             return None

@@ -114,6 +114,9 @@ def test_bad_requests_get_the_services_shapes(server: ServerProcess) -> None:
     assert bad_control.status_code == 400
     bad_token = requests.post(f"{url}/token", data={"grant_type": "nope"}, timeout=10)
     assert bad_token.status_code == 400 and bad_token.json()["error"] == "unsupported_grant_type"
+    # the path is routed as sent (percent-encoded), as the in-process transport sees it: %2F is no slash
+    encoded = requests.post(f"{url}/v1/api/workspaces%2Flist", json={}, timeout=10)
+    assert encoded.status_code == 404 and encoded.json()["code"] == 404
     for answer in (unknown_bq, unknown_wl, unknown, bad_bq, bad_wl, bad_gql, bad_control):
         assert "Traceback" not in answer.text
 
@@ -172,8 +175,10 @@ def test_signal_stops_promptly_and_frees_the_port(sig: int) -> None:
     assert code == 0, out
     assert time.monotonic() - started < 5
     assert "stopped" in out and "Traceback" not in out
-    with socket.socket() as probe:  # the port is free again
+    with socket.socket() as probe:  # nothing listens there any more (TIME_WAIT may linger, as for any server)
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         probe.bind(("127.0.0.1", port))
+        probe.listen()
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.10", "example.com", "::"])
