@@ -166,6 +166,7 @@ class ForkServer:
 
     def __init__(self, kind: str = "full") -> None:
         self.kind = kind
+        self.owner = os.getpid()  # a process forked from the owner must start its own
         parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         root = str(Path(__file__).resolve().parents[2])  # where this `emulator` package is importable
         env = dict(os.environ)
@@ -256,7 +257,7 @@ def get(kind: str = "full") -> ForkServer:
         raise ValueError(f"unknown fork server kind {kind!r}")
     with _servers_lock:
         server = _servers.get(kind)
-        if server is None or not server.alive():
+        if server is None or server.owner != os.getpid() or not server.alive():
             server = _servers[kind] = ForkServer(kind)
         return server
 
@@ -266,7 +267,8 @@ def shutdown() -> None:
     with _servers_lock:
         while _servers:
             _, server = _servers.popitem()
-            server.close()
+            if server.owner == os.getpid():
+                server.close()
 
 
 atexit.register(shutdown)
