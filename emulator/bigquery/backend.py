@@ -55,6 +55,7 @@ class BigQueryBackend:
         self.streaming = StreamingInserts(self.catalog, self.data, clock)
         self.sessions = Sessions(self.engine, ids)
         self.queries = Queries(self.engine, self.catalog, clock, self.sessions)
+        self.streaming.evaluate = self._evaluate_expressions
         self.jobs = JobStore(ids)
         self.job_runner = JobRunner(self.queries, self.catalog, self.data, self.jobs)
         if database is not None:
@@ -100,10 +101,13 @@ class BigQueryBackend:
     def create_table(self, project: str, dataset: str, table: str, schema: list[dict[str, Any]] | None = None,
                      *, exists_ok: bool = False, view_query: str | None = None,
                      labels: dict[str, str] | None = None, description: str | None = None,
-                     friendly_name: str | None = None, expiration_ms: str | None = None) -> TableMeta:
+                     friendly_name: str | None = None, expiration_ms: str | None = None,
+                     options: dict[str, Any] | None = None) -> TableMeta:
+        """A table (or a view with ``view_query``); ``options``: partitioning, clustering, constraints
+        (TableMeta attribute names, see ``catalog.TABLE_OPTIONS``)."""
         return self.catalog.create_table(project, dataset, table, schema, exists_ok=exists_ok, view_query=view_query,
                                          labels=labels, description=description, friendly_name=friendly_name,
-                                         expiration_ms=expiration_ms)
+                                         expiration_ms=expiration_ms, options=options)
 
     def get_table(self, project: str, dataset: str, table: str) -> TableMeta:
         return self.catalog.require_table(project, dataset, table)
@@ -150,6 +154,13 @@ class BigQueryBackend:
         """Store an Arrow table into a table, creating it if allowed; returns rows written."""
         return self.data.load_arrow(project, dataset, table, arrow, write_disposition=write_disposition,
                                     create_disposition=create_disposition, schema=schema)
+
+    def _evaluate_expressions(self, expressions: list[str], project: str) -> list[Any]:
+        """The values of GoogleSQL expressions (column defaults), evaluated now, as stored Python values."""
+        sql = "SELECT " + ", ".join(f"({e}) AS c{i}" for i, e in enumerate(expressions))
+        rows = self.execute(sql, project=project).rows
+        assert rows is not None
+        return list(rows.to_pylist()[0].values())
 
     # -- queries ----------------------------------------------------------------------------
     def query(self, sql: str, *, project: str, dataset: str | None = None,

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
 from emulator.bigquery.engine import Engine, qualified
-from emulator.bigquery.errors import Duplicate, Invalid, ResourceInUse, dataset_not_found, table_not_found
+from emulator.bigquery.errors import (
+    BigQueryError,
+    Duplicate,
+    Invalid,
+    ResourceInUse,
+    dataset_not_found,
+    table_not_found,
+)
 from emulator.bigquery.types import quote_ident
 
 if TYPE_CHECKING:
@@ -58,6 +65,11 @@ class TableMeta:
     description: str | None = None
     friendly_name: str | None = None
     expiration_ms: str | None = None
+    time_partitioning: dict[str, Any] | None = None
+    range_partitioning: dict[str, Any] | None = None
+    require_partition_filter: bool | None = None
+    clustering: dict[str, Any] | None = None
+    table_constraints: dict[str, Any] | None = None
 
     @property
     def key(self) -> TableKey:
@@ -170,7 +182,9 @@ class Catalog:
     def create_table(self, project: str, dataset: str, table: str, schema: list[dict[str, Any]] | None = None,
                      *, exists_ok: bool = False, view_query: str | None = None,
                      labels: dict[str, str] | None = None, description: str | None = None,
-                     friendly_name: str | None = None, expiration_ms: str | None = None) -> TableMeta:
+                     friendly_name: str | None = None, expiration_ms: str | None = None,
+                     options: dict[str, Any] | None = None) -> TableMeta:
+        """A table or view; ``options`` are further metadata attributes (:data:`TABLE_OPTIONS`)."""
         check_table_id(table)
         with self.engine.lock:
             self.require_dataset(project, dataset)
@@ -186,13 +200,21 @@ class Catalog:
                 meta = TableMeta(project, dataset, table, view_schema, now, now, "VIEW", view_query,
                                  dict(labels or {}), description, friendly_name, expiration_ms)
             else:
+                from emulator.bigquery.sql import default_column_sql
+
                 fields = bqtypes.normalise_schema(schema or [])
-                columns = bqtypes.table_ddl_columns(fields)
+                columns = bqtypes.table_ddl_columns(fields, lambda e: default_column_sql(e, project))
                 self.engine.exec(f"CREATE TABLE {target} ({columns})" if columns else
                                  f"CREATE TABLE {target} (\"__no_columns\" BOOLEAN)")
                 now = self.clock.epoch_ms()
                 meta = TableMeta(project, dataset, table, fields, now, now, "TABLE", None,
                                  dict(labels or {}), description, friendly_name, expiration_ms)
+                if options:
+                    try:
+                        apply_table_options(meta, options)
+                    except BigQueryError:
+                        self.engine.exec(f"DROP TABLE {target}")
+                        raise
             self._tables[key] = meta
             self.persist()
             return meta
@@ -226,6 +248,9 @@ class Catalog:
             meta = self.require_table(project, dataset, table)
             if "schema" in changes and changes["schema"] is not None and meta.kind == "TABLE":
                 self._evolve_schema(meta, bqtypes.normalise_schema(changes["schema"]))
+            options = {k: v for k, v in changes.items() if k in TABLE_OPTIONS.values()}
+            if options:
+                apply_table_options(meta, options)
             for key in ("labels", "description", "friendly_name", "expiration_ms"):
                 if key in changes:
                     setattr(meta, key, changes[key])
@@ -355,6 +380,79 @@ class Journal:
     def forget(self) -> None:
         """The statements committed: nothing to put back."""
         self._saved.clear()
+
+
+#: Table metadata kept as given after validation: REST field -> TableMeta attribute.
+TABLE_OPTIONS = {"timePartitioning": "time_partitioning", "rangePartitioning": "range_partitioning",
+                 "requirePartitionFilter": "require_partition_filter", "clustering": "clustering",
+                 "tableConstraints": "table_constraints"}
+_PARTITION_TYPES = ("DAY", "HOUR", "MONTH", "YEAR")
+_TIME_TYPES = ("DATE", "TIMESTAMP", "DATETIME")
+_CLUSTER_TYPES = ("INTEGER", "STRING", "BYTES", "DATE", "DATETIME", "TIMESTAMP", "BOOLEAN", "NUMERIC",
+                  "BIGNUMERIC", "GEOGRAPHY", "RANGE")
+
+
+def apply_table_options(meta: TableMeta, options: dict[str, Any]) -> None:
+    """Validate and set partitioning, clustering and constraints (keys: TableMeta attributes; None clears).
+
+    They are metadata only: rows are stored the same way whatever the partitioning or clustering
+    (BigQuery's partition pruning and block sorting change cost, not results).
+    """
+    by_name = {f["name"].lower(): f for f in meta.schema}
+
+    def top_level(name: Any, what: str) -> dict[str, Any]:
+        found = by_name.get(str(name).lower())
+        if found is None:
+            raise Invalid(f"The field specified for {what} cannot be found in the schema. Invalid field: {name}.")
+        return found
+
+    for attr, value in options.items():
+        if value is None:
+            setattr(meta, attr, None)
+            continue
+        if attr == "time_partitioning":
+            value = dict(value)
+            kind = str(value.get("type") or "DAY").upper()
+            if kind not in _PARTITION_TYPES:
+                raise Invalid(f"Invalid value for timePartitioning.type: {kind}")
+            value["type"] = kind
+            if value.get("field"):
+                found = top_level(value["field"], "time partitioning")
+                if found["type"] not in _TIME_TYPES or found["mode"] == "REPEATED":
+                    raise Invalid("The field specified for time partitioning can only be of type TIMESTAMP, DATE "
+                                  f"or DATETIME. The type found is: {found['type']}.")
+            if value.get("expirationMs") is not None:
+                value["expirationMs"] = str(int(value["expirationMs"]))
+        elif attr == "range_partitioning":
+            found = top_level((value or {}).get("field"), "range partitioning")
+            if found["type"] != "INTEGER" or found["mode"] == "REPEATED":
+                raise Invalid("The field specified for range partitioning can only be of type INTEGER. "
+                              f"The type found is: {found['type']}.")
+        elif attr == "clustering":
+            fields = list((value or {}).get("fields") or [])
+            if not fields:
+                value = None
+            elif len(fields) > 4:
+                raise Invalid(f"Too many clustering fields: {len(fields)}, only 4 are allowed.")
+            else:
+                for name in fields:
+                    found = top_level(name, "clustering")
+                    if found["type"] not in _CLUSTER_TYPES or found["mode"] == "REPEATED":
+                        raise Invalid(f"Field {name} is of type {found['type']} which is not supported for "
+                                      "clustering.")
+                value = {"fields": fields}
+        elif attr == "table_constraints":
+            primary = (value or {}).get("primaryKey")
+            for name in (primary or {}).get("columns") or []:
+                top_level(name, "the primary key")
+            for foreign in (value or {}).get("foreignKeys") or []:
+                for column in foreign.get("columnReferences") or []:
+                    top_level(column.get("referencingColumn"), "a foreign key")
+            if not primary and not (value or {}).get("foreignKeys"):
+                value = None
+        elif attr == "require_partition_filter":
+            value = bool(value)
+        setattr(meta, attr, value)
 
 
 #: BigQuery's locations: the multi-regions US and EU, and regions such as us-central1 or asia-northeast1.

@@ -17,6 +17,7 @@ from typing import Any
 from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
+from emulator.bigquery.catalog import TABLE_OPTIONS
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
 from emulator.ids import stable_number
 from emulator.transport import Request, Response, Router
@@ -189,6 +190,7 @@ class _Api:
             view_query=view.get("query") if view else None, labels=body.get("labels"),
             description=body.get("description"), friendly_name=body.get("friendlyName"),
             expiration_ms=body.get("expirationTime"),
+            options={attr: body[wire] for wire, attr in TABLE_OPTIONS.items() if body.get(wire) is not None},
         )
         return Response.json(self._table_resource(meta))
 
@@ -514,7 +516,8 @@ def _body(request: Request) -> dict[str, Any]:
 #: Optional metadata: REST field name -> attribute of the backend's record.
 _DATASET_FIELDS = {"description": "description", "friendlyName": "friendly_name",
                    "defaultTableExpirationMs": "default_table_expiration_ms"}
-_TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms"}
+_TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms",
+                 **TABLE_OPTIONS}
 
 
 def _optional_fields(meta: Any, fields: dict[str, str]) -> dict[str, Any]:

@@ -843,6 +843,14 @@ def _ddl_columns(columns: list[dict], script: _Script) -> str:
     return ", ".join(parts)
 
 
+def default_column_sql(default: str, project: str) -> str:
+    """DuckDB SQL of a column's GoogleSQL ``defaultValueExpression`` (CURRENT_* read the virtual clock)."""
+    try:
+        return _default_sql(default, _Script(project, None, None))
+    except sqlglot.errors.ParseError:
+        raise InvalidQuery(f"Invalid default value expression: {default}") from None
+
+
 def _default_sql(default: str, script: _Script) -> str:
     tree = sqlglot.parse_one(f"SELECT {default}", read="bigquery")
     sql = _finish(tree, script, [])
@@ -887,7 +895,20 @@ def _type_field(name: str, dtype: exp.DataType) -> dict:
     bq = _BQ_TYPE_NAMES.get(dtype.this)
     if bq is None:
         raise InvalidQuery(f"Type not found: {dtype.sql('bigquery')}")
-    return {"name": name, "type": bq, "mode": "NULLABLE"}
+    out = {"name": name, "type": bq, "mode": "NULLABLE"}
+    params = [p.this for p in dtype.expressions if isinstance(p, exp.DataTypeParam)]
+    if params:  # parameterized types: STRING(L), BYTES(L), NUMERIC(P[, S]), BIGNUMERIC(P[, S])
+        if not all(isinstance(p, exp.Literal) and not p.is_string for p in params) or \
+                len(params) > (2 if bq in ("NUMERIC", "BIGNUMERIC") else 1) or \
+                bq not in ("STRING", "BYTES", "NUMERIC", "BIGNUMERIC"):
+            raise InvalidQuery(f"Parameterized type {dtype.sql('bigquery')} is not supported")
+        if bq in ("STRING", "BYTES"):
+            out["maxLength"] = str(params[0].this)
+        else:
+            out["precision"] = str(params[0].this)
+            if len(params) == 2:
+                out["scale"] = str(params[1].this)
+    return out
 
 
 # ------------------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ RECORD/STRUCT → STRUCT, REPEATED → LIST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.bigquery.errors import Invalid
@@ -77,8 +78,62 @@ def normalise_schema(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]
             field["description"] = raw["description"]
         if ftype == "RANGE" and raw.get("rangeElementType"):
             field["rangeElementType"] = raw["rangeElementType"]
+        field.update(_field_attributes(raw, ftype, name))
         out.append(field)
     return out
+
+
+#: Schema field attributes kept as given (strings and objects BigQuery stores and returns unchanged).
+_KEPT_ATTRIBUTES = ("defaultValueExpression", "roundingMode", "collation", "foreignTypeDefinition")
+#: int64 attributes: BigQuery returns them as decimal strings.
+_INT_ATTRIBUTES = {"maxLength": ("STRING", "BYTES"), "precision": ("NUMERIC", "BIGNUMERIC"),
+                   "scale": ("NUMERIC", "BIGNUMERIC"), "timestampPrecision": ("TIMESTAMP",)}
+#: TIMESTAMP precisions BigQuery accepts: microseconds (the default) and picoseconds.
+_TIMESTAMP_PRECISIONS = (6, 12)
+
+
+def _field_attributes(raw: dict[str, Any], ftype: str, name: str) -> dict[str, Any]:
+    """The optional attributes of a REST schema field that BigQuery stores and returns.
+
+    ``policyTags`` without names and ``dataPolicies``/attributes set to null are dropped (BigQuery
+    then leaves the key out of the resource, which is how clients clear them); ``maxLength``,
+    ``precision``, ``scale`` and ``timestampPrecision`` are int64 and come back as strings.
+    """
+    out: dict[str, Any] = {}
+    for key in _KEPT_ATTRIBUTES:
+        if raw.get(key) not in (None, ""):
+            out[key] = raw[key]
+    tags = raw.get("policyTags")
+    if isinstance(tags, dict) and tags.get("names"):
+        out["policyTags"] = {"names": [str(n) for n in tags["names"]]}
+    if raw.get("dataPolicies"):
+        out["dataPolicies"] = raw["dataPolicies"]
+    for key, types in _INT_ATTRIBUTES.items():
+        value = raw.get(key)
+        if value is None or value == "":
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise Invalid(f"Invalid value for {key}: {value} is not a valid value") from None
+        if ftype not in types:
+            raise Invalid(f"{key} is not supported for field {name} of type {ftype}")
+        if key == "timestampPrecision" and number not in _TIMESTAMP_PRECISIONS:
+            raise Invalid(f"Invalid timestamp precision {number} for field {name}: expected 6 or 12")
+        if key == "maxLength" and number <= 0:
+            raise Invalid(f"Invalid maxLength {number} for field {name}: it must be positive")
+        out[key] = str(number)
+    if "precision" in out or "scale" in out:
+        _check_decimal_parameters(name, ftype, int(out.get("precision", 0) or 0), out.get("scale"))
+    return out
+
+
+def _check_decimal_parameters(name: str, ftype: str, precision: int, scale_text: str | None) -> None:
+    """NUMERIC(P[, S]): 0 <= S <= 9, max(1, S) <= P <= S + 29; BIGNUMERIC: S <= 38, P <= S + 38."""
+    scale = int(scale_text) if scale_text is not None else 0
+    max_scale, span = (9, 29) if ftype == "NUMERIC" else (38, 38)
+    if not 0 <= scale <= max_scale or not max(1, scale) <= precision <= scale + span:
+        raise Invalid(f"Invalid {ftype} parameters for field {name}: precision {precision}, scale {scale}")
 
 
 def quote_ident(name: str) -> str:
@@ -100,13 +155,16 @@ def field_duckdb_type(field: dict[str, Any]) -> str:
     return f"{base}[]" if field.get("mode") == "REPEATED" else base
 
 
-def table_ddl_columns(schema: list[dict[str, Any]]) -> str:
-    """Column list for ``CREATE TABLE``: REQUIRED fields become NOT NULL."""
+def table_ddl_columns(schema: list[dict[str, Any]], default_sql: Callable[[str], str] | None = None) -> str:
+    """Column list for ``CREATE TABLE``: REQUIRED fields become NOT NULL; ``default_sql`` translates a
+    field's ``defaultValueExpression`` into the column's DEFAULT."""
     parts = []
     for field in schema:
         col = f"{quote_ident(field['name'])} {field_duckdb_type(field)}"
         if field.get("mode") == "REQUIRED":
             col += " NOT NULL"
+        if default_sql is not None and field.get("defaultValueExpression"):
+            col += f" DEFAULT ({default_sql(field['defaultValueExpression'])})"
         parts.append(col)
     return ", ".join(parts)
 

@@ -314,6 +314,10 @@ def convert_field(value: Any, field: dict[str, Any], location: str) -> Any:
     converted = convert_value(value, field, location)
     if converted is None and field.get("mode") == "REQUIRED":
         raise ValueError_(location, f"Missing required field: {field['name']}.")
+    limit = field.get("maxLength")
+    if limit is not None and converted is not None and len(converted) > int(limit):
+        raise ValueError_(location, f"Field {field['name']}: {field['type']}({limit}) has maximum length {limit} "
+                                    f"but got a value with length {len(converted)}")
     return converted
 
 
