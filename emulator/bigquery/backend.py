@@ -75,11 +75,14 @@ class BigQueryBackend:
     def create_dataset(self, project: str, dataset: str, *, exists_ok: bool = False,
                        labels: dict[str, str] | None = None, description: str | None = None,
                        friendly_name: str | None = None,
-                       default_table_expiration_ms: str | None = None, location: str | None = None) -> DatasetMeta:
-        """A dataset in ``location`` (US, EU or a region such as ``europe-west2``; US by default)."""
+                       default_table_expiration_ms: str | None = None, location: str | None = None,
+                       options: dict[str, Any] | None = None) -> DatasetMeta:
+        """A dataset in ``location`` (US, EU or a region such as ``europe-west2``; US by default);
+        ``options``: isCaseInsensitive & co. by DatasetMeta attribute name (``catalog.DATASET_OPTIONS``)."""
         return self.catalog.create_dataset(project, dataset, exists_ok=exists_ok, labels=labels,
                                            description=description, friendly_name=friendly_name,
-                                           default_table_expiration_ms=default_table_expiration_ms, location=location)
+                                           default_table_expiration_ms=default_table_expiration_ms, location=location,
+                                           options=options)
 
     def get_dataset(self, project: str, dataset: str) -> DatasetMeta:
         return self.catalog.require_dataset(project, dataset)

@@ -49,6 +49,12 @@ class DatasetMeta:
     friendly_name: str | None = None
     default_table_expiration_ms: str | None = None
     location: str = "US"
+    is_case_insensitive: bool | None = None
+    max_time_travel_hours: str | None = None
+    default_rounding_mode: str | None = None
+    default_collation: str | None = None
+    storage_billing_model: str | None = None
+    default_partition_expiration_ms: str | None = None
 
 
 @dataclass
@@ -99,7 +105,19 @@ class Catalog:
         return self._datasets.get((project, dataset))
 
     def table(self, project: str, dataset: str, table: str) -> TableMeta | None:
-        return self._tables.get((project, dataset, table))
+        meta = self._tables.get((project, dataset, table))
+        if meta is None and table:
+            meta = self._case_insensitive_table(project, dataset, table)
+        return meta
+
+    def _case_insensitive_table(self, project: str, dataset: str, table: str) -> TableMeta | None:
+        """In a dataset created with ``isCaseInsensitive``, table names match in any case."""
+        meta = self._datasets.get((project, dataset))
+        if meta is None or not meta.is_case_insensitive:
+            return None
+        lowered = table.lower()
+        return next((m for (p, d, t), m in self._tables.items()
+                     if p == project and d == dataset and t.lower() == lowered), None)
 
     def require_dataset(self, project: str, dataset: str) -> DatasetMeta:
         meta = self._datasets.get((project, dataset))
@@ -108,7 +126,7 @@ class Catalog:
         return meta
 
     def require_table(self, project: str, dataset: str, table: str) -> TableMeta:
-        meta = self._tables.get((project, dataset, table))
+        meta = self.table(project, dataset, table)
         if meta is None:
             self.require_dataset(project, dataset)
             raise table_not_found(project, dataset, table)
@@ -124,7 +142,7 @@ class Catalog:
 
     def schema_lookup(self, project: str, dataset: str, table: str) -> list[dict[str, Any]] | None:
         """The BigQuery REST-style schema fields of a table or view, None when unknown (for the translator)."""
-        meta = self._tables.get((project, dataset, table))
+        meta = self.table(project, dataset, table)
         return None if meta is None else meta.schema
 
     # ------------------------------------------------------------------------------------
@@ -133,8 +151,11 @@ class Catalog:
     def create_dataset(self, project: str, dataset: str, *, exists_ok: bool = False,
                        labels: dict[str, str] | None = None, description: str | None = None,
                        friendly_name: str | None = None,
-                       default_table_expiration_ms: str | None = None, location: str | None = None) -> DatasetMeta:
+                       default_table_expiration_ms: str | None = None, location: str | None = None,
+                       options: dict[str, Any] | None = None) -> DatasetMeta:
+        """A dataset; ``options`` are further attributes (DatasetMeta names, see :data:`DATASET_OPTIONS`)."""
         check_dataset_id(dataset)
+        options = check_dataset_options(options or {})
         location = canonical_location(location)
         with self.engine.lock:
             key = (project, dataset)
@@ -146,7 +167,7 @@ class Catalog:
             self.engine.exec(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(project)}.{quote_ident(dataset)}")
             now = self.clock.epoch_ms()
             meta = DatasetMeta(project, dataset, now, now, dict(labels or {}), description, friendly_name,
-                               default_table_expiration_ms, location)
+                               default_table_expiration_ms, location, **options)
             self._datasets[key] = meta
             self.persist()
             return meta
@@ -154,6 +175,8 @@ class Catalog:
     def update_dataset(self, project: str, dataset: str, changes: dict[str, Any]) -> DatasetMeta:
         with self.engine.lock:
             meta = self.require_dataset(project, dataset)
+            changes = {**changes, **check_dataset_options(
+                {k: v for k, v in changes.items() if k in DATASET_OPTIONS.values()})}
             for key, value in changes.items():
                 setattr(meta, key, value)
             meta.modified_ms = self.clock.epoch_ms()
@@ -189,9 +212,10 @@ class Catalog:
         with self.engine.lock:
             self.require_dataset(project, dataset)
             key = (project, dataset, table)
-            if key in self._tables:
+            existing = self.table(*key)
+            if existing is not None:
                 if exists_ok:
-                    return self._tables[key]
+                    return existing
                 raise Duplicate(f"Already Exists: Table {project}:{dataset}.{table}")
             target = qualified(project, dataset, table)
             if view_query is not None:
@@ -234,8 +258,8 @@ class Catalog:
         with self.engine.lock:
             meta = self.require_table(project, dataset, table)
             what = "VIEW" if meta.kind == "VIEW" else "TABLE"
-            self.engine.exec(f"DROP {what} {qualified(project, dataset, table)}")
-            self.remove_table((project, dataset, table))
+            self.engine.exec(f"DROP {what} {qualified(*meta.key)}")
+            self.remove_table(meta.key)
             self.persist()
 
     def update_table(self, project: str, dataset: str, table: str, changes: dict[str, Any]) -> TableMeta:
@@ -380,6 +404,52 @@ class Journal:
     def forget(self) -> None:
         """The statements committed: nothing to put back."""
         self._saved.clear()
+
+
+#: Dataset options kept after validation: REST field -> DatasetMeta attribute.
+DATASET_OPTIONS = {"isCaseInsensitive": "is_case_insensitive", "maxTimeTravelHours": "max_time_travel_hours",
+                   "defaultRoundingMode": "default_rounding_mode", "defaultCollation": "default_collation",
+                   "storageBillingModel": "storage_billing_model",
+                   "defaultPartitionExpirationMs": "default_partition_expiration_ms"}
+_ROUNDING_MODES = ("ROUNDING_MODE_UNSPECIFIED", "ROUND_HALF_AWAY_FROM_ZERO", "ROUND_HALF_EVEN")
+_BILLING_MODELS = ("STORAGE_BILLING_MODEL_UNSPECIFIED", "LOGICAL", "PHYSICAL")
+
+
+def check_dataset_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Validated dataset options (DatasetMeta attribute names) as BigQuery returns them.
+
+    maxTimeTravelHours: whole days from 48 to 168 hours (an int64 string); defaultRoundingMode and
+    storageBillingModel: BigQuery's enum values. They are kept and reported only: the emulator keeps no
+    table history, and NUMERIC rounding stays ROUND_HALF_AWAY_FROM_ZERO.
+    """
+    out: dict[str, Any] = {}
+    for attr, value in options.items():
+        if value is None:
+            out[attr] = None
+        elif attr == "is_case_insensitive":
+            out[attr] = value if isinstance(value, bool) else str(value).lower() == "true"
+        elif attr == "max_time_travel_hours":
+            try:
+                hours = int(value)
+            except (TypeError, ValueError):
+                hours = -1
+            if not 48 <= hours <= 168 or hours % 24:
+                raise Invalid(f"Invalid value for maxTimeTravelHours: {value}. The time travel window must be "
+                              "between 48 and 168 hours (2 to 7 days), in multiples of 24 hours.")
+            out[attr] = str(hours)
+        elif attr == "default_rounding_mode":
+            if value not in _ROUNDING_MODES:
+                raise Invalid(f"Invalid value for defaultRoundingMode: {value} is not a valid value")
+            out[attr] = value
+        elif attr == "storage_billing_model":
+            if value not in _BILLING_MODELS:
+                raise Invalid(f"Invalid value for storageBillingModel: {value} is not a valid value")
+            out[attr] = value
+        elif attr == "default_partition_expiration_ms":
+            out[attr] = str(int(value))
+        else:
+            out[attr] = value
+    return out
 
 
 #: Table metadata kept as given after validation: REST field -> TableMeta attribute.

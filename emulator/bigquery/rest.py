@@ -17,7 +17,7 @@ from typing import Any
 from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
-from emulator.bigquery.catalog import TABLE_OPTIONS
+from emulator.bigquery.catalog import DATASET_OPTIONS, TABLE_OPTIONS
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
 from emulator.ids import stable_number
 from emulator.transport import Request, Response, Router
@@ -122,7 +122,9 @@ class _Api:
         meta = self.b.create_dataset(project, dataset, labels=body.get("labels"), description=body.get("description"),
                                      friendly_name=body.get("friendlyName"),
                                      default_table_expiration_ms=body.get("defaultTableExpirationMs"),
-                                     location=body.get("location"))
+                                     location=body.get("location"),
+                                     options={attr: body[wire] for wire, attr in DATASET_OPTIONS.items()
+                                              if body.get(wire) is not None})
         return Response.json(self._dataset_resource(meta))
 
     def list_datasets(self, request: Request) -> Response:
@@ -515,7 +517,7 @@ def _body(request: Request) -> dict[str, Any]:
 
 #: Optional metadata: REST field name -> attribute of the backend's record.
 _DATASET_FIELDS = {"description": "description", "friendlyName": "friendly_name",
-                   "defaultTableExpirationMs": "default_table_expiration_ms"}
+                   "defaultTableExpirationMs": "default_table_expiration_ms", **DATASET_OPTIONS}
 _TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms",
                  **TABLE_OPTIONS}
 
