@@ -11,6 +11,7 @@ each in its own module:
 * :mod:`~emulator.bigquery.queries` and :mod:`~emulator.bigquery.statements` — GoogleSQL requests
   and the statements they translate to;
 * :mod:`~emulator.bigquery.script` — the procedural language of scripts (control flow, system variables);
+* :mod:`~emulator.bigquery.routines` — routines (SQL functions and table functions made callable);
 * :mod:`~emulator.bigquery.sessions` — sessions (temporary tables and variables kept between jobs);
 * :mod:`~emulator.bigquery.jobs` — jobs and their execution.
 
@@ -27,6 +28,7 @@ from emulator.bigquery.engine import Engine
 from emulator.bigquery.insert_all import INSERT_ID_WINDOW_S, StreamingInserts
 from emulator.bigquery.jobs import Job, JobRunner, JobStore
 from emulator.bigquery.queries import Queries
+from emulator.bigquery.routines import Routines
 from emulator.bigquery.sessions import Sessions
 from emulator.bigquery.statements import LOCATION, QueryOutcome
 from emulator.bigquery.tabledata import TableData
@@ -56,6 +58,7 @@ class BigQueryBackend:
         self.sessions = Sessions(self.engine, ids)
         self.queries = Queries(self.engine, self.catalog, clock, self.sessions)
         self.streaming.evaluate = self._evaluate_expressions
+        self.routines = Routines(self.catalog, clock, lambda sql, project: self.execute(sql, project=project))
         self.jobs = JobStore(ids)
         self.job_runner = JobRunner(self.queries, self.catalog, self.data, self.jobs)
         if database is not None:

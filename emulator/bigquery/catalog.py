@@ -90,6 +90,8 @@ class Catalog:
         self.clock = clock
         self._datasets: dict[tuple[str, str], DatasetMeta] = {}
         self._tables: dict[TableKey, TableMeta] = {}
+        #: routine resources (see :mod:`emulator.bigquery.routines`) by (project, dataset, routine)
+        self._routines: dict[TableKey, dict[str, Any]] = {}
         #: called with a table's key when its entry goes away (dropped, renamed, its dataset deleted)
         self.on_table_removed: list[Callable[[TableKey], None]] = []
         engine.on_open.append(self._load_persisted)
@@ -118,6 +120,22 @@ class Catalog:
         lowered = table.lower()
         return next((m for (p, d, t), m in self._tables.items()
                      if p == project and d == dataset and t.lower() == lowered), None)
+
+    def routine(self, project: str, dataset: str, routine: str) -> dict[str, Any] | None:
+        return self._routines.get((project, dataset, routine))
+
+    def list_routines(self, project: str, dataset: str) -> list[dict[str, Any]]:
+        return [r for (p, d, _), r in sorted(self._routines.items()) if p == project and d == dataset]
+
+    def put_routine(self, key: TableKey, resource: dict[str, Any]) -> None:
+        with self.engine.lock:
+            self._routines[key] = resource
+            self.persist()
+
+    def remove_routine(self, key: TableKey) -> None:
+        with self.engine.lock:
+            self._routines.pop(key, None)
+            self.persist()
 
     def require_dataset(self, project: str, dataset: str) -> DatasetMeta:
         meta = self._datasets.get((project, dataset))
@@ -196,6 +214,8 @@ class Catalog:
             self.engine.exec(f"DROP SCHEMA {quote_ident(project)}.{quote_ident(dataset)} CASCADE")
             for key in tables:
                 self.remove_table(key)
+            for key in [k for k in self._routines if k[0] == project and k[1] == dataset]:
+                del self._routines[key]
             del self._datasets[(project, dataset)]
             self.persist()
 
@@ -353,6 +373,7 @@ class Catalog:
             self.engine.exec(f"DELETE FROM {META_SCHEMA}.catalog")
             rows = [("dataset", json.dumps(vars(m))) for m in self._datasets.values()]
             rows += [("table", json.dumps(vars(m))) for m in self._tables.values()]
+            rows += [("routine", json.dumps(r)) for r in self._routines.values()]
             if rows:
                 self.engine.executemany(f"INSERT INTO {META_SCHEMA}.catalog VALUES (?, ?)", rows)
 
@@ -366,6 +387,10 @@ class Catalog:
             return
         for kind, body in self.engine.exec(f"SELECT kind, body FROM {META_SCHEMA}.catalog"):
             data = json.loads(body)
+            if kind == "routine":
+                ref = data["routineReference"]
+                self._routines[(ref["projectId"], ref["datasetId"], ref["routineId"])] = data
+                continue
             self.engine.ensure_project(data["project"])
             if kind == "dataset":
                 self._datasets[(data["project"], data["dataset"])] = DatasetMeta(**data)

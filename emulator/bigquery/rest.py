@@ -28,6 +28,7 @@ _P = r"(?P<project>[^/]+)"
 _D = r"(?P<dataset>[^/]+)"
 _T = r"(?P<table>[^/]+)"
 _J = r"(?P<job>[^/]+)"
+_R = r"(?P<routine>[^/]+)"
 #: BigQuery refuses HTTP request bodies over 10 MB for insertAll/jobs.query (payload limit).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 #: Rows per page when the client does not ask for a page size.
@@ -57,6 +58,11 @@ def register_routes(router: Router, backend: BigQueryBackend) -> None:
         api.wrap(api.iam_policy))
     add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/insertAll", api.wrap(api.insert_all))
     add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/data", api.wrap(api.list_table_data))
+    add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/routines", api.wrap(api.insert_routine))
+    add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/routines", api.wrap(api.list_routines))
+    add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/routines/{_R}", api.wrap(api.get_routine))
+    add(s, "PUT", f"{API}/projects/{_P}/datasets/{_D}/routines/{_R}", api.wrap(api.update_routine))
+    add(s, "DELETE", f"{API}/projects/{_P}/datasets/{_D}/routines/{_R}", api.wrap(api.delete_routine))
     add(s, "POST", f"{API}/projects/{_P}/jobs", api.wrap(api.insert_job))
     add(s, "GET", f"{API}/projects/{_P}/jobs", api.wrap(api.list_jobs))
     add(s, "GET", f"{API}/projects/{_P}/jobs/{_J}", api.wrap(api.get_job))
@@ -269,6 +275,34 @@ class _Api:
         if start + arrow.num_rows < total and page > 0:
             head["pageToken"] = str(start + arrow.num_rows)
         return _json_with_rows(head, rows)
+
+    # -- routines ---------------------------------------------------------------------------
+    def insert_routine(self, request: Request) -> Response:
+        p = request.params
+        return Response.json(self.b.routines.create(p["project"], p["dataset"], _body(request)))
+
+    def get_routine(self, request: Request) -> Response:
+        p = request.params
+        return Response.json(self.b.routines.get(p["project"], p["dataset"], p["routine"]))
+
+    def update_routine(self, request: Request) -> Response:
+        p = request.params
+        return Response.json(self.b.routines.update(p["project"], p["dataset"], p["routine"], _body(request)))
+
+    def delete_routine(self, request: Request) -> Response:
+        p = request.params
+        self.b.routines.delete(p["project"], p["dataset"], p["routine"])
+        return Response.empty(204)
+
+    def list_routines(self, request: Request) -> Response:
+        p = request.params
+        routines = self.b.routines.list(p["project"], p["dataset"])
+        start, page = _paging(request, len(routines))
+        listed = ("etag", "routineReference", "routineType", "language", "creationTime", "lastModifiedTime")
+        body: dict[str, Any] = {"routines": [{k: r[k] for k in listed if k in r} for r in routines[start:start + page]]}
+        if start + page < len(routines):
+            body["nextPageToken"] = str(start + page)
+        return Response.json(body)
 
     # -- jobs -------------------------------------------------------------------------------
     def _new_job(self, project: str, body: dict[str, Any]) -> Job:

@@ -300,7 +300,31 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
     return out
 
 
+def _split_quoted_routine_names(tree: exp.Expression) -> None:
+    """```project.dataset.routine`(…)`` (the full name in one pair of backticks, as clients write routine
+    references) is the same call as ``project.dataset.routine(…)``: a dotted call, or in a FROM clause a
+    table function qualified by its dataset."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        name = node.this.name if isinstance(node.this, exp.Identifier) else str(node.this)
+        parts = name.split(".")
+        if len(parts) not in (2, 3) or not all(parts):
+            continue
+        call = exp.Anonymous(this=exp.to_identifier(parts[-1], quoted=True), expressions=list(node.expressions))
+        parent = node.parent
+        if isinstance(parent, exp.Table) and parent.this is node:
+            parent.set("this", call)
+            parent.set("db", exp.to_identifier(parts[-2], quoted=True))
+            if len(parts) == 3:
+                parent.set("catalog", exp.to_identifier(parts[0], quoted=True))
+            continue
+        qualifier: exp.Expression = exp.to_identifier(parts[0], quoted=True)
+        if len(parts) == 3:
+            qualifier = exp.Dot(this=qualifier, expression=exp.to_identifier(parts[1], quoted=True))
+        node.replace(exp.Dot(this=qualifier, expression=call))
+
+
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    _split_quoted_routine_names(tree)
     sql_guard.refuse_engine_functions(tree, source)
     script.rules.used_parameters = []
     script.rules.renamed_parameters = {}
@@ -641,12 +665,18 @@ def _create_function(tree: exp.Create, script: _Script, temporary: bool) -> Stat
         name_sql = _quoted(target)
     else:
         name_sql = _quote(name_table.name if isinstance(name_table, exp.Expression) else str(name_table))
+    # CREATE TABLE FUNCTION f(...) AS (SELECT ...): sqlglot reads it as CREATE FUNCTION with a query body
+    table_function = isinstance(body, exp.Subquery) and isinstance(body.this, exp.Query) and \
+        re.search(r"\bTABLE\s+FUNCTION\b", script.source, flags=re.IGNORECASE) is not None
+    if table_function:
+        body = body.this
+        _name_anonymous_columns(body)
     referenced, replacements = _resolve_tables(body, script)
     body_sql = _finish(body, script, replacements, referenced)
     head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") or temporary else "") + (
         "TEMP " if temporary else "")
     exists = " IF NOT EXISTS" if tree.args.get("exists") and not (tree.args.get("replace") or temporary) else ""
-    sql = f"{head}MACRO{exists} {name_sql}({params}) AS {body_sql}"
+    sql = f"{head}MACRO{exists} {name_sql}({params}) AS {'TABLE ' if table_function else ''}{body_sql}"
     return Statement("CREATE_FUNCTION", sql, target=target, or_replace=bool(tree.args.get("replace")),
                      if_not_exists=bool(tree.args.get("exists")), referenced=referenced)
 

@@ -67,6 +67,8 @@ RULES += (
          "queries bigquery-public-data.hacker_news"),
     Rule("test_client.py::*::test_dbapi_dry_run_query", PUBLIC, "queries bigquery-public-data.utility_us"),
     Rule("test_client.py::test_dbapi_create_view", PUBLIC, "creates a view over bigquery-public-data.usa_names"),
+    Rule("test_client.py::*::test_create_routine", GCS,
+         "a JavaScript UDF whose library is imported from gs://cloud-samples-data"),
     Rule("test_client.py::*::test_update_table_autodetect_schema", GCS,
          "autodetects an external table's schema from gs:// Avro files"),
 )
