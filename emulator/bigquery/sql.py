@@ -55,6 +55,7 @@ from emulator.bigquery import sql_rules as rules
 from emulator.bigquery import sql_signatures as signatures
 from emulator.bigquery import sql_typing as typing_
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
+from emulator.bigquery.sql_dialect import GOOGLESQL
 
 __all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
 
@@ -275,7 +276,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
                     continue
                 script.source = chunk
                 try:
-                    trees = sqlglot.parse(chunk, read="bigquery")
+                    trees = sqlglot.parse(chunk, read=GOOGLESQL)
                 except ParseError as exc:
                     raise InvalidQuery(_parse_error_message(chunk, exc)) from None
                 except (TokenError, AttributeError, IndexError, KeyError, TypeError, ValueError):
@@ -283,7 +284,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
                 out.extend(_statement(t, script, chunk) for t in trees if t is not None)
             return out
     try:
-        trees = sqlglot.parse(sql, read="bigquery")
+        trees = sqlglot.parse(sql, read=GOOGLESQL)
     except ParseError as exc:
         raise InvalidQuery(_parse_error_message(sql, exc)) from None
     except TokenError:
@@ -769,7 +770,7 @@ def _assert_statement(text: str, script: _Script) -> Statement:
     if not body:
         raise InvalidQuery("Syntax error: Unexpected end of statement after ASSERT")
     try:
-        condition = sqlglot.parse_one(f"SELECT {body}", read="bigquery").expressions[0]
+        condition = sqlglot.parse_one(f"SELECT {body}", read=GOOGLESQL).expressions[0]
     except (ParseError, TokenError) as exc:
         raise InvalidQuery(f"Syntax error: {str(exc).splitlines()[0]}") from None
     description = message or f"Assertion failed: {body}"
@@ -882,7 +883,7 @@ def default_column_sql(default: str, project: str) -> str:
 
 
 def _default_sql(default: str, script: _Script) -> str:
-    tree = sqlglot.parse_one(f"SELECT {default}", read="bigquery")
+    tree = sqlglot.parse_one(f"SELECT {default}", read=GOOGLESQL)
     sql = _finish(tree, script, [])
     clock = f"CAST(getvariable('{CLOCK_VARIABLE}') AS TIMESTAMPTZ)"
     return sql[len("SELECT "):].replace(f"CAST({_QUOTED_NOW} AS TIMESTAMPTZ)", clock)
