@@ -147,12 +147,24 @@ def field_duckdb_type(field: dict[str, Any]) -> str:
         inner = ", ".join(f"{quote_ident(f['name'])} {field_duckdb_type(f)}" for f in field["fields"])
         base = f"STRUCT({inner})"
     elif ftype == "RANGE":
-        element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
-        elem = _SCALAR_DUCKDB[element]
+        elem = _SCALAR_DUCKDB[range_element(field)]
         base = f'STRUCT("start" {elem}, "end" {elem})'
     else:
         base = _SCALAR_DUCKDB[ftype]
     return f"{base}[]" if field.get("mode") == "REPEATED" else base
+
+
+#: The element types of RANGE; a RANGE is stored as STRUCT("start" T, "end" T) (NULL: unbounded).
+RANGE_ELEMENTS = ("DATE", "DATETIME", "TIMESTAMP")
+_RANGE_BY_DUCKDB = {"date": "DATE", "timestamp": "DATETIME", "timestamp with time zone": "TIMESTAMP"}
+
+
+def range_element(field: dict[str, Any]) -> str:
+    """The element type of a RANGE field (DATE when not given)."""
+    element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
+    if element not in RANGE_ELEMENTS:
+        raise Invalid(f"RANGE element type must be DATE, DATETIME or TIMESTAMP, not {element}")
+    return element
 
 
 def table_ddl_columns(schema: list[dict[str, Any]], default_sql: Callable[[str], str] | None = None) -> str:
@@ -184,6 +196,9 @@ def arrow_type(field: dict[str, Any]) -> Any:
             "DATETIME": pa.timestamp("us"), "TIMESTAMP": pa.timestamp("us", tz="UTC"),
             "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.month_day_nano_interval(),
         }.get(ftype, pa.string())
+        if ftype == "RANGE":
+            element = arrow_type({"type": range_element(field), "mode": "NULLABLE"})
+            base = pa.struct([pa.field("start", element), pa.field("end", element)])
     return pa.list_(base) if field.get("mode") == "REPEATED" else base
 
 
@@ -205,6 +220,12 @@ def field_from_duckdb(name: str, dtype: Any) -> dict[str, Any]:
             inner["mode"] = "REPEATED"
         return inner
     if type_id == "struct":
+        children_types = list(dtype.children)
+        if [str(c).lower() for c, _ in children_types] == ["start", "end"] \
+                and children_types[0][1].id == children_types[1][1].id in _RANGE_BY_DUCKDB:
+            # how RANGE values are held (a STRUCT with exactly these fields reads back as RANGE)
+            return {"name": name, "type": "RANGE", "mode": "NULLABLE",
+                    "rangeElementType": {"type": _RANGE_BY_DUCKDB[children_types[0][1].id]}}
         children = [field_from_duckdb(str(cname), ctype) for cname, ctype in dtype.children]
         return {"name": name, "type": "RECORD", "mode": "NULLABLE", "fields": children}
     return {"name": name, "type": scalar_from_duckdb(dtype), "mode": "NULLABLE"}

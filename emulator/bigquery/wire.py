@@ -72,6 +72,14 @@ def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
                 parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
         inner = " || ',' || ".join(parts)
         return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":{{"f":[' || {inner} || ']}}}}' END"""
+    if field["type"] == "RANGE":  # "[start, end)" with UNBOUNDED for a NULL bound
+        from emulator.bigquery.types import range_element
+
+        element = range_element(field)
+        bounds = [f"coalesce({_scalar_expr(f'{expr}.{quote_ident(b)}', element, int64_ts)}, 'UNBOUNDED')"
+                  for b in ("start", "end")]
+        return (f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":"[' || {bounds[0]} || ', ' || """
+                f"""{bounds[1]} || ')"}}' END""")
     text = _scalar_expr(expr, field["type"], int64_ts)
     if field["type"] in _PLAIN_TEXT:
         return f"""coalesce('{{"v":"' || {text} || '"}}', '{{"v":null}}')"""
@@ -261,7 +269,32 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
         return convert_record(value, field["fields"], location, ignore_unknown=False)
     if ftype == "INTERVAL":
         return value
+    if ftype == "RANGE":
+        return convert_range(value, field, location)
     return value
+
+
+_RANGE_TEXT = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
+
+
+def convert_range(value: Any, field: dict[str, Any], location: str) -> dict[str, Any] | None:
+    """A RANGE value from its text ``[start, end)`` (``UNBOUNDED``/``NULL`` for an open bound) or an
+    object with ``start``/``end``; start must be before end, as BigQuery requires."""
+    from emulator.bigquery.types import range_element
+
+    element = {"name": field["name"], "type": range_element(field), "mode": "NULLABLE"}
+    if isinstance(value, dict):
+        start, end = value.get("start"), value.get("end")
+    else:
+        match = _RANGE_TEXT.match(str(value).strip()) if isinstance(value, str) else None
+        if match is None:
+            raise ValueError_(location, f"Invalid RANGE value: {_show(value)}; expected [start, end)")
+        start, end = (None if b.upper() in ("UNBOUNDED", "NULL") else b for b in match.groups())
+    low = convert_value(start, element, location)
+    high = convert_value(end, element, location)
+    if low is not None and high is not None and not low < high:
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}; the start must be before the end")
+    return {"start": low, "end": high}
 
 
 def _timestamp(value: Any, location: str) -> dt.datetime:
