@@ -42,6 +42,7 @@ def register_routes(router: Router, backend: BigQueryBackend) -> None:
     s = "bigquery"
     add(s, "POST", "/token", token_endpoint)
     add(s, "GET", f"{API}/projects", api.list_projects)
+    add(s, "GET", f"{API}/projects/{_P}/serviceAccount", api.wrap(api.service_account))
     add(s, "POST", f"{API}/projects/{_P}/datasets", api.wrap(api.insert_dataset))
     add(s, "GET", f"{API}/projects/{_P}/datasets", api.wrap(api.list_datasets))
     add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}", api.wrap(api.get_dataset))
@@ -105,6 +106,13 @@ class _Api:
         return Response.json({"kind": "bigquery#projectList", "projects": [
             {"kind": "bigquery#project", "id": p, "numericId": str(stable_number(p)),
              "projectReference": {"projectId": p}, "friendlyName": p} for p in projects], "totalItems": len(projects)})
+
+    def service_account(self, request: Request) -> Response:
+        """projects.getServiceAccount: the project's BigQuery service agent (the account KMS keys are
+        granted to), ``bq-<project number>@bigquery-encryption.iam.gserviceaccount.com``."""
+        number = stable_number(request.params["project"])
+        return Response.json({"kind": "bigquery#getServiceAccountResponse",
+                              "email": f"bq-{number}@bigquery-encryption.iam.gserviceaccount.com"})
 
     # -- datasets ---------------------------------------------------------------------------
     def _dataset_resource(self, meta: DatasetMeta) -> dict[str, Any]:
@@ -311,6 +319,9 @@ class _Api:
         kinds = [k for k in ("query", "load", "copy", "extract") if k in config]
         if len(kinds) != 1:
             raise Invalid("Job configuration must contain exactly one of query, load, copy or extract")
+        if isinstance(config.get("query"), dict) and config["query"].get("queryParameters"):
+            config["query"] = {**config["query"],
+                               "queryParameters": _string_values(config["query"]["queryParameters"])}
         return self.b.new_job(ref.get("projectId") or project, kinds[0].upper(), config, job_id=ref.get("jobId"),
                               location=ref.get("location"))
 
@@ -554,6 +565,21 @@ _DATASET_FIELDS = {"description": "description", "friendlyName": "friendly_name"
                    "defaultTableExpirationMs": "default_table_expiration_ms", **DATASET_OPTIONS}
 _TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms",
                  **TABLE_OPTIONS}
+
+
+def _string_values(node: Any) -> Any:
+    """Query parameters as BigQuery keeps them: every ``parameterValue.value`` is a string (the API's
+    field is a string; a JSON number or boolean sent there comes back as its text)."""
+    if isinstance(node, list):
+        return [_string_values(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "value" and not isinstance(value, str | dict | list) and value is not None:
+            value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out[key] = _string_values(value)
+    return out
 
 
 def _optional_fields(meta: Any, fields: dict[str, str]) -> dict[str, Any]:

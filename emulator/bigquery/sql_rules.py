@@ -20,6 +20,7 @@ generated. Decisions worth knowing:
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -112,13 +113,24 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.cast(_local_now(_zone_arg(node)), exp.DataType.build("TIME"))
 
 
+@functools.cache
+def _duckdb_keywords() -> frozenset[str]:
+    """DuckDB's reserved words (``$select`` is not a parameter for its parser)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'")
+        return frozenset(str(r[0]).upper() for r in rows.fetchall())
+
+
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
     ident = node.this
     if isinstance(ident, exp.Identifier | exp.Var):
         # @`name` (the DB-API writes every parameter so): DuckDB binds a bare $name; other names
         # (the DB-API's %(a "weird" `name`)s) get a stable identifier, reported in parameter_names
         name = ident.name
-        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
+        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit() \
+            and name.upper() not in _duckdb_keywords()  # DuckDB reads $select as a keyword, not a parameter
         if plain:
             node.set("this", exp.to_identifier(name, quoted=False))
         else:
