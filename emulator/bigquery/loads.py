@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
 from emulator.bigquery.errors import Invalid, NotFound
-from emulator.bigquery.wire import ValueError_, convert_range, convert_record
+from emulator.bigquery.wire import ValueError_, convert_record, convert_value
 
 if TYPE_CHECKING:
     from emulator.bigquery.catalog import Catalog
@@ -107,17 +107,19 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
 
 
 def _text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
-    """Columns read as text whose type has a text form to parse: RANGE (``[start, end)``)."""
+    """Columns read as text whose type has a text form to parse: RANGE (``[start, end)``) and
+    picosecond TIMESTAMPs (kept as their canonical text)."""
     import pyarrow as pa
 
     for field in schema or []:
-        if field["type"] != "RANGE" or field["mode"] == "REPEATED" or field["name"] not in table.column_names:
+        if not (field["type"] == "RANGE" or bqtypes.is_pico(field)) or field["mode"] == "REPEATED" \
+                or field["name"] not in table.column_names:
             continue
         index = table.column_names.index(field["name"])
         values = []
         for number, text in enumerate(table.column(index).to_pylist(), start=1):
             try:
-                values.append(None if text is None else convert_range(text, field, field["name"]))
+                values.append(None if text is None else convert_value(text, field, field["name"]))
             except ValueError_ as exc:
                 raise Invalid(f"Error while reading data, error message: CSV processing encountered too many "
                               f"errors, giving up. Rows: {number}; errors: 1; {exc.message}") from None
@@ -129,7 +131,7 @@ def _text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
 def _csv_type(field: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE"):
+    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE") or bqtypes.is_pico(field):
         return pa.string()
     if field["type"] == "BYTES":
         return pa.string()

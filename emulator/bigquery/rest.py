@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from emulator.bigquery import types as bqtypes
 from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
@@ -278,6 +279,8 @@ class _Api:
         selected = request.arg("selectedFields")
         arrow, schema, total = self.b.read_rows(p["project"], p["dataset"], p["table"], start=start,
                                                 max_results=page, selected_fields=selected.split(",") if selected else None)
+        if request.arg("formatOptions.timestampOutputFormat") == "ISO8601_STRING":
+            schema = _iso_timestamps(schema)
         rows = self.b.encode_rows(arrow, schema, int64_timestamps=_int64_ts(request))
         head: dict[str, Any] = {"kind": "bigquery#tableDataList", "etag": _etag(total), "totalRows": str(total)}
         if start + arrow.num_rows < total and page > 0:
@@ -607,6 +610,12 @@ def _int_arg(request: Request, name: str, default: int | None) -> int | None:
         return int(value)
     except ValueError:
         raise Invalid(f"Invalid value for {name}: {value}") from None
+
+
+def _iso_timestamps(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``timestampOutputFormat=ISO8601_STRING``: picosecond TIMESTAMPs are answered as their full text
+    (held as such: encoded like a STRING)."""
+    return [{**f, "type": "STRING"} if bqtypes.is_pico(f) else f for f in schema]
 
 
 def _int64_ts(request: Request) -> bool:
