@@ -94,6 +94,8 @@ class Catalog:
         self._routines: dict[TableKey, dict[str, Any]] = {}
         #: called with a table's key when its entry goes away (dropped, renamed, its dataset deleted)
         self.on_table_removed: list[Callable[[TableKey], None]] = []
+        #: bumped by every change of a table's data or metadata (the query cache's validity)
+        self.generation = 0
         engine.on_open.append(self._load_persisted)
 
     # ------------------------------------------------------------------------------------
@@ -128,13 +130,17 @@ class Catalog:
         return [r for (p, d, _), r in sorted(self._routines.items()) if p == project and d == dataset]
 
     def put_routine(self, key: TableKey, resource: dict[str, Any]) -> None:
+        """Keep a routine's resource; like a table change, it moves ``generation`` (a query calling the
+        routine must not be answered from results cached before)."""
         with self.engine.lock:
             self._routines[key] = resource
+            self.generation += 1
             self.persist()
 
     def remove_routine(self, key: TableKey) -> None:
         with self.engine.lock:
             self._routines.pop(key, None)
+            self.generation += 1
             self.persist()
 
     def require_dataset(self, project: str, dataset: str) -> DatasetMeta:
