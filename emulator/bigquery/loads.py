@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
 from emulator.bigquery.errors import Invalid, NotFound
-from emulator.bigquery.wire import ValueError_, convert_record
+from emulator.bigquery.wire import ValueError_, convert_record, convert_value
 
 if TYPE_CHECKING:
     from emulator.bigquery.catalog import Catalog
@@ -93,19 +93,45 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
         null_values=[null_marker] if null_marker is not None else [""],
         strings_can_be_null=True,
     )
+    one_column = schema is not None and len(schema) == 1
     try:
-        return pacsv.read_csv(io.BytesIO(data), read_options=read,
-                              parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote),
-                              convert_options=convert)
+        table = pacsv.read_csv(io.BytesIO(data), read_options=read,
+                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                                                # one column: an empty line is a NULL value
+                                                                ignore_empty_lines=not one_column),
+                               convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Invalid(f"Error while reading data, error message: CSV processing encountered too many errors, "
                       f"giving up. Rows: 0; errors: 1; {exc}") from None
+    return _text_columns(table, schema)
+
+
+def _text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
+    """Columns read as text whose type has a text form to parse: RANGE (``[start, end)``) and
+    picosecond TIMESTAMPs (kept as their canonical text)."""
+    import pyarrow as pa
+
+    for field in schema or []:
+        if not (field["type"] == "RANGE" or bqtypes.is_pico(field)) or field["mode"] == "REPEATED" \
+                or field["name"] not in table.column_names:
+            continue
+        index = table.column_names.index(field["name"])
+        values = []
+        for number, text in enumerate(table.column(index).to_pylist(), start=1):
+            try:
+                values.append(None if text is None else convert_value(text, field, field["name"]))
+            except ValueError_ as exc:
+                raise Invalid(f"Error while reading data, error message: CSV processing encountered too many "
+                              f"errors, giving up. Rows: {number}; errors: 1; {exc.message}") from None
+        column = pa.array(values, type=bqtypes.arrow_type({**field, "mode": "NULLABLE"}))
+        table = table.set_column(index, field["name"], column)
+    return table
 
 
 def _csv_type(field: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    if field["type"] in ("JSON", "GEOGRAPHY", "STRING"):
+    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE") or bqtypes.is_pico(field):
         return pa.string()
     if field["type"] == "BYTES":
         return pa.string()
