@@ -74,6 +74,8 @@ class Catalog:
         self._tables: dict[TableKey, TableMeta] = {}
         #: called with a table's key when its entry goes away (dropped, renamed, its dataset deleted)
         self.on_table_removed: list[Callable[[TableKey], None]] = []
+        #: bumped by every change of a table's data or metadata (the query cache's validity)
+        self.generation = 0
         engine.on_open.append(self._load_persisted)
 
     # ------------------------------------------------------------------------------------
@@ -140,6 +142,7 @@ class Catalog:
             return meta
 
     def update_dataset(self, project: str, dataset: str, changes: dict[str, Any]) -> DatasetMeta:
+        self.generation += 1
         with self.engine.lock:
             meta = self.require_dataset(project, dataset)
             for key, value in changes.items():
@@ -150,6 +153,7 @@ class Catalog:
 
     def delete_dataset(self, project: str, dataset: str, *, delete_contents: bool = False,
                        not_found_ok: bool = False) -> None:
+        self.generation += 1
         with self.engine.lock:
             if (project, dataset) not in self._datasets:
                 if not_found_ok:
@@ -172,6 +176,7 @@ class Catalog:
                      labels: dict[str, str] | None = None, description: str | None = None,
                      friendly_name: str | None = None, expiration_ms: str | None = None) -> TableMeta:
         check_table_id(table)
+        self.generation += 1
         with self.engine.lock:
             self.require_dataset(project, dataset)
             key = (project, dataset, table)
@@ -222,6 +227,7 @@ class Catalog:
         A new schema may add NULLABLE/REPEATED columns and relax REQUIRED to NULLABLE; anything else
         is refused with BigQuery's "Provided Schema does not match" error.
         """
+        self.generation += 1
         with self.engine.lock:
             meta = self.require_table(project, dataset, table)
             if "schema" in changes and changes["schema"] is not None and meta.kind == "TABLE":
@@ -265,9 +271,11 @@ class Catalog:
     # entries changed by SQL statements (the statement runner keeps DuckDB in step itself)
     # ------------------------------------------------------------------------------------
     def put_table(self, meta: TableMeta) -> None:
+        self.generation += 1
         self._tables[meta.key] = meta
 
     def remove_table(self, key: TableKey) -> TableMeta | None:
+        self.generation += 1
         meta = self._tables.pop(key, None)
         for listener in self.on_table_removed:
             listener(key)
@@ -285,6 +293,7 @@ class Catalog:
 
     def touch(self, key: TableKey) -> None:
         """Mark a table modified now (after a write to its data)."""
+        self.generation += 1
         meta = self._tables.get(key)
         if meta is not None:
             meta.modified_ms = self.clock.epoch_ms()

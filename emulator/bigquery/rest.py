@@ -294,7 +294,7 @@ class _Api:
         created = str(job.created_ms)
         statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
         if job.job_type == "QUERY":
-            query_stats: dict[str, Any] = {"totalBytesProcessed": "0", "totalBytesBilled": "0", "cacheHit": False,
+            query_stats: dict[str, Any] = {"totalBytesProcessed": "0", "totalBytesBilled": "0", "cacheHit": job.cache_hit,
                                            "totalSlotMs": "0", "billingTier": 1}
             outcome = job.outcome
             if outcome is not None:
@@ -372,7 +372,7 @@ class _Api:
         head: dict[str, Any] = {
             "kind": kind,
             "jobReference": {"projectId": job.project, "jobId": job.job_id, "location": job.location},
-            "jobComplete": True, "cacheHit": False, "totalBytesProcessed": "0",
+            "jobComplete": True, "cacheHit": job.cache_hit, "totalBytesProcessed": "0",
         }
         outcome = job.outcome
         rows_text = None

@@ -75,6 +75,9 @@ def duckdb_type_for_parameter(ptype: dict[str, Any]) -> str:
             name = sub.get("name") or f"_field_{i + 1}"
             fields.append(f'"{name}" {duckdb_type_for_parameter(sub.get("type") or {})}')
         return f"STRUCT({', '.join(fields)})"
+    if kind == "RANGE":
+        element = duckdb_type_for_parameter(ptype.get("rangeElementType") or {"type": "DATE"})
+        return f'STRUCT("start" {element}, "end" {element})'
     return _DUCK_SCALARS.get(kind, "VARCHAR")
 
 
@@ -635,12 +638,20 @@ def _struct(node: exp.Struct, ctx: RuleContext) -> exp.Expression:
             continue
         if isinstance(item, exp.Column) and not isinstance(item.this, exp.Star):
             name = item.name
-        elif isinstance(item, exp.Dot):
+        elif isinstance(item, exp.Dot) and not _parameter_path(item):
             name = item.name
         else:
             name = f"_field_{i + 1}"
         named.append(exp.PropertyEQ(this=exp.to_identifier(name), expression=item))
     return exp.Struct(expressions=named)
+
+
+def _parameter_path(node: exp.Dot) -> bool:
+    """``@param.field``: a field of a query parameter is no column path, its STRUCT field stays anonymous."""
+    base = node.this
+    while isinstance(base, exp.Dot | exp.Cast | exp.Paren):
+        base = base.this
+    return isinstance(base, exp.Parameter | exp.Placeholder)
 
 
 def _inside_insert_values(node: exp.Expression) -> bool:

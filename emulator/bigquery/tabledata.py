@@ -26,6 +26,10 @@ from emulator.bigquery.wire import SMALL_RESULT_CELLS, encode_rows_python, pytho
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: Rows wider than this are encoded in Python: DuckDB takes seconds to plan an encoder of thousands
+#: of cells (10,000 columns, BigQuery's maximum, about a minute), Python a few microseconds per cell.
+WIDE_SCHEMA_COLUMNS = 256
+
 
 class TableData:
     """Rows of the catalog's tables."""
@@ -63,7 +67,8 @@ class TableData:
         """The JSON text of a ``rows`` array (f/v cells) for an Arrow table following ``schema``."""
         if arrow.num_rows == 0:
             return "[]"
-        if arrow.num_rows * max(len(schema), 1) <= SMALL_RESULT_CELLS and python_encodable(schema):
+        small = arrow.num_rows * max(len(schema), 1) <= SMALL_RESULT_CELLS
+        if (small or len(schema) > WIDE_SCHEMA_COLUMNS) and python_encodable(schema):
             return encode_rows_python(arrow.to_pylist(), schema, int64_timestamps)
         return self.encode_rows_in_duckdb(arrow, schema, int64_timestamps=int64_timestamps)
 

@@ -112,7 +112,11 @@ def table_ddl_columns(schema: list[dict[str, Any]]) -> str:
 
 
 def arrow_type(field: dict[str, Any]) -> Any:
-    """The Arrow type DuckDB uses for a field (what our stored tables hold)."""
+    """The Arrow type rows are staged in before DuckDB casts them into a table of this schema.
+
+    INTERVAL is staged as DuckDB's interval text (``"14 months 3 days 5 microseconds"``): Arrow's
+    ``month_day_nano_interval`` counts nanoseconds in an int64 and cannot hold BigQuery's extremes.
+    """
     import pyarrow as pa
 
     ftype = field["type"]
@@ -124,7 +128,7 @@ def arrow_type(field: dict[str, Any]) -> Any:
             "BIGNUMERIC": pa.decimal128(38, 9), "BOOLEAN": pa.bool_(), "STRING": pa.string(),
             "BYTES": pa.binary(), "DATE": pa.date32(), "TIME": pa.time64("us"),
             "DATETIME": pa.timestamp("us"), "TIMESTAMP": pa.timestamp("us", tz="UTC"),
-            "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.month_day_nano_interval(),
+            "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.string(),
         }.get(ftype, pa.string())
     return pa.list_(base) if field.get("mode") == "REPEATED" else base
 

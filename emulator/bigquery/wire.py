@@ -18,6 +18,7 @@ import math
 import re
 from typing import Any
 
+from emulator.bigquery.intervals import interval_sql, parse_interval
 from emulator.bigquery.types import canonical_type, quote_ident
 
 
@@ -45,9 +46,7 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
             return f"CAST(epoch_us({expr}) AS VARCHAR)"
         return f"printf('%.6E', epoch_us({expr}) / 1000000.0)"
     if ftype == "INTERVAL":
-        return (f"printf('%d-%d %d %d:%d:%d', datepart('year', {expr}), datepart('month', {expr}), "
-                f"datepart('day', {expr}), datepart('hour', {expr}), datepart('minute', {expr}), "
-                f"datepart('second', {expr}))")
+        return interval_sql(expr)
     return f"CAST({expr} AS VARCHAR)"
 
 
@@ -70,8 +69,8 @@ def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
                 parts.append(_repeated_cell(sub_expr, sub, int64_ts, depth + 1))
             else:
                 parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
-        inner = " || ',' || ".join(parts)
-        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":{{"f":[' || {inner} || ']}}}}' END"""
+        inner = _concat(["'{\"v\":{\"f\":['", *_commas(parts), "']}}'"])
+        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE {inner} END"""
     text = _scalar_expr(expr, field["type"], int64_ts)
     if field["type"] in _PLAIN_TEXT:
         return f"""coalesce('{{"v":"' || {text} || '"}}', '{{"v":null}}')"""
@@ -86,6 +85,21 @@ def _repeated_cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int)
     return f"""'{{"v":[' || coalesce({listed}, '') || ']}}'"""
 
 
+def _commas(cells: list[str]) -> list[str]:
+    out: list[str] = []
+    for cell in cells:
+        if out:
+            out.append("','")
+        out.append(cell)
+    return out
+
+
+def _concat(parts: list[str]) -> str:
+    """``concat(a, b, …)``: one call, where ``a || b || …`` nests one level per cell (DuckDB refuses
+    expressions deeper than 1,000 levels: a 10,000-column row). The cells are never NULL."""
+    return f"concat({', '.join(parts)})"
+
+
 def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool = True) -> str:
     """SQL selecting one f/v JSON text per row of ``relation`` whose columns follow ``schema``."""
     cells = []
@@ -97,7 +111,8 @@ def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool 
             cells.append(_cell(col, field, int64_ts, 0))
     if not cells:
         return f"SELECT '{{\"f\":[]}}' FROM {relation}"
-    return f"""SELECT '{{"f":[' || {" || ',' || ".join(cells)} || ']}}' FROM {relation}"""
+    row = _concat(["'{\"f\":['", *_commas(cells), "']}'"])
+    return f"SELECT {row} FROM {relation}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -186,7 +201,8 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
             number = decimal.Decimal(str(value).strip()) if not isinstance(value, float) else decimal.Decimal(repr(value))
         except decimal.InvalidOperation:
             raise _bad(location, "numeric", value) from None
-        if not number.is_finite() or abs(number) > _NUMERIC_MAX:
+        # copy_abs: abs() would round to the context's 28 digits (NUMERIC's maximum has 38)
+        if not number.is_finite() or number.copy_abs() > _NUMERIC_MAX:
             raise ValueError_(location, f"Invalid NUMERIC value: {_show(value)}")
         return number.quantize(decimal.Decimal("0.000000001"), rounding=decimal.ROUND_HALF_EVEN,
                                context=_WIDE)
@@ -260,7 +276,11 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
             raise ValueError_(location, f"This field: {field['name']} is not a record.")
         return convert_record(value, field["fields"], location, ignore_unknown=False)
     if ftype == "INTERVAL":
-        return value
+        if isinstance(value, str):
+            parsed = parse_interval(value)
+            if parsed is not None:
+                return parsed.duckdb_text()
+        raise ValueError_(location, f"Invalid interval value: {_show(value)}")
     return value
 
 
@@ -355,6 +375,12 @@ def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: 
         if values is None:
             return [] if "value" not in pvalue else None
         return [parameter_value(ptype.get("arrayType") or {}, v, name) for v in values]
+    if kind == "RANGE":  # a STRUCT of start and end (NULL: unbounded), as RANGE columns are stored
+        element = ptype.get("rangeElementType") or {"type": "DATE"}
+        bounds = pvalue.get("rangeValue")
+        if bounds is None:
+            return None
+        return {key: parameter_value(element, bounds.get(key) or {}, name) for key in ("start", "end")}
     if kind == "RECORD":
         struct_values = pvalue.get("structValues") or {}
         out = {}

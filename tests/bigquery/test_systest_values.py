@@ -1,0 +1,199 @@
+"""Values google-cloud-bigquery's own system tests exercise: INTERVAL, RANGE, extreme NUMERIC,
+anonymous STRUCT fields, through the real client."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import io
+import json
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from emulator import Emulator
+from emulator.bigquery.intervals import format_interval, parse_interval
+
+
+@pytest.fixture
+def client():
+    with Emulator() as emu:
+        c = emu.bigquery_client(project="p")
+        c.create_dataset("d")
+        yield c
+
+
+def _load_ndjson(client, rows, schema):
+    from google.cloud import bigquery
+
+    config = bigquery.LoadJobConfig(schema=schema, source_format="NEWLINE_DELIMITED_JSON")
+    data = "\n".join(json.dumps(r) for r in rows).encode()
+    client.load_table_from_file(io.BytesIO(data), "p.d.t", job_config=config).result()
+
+
+# -- INTERVAL ------------------------------------------------------------------------------
+def test_interval_text_forms():
+    assert parse_interval("P7Y11M9DT4H15M37.123456S") == (7 * 12 + 11, 9, (4 * 3600 + 15 * 60 + 37) * 10**6 + 123456)
+    assert parse_interval("P-10000Y0M-3660000DT-87840000H0M0S") == (-120000, -3660000, -87840000 * 3600 * 10**6)
+    assert parse_interval("1-2 3 -4:05:06.5") == (14, 3, -(4 * 3600 + 5 * 60 + 6) * 10**6 - 500000)
+    assert parse_interval("-1-2 -3 4:0:0") == (-14, -3, 4 * 3600 * 10**6)
+    assert parse_interval("P10001Y") is None  # beyond BigQuery's ±10,000 years
+    assert parse_interval("P") is None and parse_interval("nonsense") is None
+    assert format_interval(7 * 12 + 11, 9, (4 * 3600 + 15 * 60 + 37) * 10**6 + 123456) == "7-11 9 4:15:37.123456"
+    assert format_interval(-14, -3, -1) == "-1-2 -3 -0:0:0.000001"
+
+
+@given(st.integers(-120000, 120000), st.integers(-3660000, 3660000),
+       st.integers(-87840000 * 3600 * 10**6, 87840000 * 3600 * 10**6))
+def test_interval_canonical_text_round_trips(months, days, micros):
+    assert parse_interval(format_interval(months, days, micros)) == (months, days, micros)
+
+
+def test_interval_loaded_from_ndjson_comes_back_canonical(client):
+    from google.cloud import bigquery
+
+    schema = [bigquery.SchemaField("i", "INTEGER"), bigquery.SchemaField("v", "INTERVAL")]
+    _load_ndjson(client, [{"i": 0, "v": "P7Y11M9DT4H15M37.123456S"},
+                          {"i": 1, "v": "P-10000Y0M-3660000DT-2000000H0M0S"},
+                          {"i": 2, "v": "0-0 0 0:0:0.000001"}, {"i": 3, "v": None}], schema)
+    # many rows take the DuckDB encoder, a few the Python one: both write the canonical form
+    for sql in ("SELECT v FROM d.t ORDER BY i", "SELECT v FROM d.t, UNNEST(GENERATE_ARRAY(1, 100)) ORDER BY i"):
+        rows = client.query(sql).result()
+        got = [r.v for r in rows]
+        assert got[0] == pytest.importorskip("dateutil.relativedelta").relativedelta(
+            years=7, months=11, days=9, hours=4, minutes=15, seconds=37, microseconds=123456)
+    raw = client._connection.api_request(  # the wire text itself
+        "GET", "/projects/p/datasets/d/tables/t/data")
+    texts = sorted((r["f"][0]["v"], r["f"][1]["v"]) for r in raw["rows"])
+    assert texts == [("0", "7-11 9 4:15:37.123456"), ("1", "-10000-0 -3660000 -2000000:0:0"),
+                     ("2", "0-0 0 0:0:0.000001"), ("3", None)]
+
+
+def test_interval_extremes_load(client):
+    from google.cloud import bigquery
+
+    _load_ndjson(client, [{"v": "P-10000Y0M-3660000DT-87840000H0M0S"}, {"v": "P10000Y0M3660000DT87840000H0M0S"}],
+                 [bigquery.SchemaField("v", "INTERVAL")])
+    (row,) = client.query("SELECT COUNT(*) AS n FROM d.t WHERE v IS NOT NULL").result()
+    assert row.n == 2
+
+
+def test_interval_bad_text_is_a_load_error(client):
+    from google.api_core.exceptions import BadRequest
+    from google.cloud import bigquery
+
+    with pytest.raises(BadRequest, match="Invalid interval"):
+        _load_ndjson(client, [{"v": "P1X"}], [bigquery.SchemaField("v", "INTERVAL")])
+
+
+def test_interval_insert_all_and_query_parameter(client):
+    from google.cloud import bigquery
+
+    table = client.create_table(bigquery.Table("p.d.ins", schema=[bigquery.SchemaField("v", "INTERVAL")]))
+    assert client.insert_rows(table, [{"v": "1-2 3 4:5:6"}]) == []
+    raw = client._connection.api_request("GET", "/projects/p/datasets/d/tables/ins/data")
+    assert raw["rows"][0]["f"][0]["v"] == "1-2 3 4:5:6"
+    config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("x", "INTERVAL", "P1DT2H")])
+    job = client.query("SELECT @x AS x", job_config=config)
+    job.result()
+    raw = client._connection.api_request("GET", f"/projects/p/queries/{job.job_id}")
+    assert raw["rows"][0]["f"][0]["v"] == "0-0 1 2:0:0"
+
+
+# -- NUMERIC at its limits -----------------------------------------------------------------
+def test_numeric_extremes_load_from_ndjson(client):
+    from google.cloud import bigquery
+
+    _load_ndjson(client, [{"n": "9.9999999999999999999999999999999999999E+28"},
+                          {"n": "-9.9999999999999999999999999999999999999E+28"}],
+                 [bigquery.SchemaField("n", "NUMERIC")])
+    got = sorted(r.n for r in client.query("SELECT n FROM d.t").result())
+    assert got == [decimal.Decimal("-99999999999999999999999999999.999999999"),
+                   decimal.Decimal("99999999999999999999999999999.999999999")]
+
+
+# -- anonymous STRUCT fields ---------------------------------------------------------------
+def test_tuple_of_parameter_fields_has_anonymous_fields(client):
+    from google.cloud import bigquery
+
+    param = bigquery.StructQueryParameter("h", bigquery.ScalarQueryParameter("q", "STRING", "What?"),
+                                          bigquery.ScalarQueryParameter("a", "INT64", 42))
+    config = bigquery.QueryJobConfig(query_parameters=[param])
+    (row,) = client.query("SELECT (@h.q, @h.a)", job_config=config).result()
+    assert row[0] == {"_field_1": "What?", "_field_2": 42}
+    (row,) = client.query("SELECT (@h.q, @h.a) AS s, STRUCT(@h.q AS q) AS n", job_config=config).result()
+    assert row.s == {"_field_1": "What?", "_field_2": 42} and row.n == {"q": "What?"}
+
+
+# -- RANGE query parameters ----------------------------------------------------------------
+def test_range_parameters(client):
+    from google.cloud import bigquery
+
+    cases = [
+        (bigquery.RangeQueryParameter("DATE", name="r", start=dt.date(2016, 12, 5)),
+         {"start": dt.date(2016, 12, 5), "end": None}),
+        (bigquery.RangeQueryParameter("DATETIME", name="r", start=dt.datetime(2016, 12, 5), end=dt.datetime(2017, 1, 1)),
+         {"start": dt.datetime(2016, 12, 5), "end": dt.datetime(2017, 1, 1)}),
+        (bigquery.RangeQueryParameter("DATETIME", name="r"), {"start": None, "end": None}),
+    ]
+    for param, expected in cases:
+        config = bigquery.QueryJobConfig(query_parameters=[param])
+        (row,) = client.query("SELECT @r", job_config=config).result()
+        assert row[0] == expected
+
+
+# -- wide results --------------------------------------------------------------------------
+def test_wide_result_rows_encode(client):
+    """Rows of 2,000 columns (BigQuery allows 10,000): one cell per column, encoded in DuckDB."""
+    from google.cloud import bigquery
+
+    width = 2000
+    schema = [bigquery.SchemaField("r", "INTEGER")] + [bigquery.SchemaField(f"c{i}", "INTEGER") for i in range(width)]
+    table = client.create_table(bigquery.Table("p.d.wide", schema=schema))
+    assert client.insert_rows(table, [{"r": r, **{f"c{i}": r * i for i in range(width)}} for r in range(3)]) == []
+    rows = sorted(client.query("SELECT * FROM d.wide").result(), key=lambda row: row["r"])
+    assert [row[f"c{width - 1}"] for row in rows] == [0, width - 1, 2 * (width - 1)]
+    listed = sorted(client.list_rows(table), key=lambda row: row["r"])
+    assert listed[2]["c7"] == 14
+
+
+def test_wide_rows_encode_in_duckdb_too():
+    """The DuckDB encoder (types Python does not encode) stays under DuckDB's expression depth limit."""
+    import duckdb
+    import pyarrow as pa
+
+    from emulator.bigquery.wire import row_encoder_sql
+
+    width = 1200
+    arrow = pa.table({f"c{i}": [i] for i in range(width)})
+    schema = [{"name": f"c{i}", "type": "INTEGER", "mode": "NULLABLE"} for i in range(width)]
+    con = duckdb.connect()
+    con.register("t", arrow)
+    (text,) = con.execute(row_encoder_sql(schema, "t")).fetchone()
+    assert json.loads(text)["f"][width - 1] == {"v": str(width - 1)}
+
+
+# -- query cache ---------------------------------------------------------------------------
+def test_repeated_query_is_a_cache_hit_until_a_table_changes(client):
+    from google.cloud import bigquery
+
+    table = client.create_table(bigquery.Table("p.d.c", schema=[bigquery.SchemaField("x", "INTEGER")]))
+    client.insert_rows(table, [{"x": 1}])
+    sql = "SELECT SUM(x) AS s FROM d.c"
+    first = client.query(sql)
+    assert [r.s for r in first.result()] == [1] and not first.cache_hit
+    second = client.query(sql)
+    assert [r.s for r in second.result()] == [1] and second.cache_hit
+    assert client.get_job(second.job_id).cache_hit
+    no_cache = client.query(sql, job_config=bigquery.QueryJobConfig(use_query_cache=False))
+    assert not no_cache.cache_hit
+    client.insert_rows(table, [{"x": 2}])
+    third = client.query(sql)
+    assert [r.s for r in third.result()] == [3] and not third.cache_hit
+    client.query("DELETE FROM d.c WHERE x = 2").result()
+    fourth = client.query(sql)
+    assert [r.s for r in fourth.result()] == [1] and not fourth.cache_hit
+    # non-deterministic functions are never cached
+    client.query("SELECT CURRENT_TIMESTAMP()").result()
+    assert not client.query("SELECT CURRENT_TIMESTAMP()").cache_hit
