@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import script as scripting
-from emulator.bigquery import types as bqtypes
 from emulator.bigquery.catalog import Catalog, Journal, canonical_location
 from emulator.bigquery.engine import Engine, is_duckdb_error, translate_duckdb_error
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
@@ -28,6 +27,7 @@ from emulator.bigquery.statements import (
     StatementRunner,
     bind_for,
     bind_parameters,
+    result_schema,
 )
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class Queries:
             bound = bind_for(last, bind)
             try:
                 rel = cur.sql(last.sql, params=bound) if bound else cur.sql(last.sql)
-                schema = [bqtypes.field_from_duckdb(n, t) for n, t in zip(rel.columns, rel.types)]
+                schema = result_schema(last, rel)
             except Exception as exc:  # noqa: BLE001
                 self.engine.forget_cursor()
                 if is_duckdb_error(exc):

@@ -103,6 +103,7 @@ class TableData:
                 meta = self.catalog.create_table(project, dataset, table, fields)
             elif meta.kind == "VIEW":
                 raise Invalid(f"Cannot write to a view: {project}:{dataset}.{table}")
+            arrow = _geography_as_text(meta.schema, arrow)
             target = qualified(project, dataset, table)
             projections = _projections(meta, arrow.column_names)
             with self.engine.scratch_cursor(arrow) as cur:
@@ -125,6 +126,29 @@ class TableData:
                     raise
             self.catalog.touch(meta.key)
             return arrow.num_rows
+
+
+def _geography_as_text(schema: list[dict[str, Any]], arrow: Any) -> Any:
+    """Binary data for a GEOGRAPHY column is WKB (BigQuery loads it so): stored as WKT text."""
+    import pyarrow as pa
+
+    from emulator.bigquery.sql_geography import wkb_to_wkt
+
+    by_lower = {name.lower(): i for i, name in enumerate(arrow.column_names)}
+    for f in schema:
+        index = by_lower.get(f["name"].lower())
+        if f["type"] != "GEOGRAPHY" or f["mode"] == "REPEATED" or index is None:
+            continue
+        column = arrow.column(index)
+        if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+            continue
+        try:
+            texts = [None if v is None else wkb_to_wkt(v) for v in column.to_pylist()]
+        except ValueError as exc:
+            raise Invalid(f"Error while reading data, error message: Invalid geography value for column "
+                          f"{f['name']}: {exc}") from None
+        arrow = arrow.set_column(index, arrow.field(index).name, pa.array(texts, type=pa.string()))
+    return arrow
 
 
 def _projections(meta: TableMeta, column_names: list[str]) -> list[str]:

@@ -197,3 +197,30 @@ def test_repeated_query_is_a_cache_hit_until_a_table_changes(client):
     # non-deterministic functions are never cached
     client.query("SELECT CURRENT_TIMESTAMP()").result()
     assert not client.query("SELECT CURRENT_TIMESTAMP()").cache_hit
+
+
+# -- GEOGRAPHY -----------------------------------------------------------------------------
+def test_geography_columns_keep_their_type_in_query_results(client):
+    client.query("CREATE TABLE d.lake (name STRING, geog GEOGRAPHY)").result()
+    client.query("INSERT INTO d.lake VALUES ('a', ST_GEOGFROMTEXT('point(0 1)')), ('b', NULL)").result()
+    for sql in ("SELECT * FROM d.lake", "SELECT * EXCEPT (name) FROM d.lake", "SELECT geog, name FROM d.lake",
+                "SELECT l.geog AS g2 FROM d.lake AS l", "SELECT ST_GEOGPOINT(1, 2) AS p"):
+        job = client.query(sql)
+        job.result()
+        types = {f.name: f.field_type for f in job.schema}
+        assert "GEOGRAPHY" in types.values() and "STRING" not in (types.get("geog"), types.get("g2")), (sql, types)
+    assert {f.name: f.field_type for f in client.query("SELECT name FROM d.lake").result().schema} == {
+        "name": "STRING"}
+    dry = client.query("SELECT * FROM d.lake", job_config=__import__("google.cloud.bigquery").cloud.bigquery
+                       .QueryJobConfig(dry_run=True))
+    assert [f.field_type for f in dry.schema] == ["STRING", "GEOGRAPHY"]
+
+
+def test_geography_loaded_from_wkb_is_stored_as_wkt(client):
+    pandas = pytest.importorskip("pandas")
+    from shapely import wkb, wkt
+
+    client.query("CREATE TABLE d.geo (name STRING, geo GEOGRAPHY)").result()
+    frame = pandas.DataFrame({"name": ["foo", "bar"], "geo": [None, wkb.dumps(wkt.loads("LINESTRING(1 1, 2 3.5)"))]})
+    client.load_table_from_dataframe(frame, "p.d.geo").result()
+    assert sorted(map(list, client.list_rows("p.d.geo"))) == [["bar", "LINESTRING(1 1, 2 3.5)"], ["foo", None]]
