@@ -294,10 +294,11 @@ class _Api:
         created = str(job.created_ms)
         statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
         if job.job_type == "QUERY":
-            query_stats: dict[str, Any] = {"totalBytesProcessed": "0", "totalBytesBilled": "0", "cacheHit": job.cache_hit,
-                                           "totalSlotMs": "0", "billingTier": 1}
+            query_stats: dict[str, Any] = {"totalBytesProcessed": "0", "totalBytesBilled": "0",
+                                           "cacheHit": job.cache_hit, "totalSlotMs": "0", "billingTier": 1}
             outcome = job.outcome
             if outcome is not None:
+                query_stats["totalBytesProcessed"] = str(outcome.bytes_processed)
                 query_stats["statementType"] = outcome.statement_type
                 if outcome.dml_affected is not None:
                     query_stats["numDmlAffectedRows"] = str(outcome.dml_affected)
@@ -318,7 +319,7 @@ class _Api:
                 if outcome.rows is not None:
                     statistics["totalRows"] = str(outcome.rows.num_rows)
             statistics["query"] = query_stats
-            statistics["totalBytesProcessed"] = "0"
+            statistics["totalBytesProcessed"] = query_stats["totalBytesProcessed"]
             statistics.update(_script_statistics(job))
         elif job.job_type == "LOAD":
             statistics["load"] = {"inputFiles": "1", "inputFileBytes": "0", "outputRows": str(job.output_rows or 0),
@@ -377,6 +378,7 @@ class _Api:
         outcome = job.outcome
         rows_text = None
         if outcome is not None:
+            head["totalBytesProcessed"] = str(outcome.bytes_processed)
             if outcome.dml_affected is not None:
                 head["numDmlAffectedRows"] = str(outcome.dml_affected)
                 head["dmlStats"] = _dml_stats(outcome.statement_type, outcome.dml_affected)

@@ -48,6 +48,8 @@ class QueryOutcome:
     referenced: list[tuple[str, str, str]] = field(default_factory=list)
     #: where the job ran (the location of its datasets unless the request named one)
     location: str = LOCATION
+    #: bytes a dry run estimates the query reads (``totalBytesProcessed``; 0 otherwise)
+    bytes_processed: int = 0
 
 
 @dataclass(frozen=True)

@@ -224,3 +224,20 @@ def test_geography_loaded_from_wkb_is_stored_as_wkt(client):
     frame = pandas.DataFrame({"name": ["foo", "bar"], "geo": [None, wkb.dumps(wkt.loads("LINESTRING(1 1, 2 3.5)"))]})
     client.load_table_from_dataframe(frame, "p.d.geo").result()
     assert sorted(map(list, client.list_rows("p.d.geo"))) == [["bar", "LINESTRING(1 1, 2 3.5)"], ["foo", None]]
+
+
+# -- dry runs ------------------------------------------------------------------------------
+def test_dry_run_estimates_the_bytes_it_would_read(client):
+    from google.cloud import bigquery
+
+    table = client.create_table(bigquery.Table("p.d.sized", schema=[
+        bigquery.SchemaField("i", "INTEGER"), bigquery.SchemaField("s", "STRING"),
+        bigquery.SchemaField("n", "NUMERIC")]))
+    client.insert_rows(table, [{"i": 1, "s": "héllo", "n": "1.5"}, {"i": None, "s": None, "n": None}])
+    for method in ("INSERT", "QUERY"):
+        job = client.query("SELECT * FROM d.sized", job_config=bigquery.QueryJobConfig(dry_run=True),
+                           api_method=method)
+        # INT64 8 + STRING 2 + 6 UTF-8 bytes + NUMERIC 16; NULLs are 0
+        assert job.total_bytes_processed == 8 + 2 + 6 + 16, method
+    empty = client.query("SELECT 1", job_config=bigquery.QueryJobConfig(dry_run=True))
+    assert empty.total_bytes_processed == 0
