@@ -518,8 +518,10 @@ def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.
         typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
                          script.rules.positional_types)
         signatures.check(tree, script.source)
+        tables = [script.catalog.schema(r.project, r.dataset, r.table) for r in referenced if r.table]
+        script.rules.bignumeric_names = {str(f.get("name")).lower() for fields in tables for f in fields or []
+                                         if str(f.get("type")).upper() in ("BIGNUMERIC", "BIGDECIMAL")}
         if hints is not None:
-            tables = [script.catalog.schema(r.project, r.dataset, r.table) for r in referenced if r.table]
             hints.update(typing_.output_hints(tree, tables))
     root = rules.apply(tree, script.rules)
     _apply_replacements(replacements)

@@ -250,7 +250,7 @@ def bq_name(dtype: exp.DataType) -> str:
 # result columns DuckDB cannot type
 # ------------------------------------------------------------------------------------------
 #: GoogleSQL types stored as a DuckDB type that means something else (GEOGRAPHY is VARCHAR WKT text)
-_HINTED = {T.GEOGRAPHY: "GEOGRAPHY"}
+_HINTED = {T.GEOGRAPHY: "GEOGRAPHY", T.BIGDECIMAL: "BIGNUMERIC"}
 #: functions returning GEOGRAPHY (sqlglot leaves them untyped)
 _GEOGRAPHY_FUNCTIONS = frozenset({"ST_GEOGPOINT", "ST_GEOGFROMTEXT", "ST_GEOGFROMGEOJSON", "ST_GEOGFROMWKB",
                                   "ST_GEOGFROM", "ST_CENTROID", "ST_MAKELINE"})

@@ -325,8 +325,12 @@ def result_schema(statement: Any, rel: Any) -> list[dict[str, Any]]:
     hints = getattr(statement, "output_hints", None) or {}
     for column in schema:
         hinted = hints.get(column["name"].lower())
-        if hinted == "GEOGRAPHY" and column["type"] == "STRING" and column["mode"] != "REPEATED":
+        if column["mode"] == "REPEATED":
+            continue
+        if hinted == "GEOGRAPHY" and column["type"] == "STRING":
             column["type"] = "GEOGRAPHY"
+        elif hinted == "BIGNUMERIC" and column["type"] in ("STRING", "NUMERIC"):
+            column["type"] = "BIGNUMERIC"
     return schema
 
 

@@ -103,7 +103,7 @@ class TableData:
                 meta = self.catalog.create_table(project, dataset, table, fields)
             elif meta.kind == "VIEW":
                 raise Invalid(f"Cannot write to a view: {project}:{dataset}.{table}")
-            arrow = _geography_as_text(meta.schema, arrow)
+            arrow = _decimal256_as_text(_geography_as_text(meta.schema, arrow))
             target = qualified(project, dataset, table)
             projections = _projections(meta, arrow.column_names)
             with self.engine.scratch_cursor(arrow) as cur:
@@ -126,6 +126,20 @@ class TableData:
                     raise
             self.catalog.touch(meta.key)
             return arrow.num_rows
+
+
+def _decimal256_as_text(arrow: Any) -> Any:
+    """Arrow ``decimal256`` columns (BIGNUMERIC from Parquet, DataFrames) as their decimal text: DuckDB
+    reads no decimal wider than 38 digits; a BIGNUMERIC column stores the text, a NUMERIC one casts it."""
+    import pyarrow as pa
+
+    from emulator.bigquery import bignumeric
+
+    for index, field in enumerate(arrow.schema):
+        if pa.types.is_decimal256(field.type):
+            texts = [None if v is None else bignumeric.text(v) for v in arrow.column(index).to_pylist()]
+            arrow = arrow.set_column(index, field.name, pa.array(texts, type=pa.string()))
+    return arrow
 
 
 def _geography_as_text(schema: list[dict[str, Any]], arrow: Any) -> Any:

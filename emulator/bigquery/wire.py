@@ -18,6 +18,7 @@ import math
 import re
 from typing import Any
 
+from emulator.bigquery import bignumeric
 from emulator.bigquery.intervals import interval_sql, parse_interval
 from emulator.bigquery.types import canonical_type, quote_ident
 
@@ -31,7 +32,9 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
     if ftype == "FLOAT":
         return (f"CASE WHEN isnan({expr}) THEN 'NaN' WHEN {expr} = 'inf'::DOUBLE THEN 'Infinity' "
                 f"WHEN {expr} = '-inf'::DOUBLE THEN '-Infinity' ELSE CAST({expr} AS VARCHAR) END")
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        return f"{bignumeric.TEXT_FUNCTION}(CAST({expr} AS VARCHAR))"
+    if ftype == "NUMERIC":
         return f"regexp_replace(regexp_replace(CAST({expr} AS VARCHAR), '(\\.[0-9]*?)0+$', '\\1'), '\\.$', '')"
     if ftype == "BOOLEAN":
         return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
@@ -194,7 +197,14 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
             except ValueError:
                 pass
         raise _bad(location, "floating point", value)
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        if isinstance(value, bool):
+            raise _bad(location, "numeric", value)
+        try:
+            return bignumeric.text(bignumeric.parse(value))
+        except ValueError:
+            raise ValueError_(location, f"Invalid BIGNUMERIC value: {_show(value)}") from None
+    if ftype == "NUMERIC":
         if isinstance(value, bool):
             raise _bad(location, "numeric", value)
         try:
@@ -425,7 +435,9 @@ def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return repr(float(value))
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        return bignumeric.text(value)
+    if ftype == "NUMERIC":
         text = format(value, "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")

@@ -241,3 +241,57 @@ def test_dry_run_estimates_the_bytes_it_would_read(client):
         assert job.total_bytes_processed == 8 + 2 + 6 + 16, method
     empty = client.query("SELECT 1", job_config=bigquery.QueryJobConfig(dry_run=True))
     assert empty.total_bytes_processed == 0
+
+
+# -- BIGNUMERIC ----------------------------------------------------------------------------
+_BIG = [f"9.{'9' * 75}E+37", "-0.00000000000000000000000000000000000001", "1.5", "0.0", None]
+_BIG_VALUES = [decimal.Decimal(f"9.{'9' * 75}E+37"), decimal.Decimal("-1E-38"), decimal.Decimal("1.5"),
+               decimal.Decimal(0), None]
+
+
+def test_bignumeric_keeps_every_digit_through_loads_and_reads(client):
+    from google.cloud import bigquery
+
+    schema = [bigquery.SchemaField("i", "INTEGER"), bigquery.SchemaField("b", "BIGNUMERIC")]
+    _load_ndjson(client, [{"i": i, "b": v} for i, v in enumerate(_BIG)], schema)
+    listed = sorted(client.list_rows("p.d.t"), key=lambda r: r["i"])
+    assert [r["b"] for r in listed] == _BIG_VALUES
+    job = client.query("SELECT * FROM d.t ORDER BY i")
+    assert [r["b"] for r in job.result()] == _BIG_VALUES
+    assert [f.field_type for f in job.schema] == ["INTEGER", "BIGNUMERIC"]
+    # in expressions the column reads as NUMERIC (BigQuery's wider arithmetic is a documented gap)
+    (row,) = client.query("SELECT b + 1 AS c FROM d.t WHERE b = 1.5").result()
+    assert row.c == decimal.Decimal("2.5")
+    arrow = client.query("SELECT b FROM d.t ORDER BY i").to_arrow(create_bqstorage_client=False)
+    assert arrow.column("b").to_pylist() == _BIG_VALUES
+    with pytest.raises(Exception, match="Invalid BIGNUMERIC"):
+        _load_ndjson(client, [{"i": 9, "b": "1e39"}], schema)
+
+
+def test_bignumeric_parameter_round_trips(client):
+    from google.cloud import bigquery
+
+    value = decimal.Decimal("-{d}.{d}".format(d="9" * 38))
+    config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("p", "BIGNUMERIC", value)])
+    job = client.query("SELECT @p", job_config=config)
+    (row,) = job.result()
+    assert row[0] == value and job.schema[0].field_type == "BIGNUMERIC"
+    config = bigquery.QueryJobConfig(query_parameters=[bigquery.ScalarQueryParameter("p", "BIGNUMERIC", "2.25")])
+    (row,) = client.query("SELECT @p * 2 AS x", job_config=config).result()
+    assert row.x == decimal.Decimal("4.5")
+
+
+def test_bignumeric_from_dataframe_and_ddl(client):
+    pandas = pytest.importorskip("pandas")
+    from google.cloud import bigquery
+
+    frame = pandas.DataFrame({"b": [decimal.Decimal(f"9.{'9' * 75}E+37"), None]})
+    config = bigquery.LoadJobConfig(schema=[bigquery.SchemaField("b", "BIGNUMERIC")])
+    client.load_table_from_dataframe(frame, "p.d.frame", job_config=config).result()
+    assert [r.b for r in client.list_rows("p.d.frame")] == [decimal.Decimal(f"9.{'9' * 75}E+37"), None]
+    client.query("CREATE TABLE d.ddl (b BIGNUMERIC, b2 BIGNUMERIC(37, 2))").result()
+    client.query("INSERT INTO d.ddl (b, b2) VALUES (42e30, 42e30), (BIGNUMERIC '1.25', 3)").result()
+    got = sorted((r.b, r.b2) for r in client.query("SELECT * FROM d.ddl").result())
+    assert got == [(decimal.Decimal("1.25"), decimal.Decimal(3)), (decimal.Decimal("4.2E+31"), decimal.Decimal("4.2E+31"))]
+    client.query("UPDATE d.ddl SET b = b + 1 WHERE b2 = 3").result()
+    assert sorted(r.b for r in client.query("SELECT b FROM d.ddl").result())[0] == decimal.Decimal("2.25")
