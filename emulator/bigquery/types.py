@@ -122,6 +122,9 @@ def arrow_type(field: dict[str, Any]) -> Any:
     ftype = field["type"]
     if ftype == "RECORD":
         base = pa.struct([pa.field(f["name"], arrow_type(f)) for f in field["fields"]])
+    elif ftype == "RANGE":
+        element = arrow_type({"type": canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))})
+        base = pa.struct([pa.field("start", element), pa.field("end", element)])
     else:
         base = {
             "INTEGER": pa.int64(), "FLOAT": pa.float64(), "NUMERIC": pa.decimal128(38, 9),

@@ -53,6 +53,15 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
     return f"CAST({expr} AS VARCHAR)"
 
 
+def _range_text(expr: str, field: dict[str, Any], int64_ts: bool) -> str:
+    """``[start, end)`` with ``UNBOUNDED`` for a NULL bound, as BigQuery writes a RANGE."""
+    element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
+    start = _scalar_expr(f"{expr}.{quote_ident('start')}", element, int64_ts)
+    end = _scalar_expr(f"{expr}.{quote_ident('end')}", element, int64_ts)
+    return (f"CASE WHEN {expr} IS NULL THEN NULL ELSE '[' || coalesce({start}, 'UNBOUNDED') || ', ' || "
+            f"coalesce({end}, 'UNBOUNDED') || ')' END")
+
+
 #: Types whose text never needs JSON escaping (digits, signs, dates, base64...).
 _PLAIN_TEXT = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "BYTES", "DATE", "TIME", "DATETIME",
                "TIMESTAMP", "INTERVAL"}
@@ -74,7 +83,10 @@ def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
                 parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
         inner = _concat(["'{\"v\":{\"f\":['", *_commas(parts), "']}}'"])
         return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE {inner} END"""
-    text = _scalar_expr(expr, field["type"], int64_ts)
+    if field["type"] == "RANGE":
+        text = _range_text(expr, field, int64_ts)
+    else:
+        text = _scalar_expr(expr, field["type"], int64_ts)
     if field["type"] in _PLAIN_TEXT:
         return f"""coalesce('{{"v":"' || {text} || '"}}', '{{"v":null}}')"""
     return f"""coalesce('{{"v":' || CAST(to_json({text}) AS VARCHAR) || '}}', '{{"v":null}}')"""
@@ -285,6 +297,8 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
         if not isinstance(value, dict):
             raise ValueError_(location, f"This field: {field['name']} is not a record.")
         return convert_record(value, field["fields"], location, ignore_unknown=False)
+    if ftype == "RANGE":
+        return _range_value(value, field, location)
     if ftype == "INTERVAL":
         if isinstance(value, str):
             parsed = parse_interval(value)
@@ -292,6 +306,31 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
                 return parsed.duckdb_text()
         raise ValueError_(location, f"Invalid interval value: {_show(value)}")
     return value
+
+
+_RANGE_RE = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
+
+
+def _range_value(value: Any, field: dict[str, Any], location: str) -> dict[str, Any]:
+    """A RANGE cell: BigQuery's text ``[start, end)`` (``UNBOUNDED`` or NULL for an open bound) or an
+    object with ``start``/``end``; stored as a struct of its two bounds."""
+    element = {"name": field["name"], "type": canonical_type((field.get("rangeElementType") or {}).get("type", "DATE")),
+               "mode": "NULLABLE"}
+    if isinstance(value, dict):
+        bounds = [value.get("start"), value.get("end")]
+    elif isinstance(value, str) and (match := _RANGE_RE.match(value.strip())):
+        bounds = [match.group(1), match.group(2)]
+    else:
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}")
+    out = []
+    for bound in bounds:
+        if bound is None or (isinstance(bound, str) and bound.strip().upper() in ("UNBOUNDED", "NULL")):
+            out.append(None)
+        else:
+            out.append(convert_value(bound, element, location))
+    if out[0] is not None and out[1] is not None and out[0] >= out[1]:
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}: the start must be before the end")
+    return {"start": out[0], "end": out[1]}
 
 
 def _timestamp(value: Any, location: str) -> dt.datetime:

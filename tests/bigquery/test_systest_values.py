@@ -295,3 +295,28 @@ def test_bignumeric_from_dataframe_and_ddl(client):
     assert got == [(decimal.Decimal("1.25"), decimal.Decimal(3)), (decimal.Decimal("4.2E+31"), decimal.Decimal("4.2E+31"))]
     client.query("UPDATE d.ddl SET b = b + 1 WHERE b2 = 3").result()
     assert sorted(r.b for r in client.query("SELECT b FROM d.ddl").result())[0] == decimal.Decimal("2.25")
+
+
+# -- RANGE columns -------------------------------------------------------------------------
+def test_range_columns_load_from_csv_and_ndjson(client):
+    from google.cloud import bigquery
+
+    schema = [bigquery.SchemaField("i", "INTEGER"),
+              bigquery.SchemaField("r", "RANGE", range_element_type="DATE")]
+    config = bigquery.LoadJobConfig(schema=schema, source_format="CSV")
+    data = b'0,"[2020-01-01, 2020-02-01)"\n1,"[UNBOUNDED, 2020-02-01)"\n2,\n'
+    client.load_table_from_file(io.BytesIO(data), "p.d.r", job_config=config).result()
+    _load_ndjson(client, [{"i": 3, "r": "[2021-01-01, UNBOUNDED)"}], schema)
+    raw = client._connection.api_request("GET", "/projects/p/datasets/d/tables/r/data")
+    rows = sorted(client.list_rows("p.d.r"), key=lambda row: row["i"])
+    assert [row["r"] for row in rows] == [
+        {"start": dt.date(2020, 1, 1), "end": dt.date(2020, 2, 1)},
+        {"start": None, "end": dt.date(2020, 2, 1)}, None]
+    texts = [r["f"][1]["v"] for r in raw["rows"]]
+    assert texts == ["[2020-01-01, 2020-02-01)", "[UNBOUNDED, 2020-02-01)", None]
+    (row,) = client.list_rows("p.d.t")
+    assert row["r"] == {"start": dt.date(2021, 1, 1), "end": None}
+    arrow = client.list_rows("p.d.r", selected_fields=schema[1:]).to_arrow()
+    assert arrow.column("r").type.names == ["start", "end"]
+    with pytest.raises(Exception, match="Invalid RANGE"):
+        _load_ndjson(client, [{"i": 4, "r": "[2021-01-01, 2020-01-01)"}], schema)
