@@ -1584,7 +1584,49 @@ _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = 
     "ARRAY_INCLUDES_ALL": lambda n, c: duck("list_has_all({0}, {1})", *n.expressions),
     "ARRAY_INCLUDES_ANY": lambda n, c: duck("list_has_any({0}, {1})", *n.expressions),
     "ARRAY_IS_DISTINCT": lambda n, c: duck("len(list_distinct({0})) = len({0})", *n.expressions),
+    "RANGE": lambda n, c: _range_constructor(n),
 }
+
+
+def _range_constructor(node: exp.Anonymous) -> exp.Expression:
+    """``RANGE(start, end)``: the struct of its bounds RANGE values are stored as (NULL: unbounded);
+    a NULL bound takes the type of the other one."""
+    if len(node.expressions) != 2:
+        return node
+    start, end = node.expressions
+    if isinstance(start, exp.Null) and not isinstance(end, exp.Null):
+        start = duck("CASE WHEN FALSE THEN {0} END", end)
+    elif isinstance(end, exp.Null) and not isinstance(start, exp.Null):
+        end = duck("CASE WHEN FALSE THEN {0} END", start)
+    return duck('struct_pack("start" := {0}, "end" := {1})', start, end)
+
+
+def _interval_span(node: exp.Interval, ctx: RuleContext) -> exp.Expression:
+    """``INTERVAL 'Y-M D H:M:S.F' YEAR TO SECOND`` (and the other spans): DuckDB has no span syntax;
+    the literal becomes the interval it spells."""
+    from emulator.bigquery.intervals import parse_interval
+
+    unit, text = node.args.get("unit"), node.this
+    if not isinstance(unit, exp.IntervalSpan) or not (isinstance(text, exp.Literal) and text.is_string):
+        return node
+    span = (unit.this.name.upper(), unit.expression.name.upper())
+    value = text.this.strip()
+    sign = "-" if value.startswith("-") else ""
+    body = value.lstrip("+-")
+    canonical = {
+        ("YEAR", "SECOND"): value,
+        ("YEAR", "MONTH"): f"{value} 0 0:0:0",
+        ("DAY", "SECOND"): f"0-0 {value}",
+        ("HOUR", "SECOND"): f"0-0 0 {value}",
+        ("MINUTE", "SECOND"): f"0-0 0 {sign}0:{body}",
+        ("DAY", "HOUR"): f"0-0 {value.split()[0]} {value.split()[-1]}:0:0" if " " in value else None,
+        ("DAY", "MINUTE"): f"0-0 {value.split()[0]} {value.split()[-1]}:0" if " " in value else None,
+        ("HOUR", "MINUTE"): f"0-0 0 {value}:0",
+    }.get(span)
+    parsed = parse_interval(canonical) if canonical else None
+    if parsed is None:
+        raise InvalidQuery(f"Invalid interval literal: '{value}'")
+    return exp.cast(exp.Literal.string(parsed.duckdb_text()), exp.DataType.build("INTERVAL"))
 
 
 def _anonymous(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
@@ -1631,6 +1673,7 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Window: _window,
     exp.Column: _column,
     exp.Anonymous: _anonymous,
+    exp.Interval: _interval_span,
     exp.Array: _array,
     exp.JSONExtract: _json_extract,
     exp.JSONExtractArray: _json_extract_array,

@@ -320,3 +320,16 @@ def test_range_columns_load_from_csv_and_ndjson(client):
     assert arrow.column("r").type.names == ["start", "end"]
     with pytest.raises(Exception, match="Invalid RANGE"):
         _load_ndjson(client, [{"i": 4, "r": "[2021-01-01, 2020-01-01)"}], schema)
+
+
+def test_interval_span_literals_and_range_constructor(client):
+    (row,) = client.query(
+        "SELECT INTERVAL '1-2 3 4:5:6.789012' YEAR TO SECOND AS a, INTERVAL '-1-6' YEAR TO MONTH AS b, "
+        "INTERVAL '2 10:00:01' DAY TO SECOND AS c, RANGE(DATE '2026-01-01', DATE '2026-02-01') AS r, "
+        "RANGE(DATETIME '2026-01-01 00:00:00', NULL) AS u").result()
+    relativedelta = pytest.importorskip("dateutil.relativedelta").relativedelta
+    assert row.a == relativedelta(years=1, months=2, days=3, hours=4, minutes=5, seconds=6, microseconds=789012)
+    assert row.b == relativedelta(years=-1, months=-6)
+    assert row.c == relativedelta(days=2, hours=10, seconds=1)
+    assert row.r == {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 2, 1)}
+    assert row.u == {"start": dt.datetime(2026, 1, 1), "end": None}
