@@ -197,6 +197,7 @@ class Catalog:
             return meta
 
     def update_dataset(self, project: str, dataset: str, changes: dict[str, Any]) -> DatasetMeta:
+        self.generation += 1
         with self.engine.lock:
             meta = self.require_dataset(project, dataset)
             changes = {**changes, **check_dataset_options(
@@ -209,6 +210,7 @@ class Catalog:
 
     def delete_dataset(self, project: str, dataset: str, *, delete_contents: bool = False,
                        not_found_ok: bool = False) -> None:
+        self.generation += 1
         with self.engine.lock:
             if (project, dataset) not in self._datasets:
                 if not_found_ok:
@@ -235,6 +237,7 @@ class Catalog:
                      options: dict[str, Any] | None = None) -> TableMeta:
         """A table or view; ``options`` are further metadata attributes (:data:`TABLE_OPTIONS`)."""
         check_table_id(table)
+        self.generation += 1
         with self.engine.lock:
             self.require_dataset(project, dataset)
             key = (project, dataset, table)
@@ -294,6 +297,7 @@ class Catalog:
         A new schema may add NULLABLE/REPEATED columns and relax REQUIRED to NULLABLE; anything else
         is refused with BigQuery's "Provided Schema does not match" error.
         """
+        self.generation += 1
         with self.engine.lock:
             meta = self.require_table(project, dataset, table)
             if "schema" in changes and changes["schema"] is not None and meta.kind == "TABLE":
@@ -340,9 +344,11 @@ class Catalog:
     # entries changed by SQL statements (the statement runner keeps DuckDB in step itself)
     # ------------------------------------------------------------------------------------
     def put_table(self, meta: TableMeta) -> None:
+        self.generation += 1
         self._tables[meta.key] = meta
 
     def remove_table(self, key: TableKey) -> TableMeta | None:
+        self.generation += 1
         meta = self._tables.pop(key, None)
         for listener in self.on_table_removed:
             listener(key)
@@ -360,6 +366,7 @@ class Catalog:
 
     def touch(self, key: TableKey) -> None:
         """Mark a table modified now (after a write to its data)."""
+        self.generation += 1
         meta = self._tables.get(key)
         if meta is not None:
             meta.modified_ms = self.clock.epoch_ms()

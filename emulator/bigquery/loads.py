@@ -103,35 +103,34 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Invalid(f"Error while reading data, error message: CSV processing encountered too many errors, "
                       f"giving up. Rows: 0; errors: 1; {exc}") from None
-    return _text_columns(table, schema)
+    return _convert_text_columns(table, schema)
 
 
-def _text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
-    """Columns read as text whose type has a text form to parse: RANGE (``[start, end)``) and
-    picosecond TIMESTAMPs (kept as their canonical text)."""
+def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
+    """CSV cells of RANGE, INTERVAL, BIGNUMERIC and picosecond TIMESTAMP columns are text in BigQuery's
+    spelling (``[2020-01-01, 2020-02-01)``, ``P1Y2M``…): converted as JSON loads convert them."""
     import pyarrow as pa
 
-    for field in schema or []:
-        if not (field["type"] == "RANGE" or bqtypes.is_pico(field)) or field["mode"] == "REPEATED" \
-                or field["name"] not in table.column_names:
+    for f in schema or []:
+        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
+                or f["name"] not in table.column_names:
             continue
-        index = table.column_names.index(field["name"])
+        index = table.column_names.index(f["name"])
         values = []
-        for number, text in enumerate(table.column(index).to_pylist(), start=1):
+        for number, cell in enumerate(table.column(index).to_pylist(), start=1):
             try:
-                values.append(None if text is None else convert_value(text, field, field["name"]))
+                values.append(None if cell is None else convert_value(cell, f, f["name"]))
             except ValueError_ as exc:
                 raise Invalid(f"Error while reading data, error message: CSV processing encountered too many "
                               f"errors, giving up. Rows: {number}; errors: 1; {exc.message}") from None
-        column = pa.array(values, type=bqtypes.arrow_type({**field, "mode": "NULLABLE"}))
-        table = table.set_column(index, field["name"], column)
+        table = table.set_column(index, f["name"], pa.array(values, type=bqtypes.arrow_type({**f, "mode": "NULLABLE"})))
     return table
 
 
 def _csv_type(field: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE") or bqtypes.is_pico(field):
+    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(field):
         return pa.string()
     if field["type"] == "BYTES":
         return pa.string()

@@ -346,10 +346,11 @@ class _Api:
         created = str(job.created_ms)
         statistics: dict[str, Any] = {"creationTime": created, "startTime": created, "endTime": created}
         if job.job_type == "QUERY":
-            query_stats: dict[str, Any] = {"totalBytesProcessed": "0", "totalBytesBilled": "0", "cacheHit": False,
-                                           "totalSlotMs": "0", "billingTier": 1}
+            query_stats: dict[str, Any] = {"totalBytesProcessed": "0", "totalBytesBilled": "0",
+                                           "cacheHit": job.cache_hit, "totalSlotMs": "0", "billingTier": 1}
             outcome = job.outcome
             if outcome is not None:
+                query_stats["totalBytesProcessed"] = str(outcome.bytes_processed)
                 query_stats["statementType"] = outcome.statement_type
                 if outcome.dml_affected is not None:
                     query_stats["numDmlAffectedRows"] = str(outcome.dml_affected)
@@ -370,7 +371,7 @@ class _Api:
                 if outcome.rows is not None:
                     statistics["totalRows"] = str(outcome.rows.num_rows)
             statistics["query"] = query_stats
-            statistics["totalBytesProcessed"] = "0"
+            statistics["totalBytesProcessed"] = query_stats["totalBytesProcessed"]
             statistics.update(_script_statistics(job))
         elif job.job_type == "LOAD":
             statistics["load"] = {"inputFiles": "1", "inputFileBytes": "0", "outputRows": str(job.output_rows or 0),
@@ -424,11 +425,12 @@ class _Api:
         head: dict[str, Any] = {
             "kind": kind,
             "jobReference": {"projectId": job.project, "jobId": job.job_id, "location": job.location},
-            "jobComplete": True, "cacheHit": False, "totalBytesProcessed": "0",
+            "jobComplete": True, "cacheHit": job.cache_hit, "totalBytesProcessed": "0",
         }
         outcome = job.outcome
         rows_text = None
         if outcome is not None:
+            head["totalBytesProcessed"] = str(outcome.bytes_processed)
             if outcome.dml_affected is not None:
                 head["numDmlAffectedRows"] = str(outcome.dml_affected)
                 head["dmlStats"] = _dml_stats(outcome.statement_type, outcome.dml_affected)

@@ -96,6 +96,9 @@ class Statement:
     #: named parameters the SQL refers to by another name (names DuckDB cannot spell, such as the
     #: DB-API's ``%(a "weird" `name`)s``): bind ``{parameter_names.get(n, n): value}``
     parameter_names: dict[str, str] = field(default_factory=dict)
+    #: a query's result columns whose GoogleSQL type DuckDB's result type does not tell:
+    #: ``{column name (lower case): REST type}`` (:func:`emulator.bigquery.sql_typing.output_hints`)
+    output_hints: dict[str, str] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------------------------------
@@ -534,12 +537,17 @@ def _bulk_values(tree: exp.Expression) -> bool:
 
 
 def _finish(tree: exp.Expression, script: _Script, replacements: list[tuple[exp.Table, exp.Expression]],
-            referenced: list[TableRef] | tuple[TableRef, ...] = ()) -> str:
+            referenced: list[TableRef] | tuple[TableRef, ...] = (), hints: dict[str, str] | None = None) -> str:
     rules.number_placeholders(tree, script.rules)
     if not _bulk_values(tree):
         typing_.annotate(tree, script.catalog.mapping(referenced), script.rules.named_types,
                          script.rules.positional_types)
         signatures.check(tree, script.source)
+        tables = [script.catalog.schema(r.project, r.dataset, r.table) for r in referenced if r.table]
+        script.rules.bignumeric_names = {str(f.get("name")).lower() for fields in tables for f in fields or []
+                                         if str(f.get("type")).upper() in ("BIGNUMERIC", "BIGDECIMAL")}
+        if hints is not None:
+            hints.update(typing_.output_hints(tree, tables))
     root = rules.apply(tree, script.rules)
     _apply_replacements(replacements)
     return _generate(root)
@@ -557,12 +565,14 @@ def _dml_or_query(tree: exp.Expression, kind: str, target_node: Any, script: _Sc
         _name_anonymous_columns(tree)
     _name_derived_tables(tree)
     referenced, replacements = _resolve_tables(tree, script, skip)
-    sql = _finish(tree, script, replacements, [*referenced, *([target] if target else [])])
+    hints: dict[str, str] = {}
+    sql = _finish(tree, script, replacements, [*referenced, *([target] if target else [])],
+                  hints if kind == "SELECT" else None)
     if kind == "SELECT" and _star_over_join(tree):
         # DuckDB repeats a name shared by joined tables; a subquery renames repeats x_1, x_2 as BigQuery
         # does (insertion order is preserved, so an ORDER BY inside still orders the result)
         sql = f"SELECT * FROM ({sql}) AS _wallaroo_result"
-    return Statement(kind, sql, target=target, referenced=referenced)
+    return Statement(kind, sql, target=target, referenced=referenced, output_hints=hints)
 
 
 def _star_over_join(tree: exp.Expression) -> bool:

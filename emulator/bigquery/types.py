@@ -4,8 +4,8 @@ Stored schemas use BigQuery's legacy type names as ``tables.get`` reports them (
 ``FLOAT``, ``BOOLEAN``, ``RECORD``); both spellings are accepted on input.
 
 Mapping (BigQuery → DuckDB): INT64 → BIGINT, FLOAT64 → DOUBLE, NUMERIC → DECIMAL(38,9),
-BIGNUMERIC → DECIMAL(38,9) (DuckDB decimals stop at 38 digits: values beyond NUMERIC's range are
-refused, a documented gap), BOOL → BOOLEAN, STRING → VARCHAR, BYTES → BLOB, DATE → DATE,
+BIGNUMERIC → VARCHAR (its exact decimal text: DuckDB decimals stop at 38 digits; see
+:mod:`emulator.bigquery.bignumeric`), BOOL → BOOLEAN, STRING → VARCHAR, BYTES → BLOB, DATE → DATE,
 TIME → TIME, DATETIME → TIMESTAMP, TIMESTAMP → TIMESTAMPTZ (session time zone UTC), JSON → JSON,
 GEOGRAPHY → VARCHAR (WKT text; no spatial functions), INTERVAL → INTERVAL,
 RECORD/STRUCT → STRUCT, REPEATED → LIST.
@@ -35,7 +35,7 @@ _CANONICAL = {
 _MODES = ("NULLABLE", "REQUIRED", "REPEATED")
 
 _SCALAR_DUCKDB = {
-    "INTEGER": "BIGINT", "FLOAT": "DOUBLE", "NUMERIC": "DECIMAL(38,9)", "BIGNUMERIC": "DECIMAL(38,9)",
+    "INTEGER": "BIGINT", "FLOAT": "DOUBLE", "NUMERIC": "DECIMAL(38,9)", "BIGNUMERIC": "VARCHAR",
     "BOOLEAN": "BOOLEAN", "STRING": "VARCHAR", "BYTES": "BLOB", "DATE": "DATE", "TIME": "TIME",
     "DATETIME": "TIMESTAMP", "TIMESTAMP": "TIMESTAMPTZ", "JSON": "JSON", "GEOGRAPHY": "VARCHAR",
     "INTERVAL": "INTERVAL",
@@ -194,19 +194,26 @@ def table_ddl_columns(schema: list[dict[str, Any]], default_sql: Callable[[str],
 
 
 def arrow_type(field: dict[str, Any]) -> Any:
-    """The Arrow type DuckDB uses for a field (what our stored tables hold)."""
+    """The Arrow type rows are staged in before DuckDB casts them into a table of this schema.
+
+    INTERVAL is staged as DuckDB's interval text (``"14 months 3 days 5 microseconds"``): Arrow's
+    ``month_day_nano_interval`` counts nanoseconds in an int64 and cannot hold BigQuery's extremes.
+    """
     import pyarrow as pa
 
     ftype = field["type"]
     if ftype == "RECORD":
         base = pa.struct([pa.field(f["name"], arrow_type(f)) for f in field["fields"]])
+    elif ftype == "RANGE":
+        element = arrow_type({"type": canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))})
+        base = pa.struct([pa.field("start", element), pa.field("end", element)])
     else:
         base = {
             "INTEGER": pa.int64(), "FLOAT": pa.float64(), "NUMERIC": pa.decimal128(38, 9),
-            "BIGNUMERIC": pa.decimal128(38, 9), "BOOLEAN": pa.bool_(), "STRING": pa.string(),
+            "BIGNUMERIC": pa.string(), "BOOLEAN": pa.bool_(), "STRING": pa.string(),
             "BYTES": pa.binary(), "DATE": pa.date32(), "TIME": pa.time64("us"),
             "DATETIME": pa.timestamp("us"), "TIMESTAMP": pa.timestamp("us", tz="UTC"),
-            "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.month_day_nano_interval(),
+            "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.string(),
         }.get(ftype, pa.string())
         if is_pico(field):
             base = pa.string()

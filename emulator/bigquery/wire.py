@@ -18,6 +18,8 @@ import math
 import re
 from typing import Any
 
+from emulator.bigquery import bignumeric
+from emulator.bigquery.intervals import interval_sql, parse_interval
 from emulator.bigquery.types import canonical_type, quote_ident
 
 
@@ -30,7 +32,9 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
     if ftype == "FLOAT":
         return (f"CASE WHEN isnan({expr}) THEN 'NaN' WHEN {expr} = 'inf'::DOUBLE THEN 'Infinity' "
                 f"WHEN {expr} = '-inf'::DOUBLE THEN '-Infinity' ELSE CAST({expr} AS VARCHAR) END")
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        return f"{bignumeric.TEXT_FUNCTION}(CAST({expr} AS VARCHAR))"
+    if ftype == "NUMERIC":
         return f"regexp_replace(regexp_replace(CAST({expr} AS VARCHAR), '(\\.[0-9]*?)0+$', '\\1'), '\\.$', '')"
     if ftype == "BOOLEAN":
         return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
@@ -45,10 +49,17 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
             return f"CAST(epoch_us({expr}) AS VARCHAR)"
         return f"printf('%.6E', epoch_us({expr}) / 1000000.0)"
     if ftype == "INTERVAL":
-        return (f"printf('%d-%d %d %d:%d:%d', datepart('year', {expr}), datepart('month', {expr}), "
-                f"datepart('day', {expr}), datepart('hour', {expr}), datepart('minute', {expr}), "
-                f"datepart('second', {expr}))")
+        return interval_sql(expr)
     return f"CAST({expr} AS VARCHAR)"
+
+
+def _range_text(expr: str, field: dict[str, Any], int64_ts: bool) -> str:
+    """``[start, end)`` with ``UNBOUNDED`` for a NULL bound, as BigQuery writes a RANGE."""
+    element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
+    start = _scalar_expr(f"{expr}.{quote_ident('start')}", element, int64_ts)
+    end = _scalar_expr(f"{expr}.{quote_ident('end')}", element, int64_ts)
+    return (f"CASE WHEN {expr} IS NULL THEN NULL ELSE '[' || coalesce({start}, 'UNBOUNDED') || ', ' || "
+            f"coalesce({end}, 'UNBOUNDED') || ')' END")
 
 
 #: Types whose text never needs JSON escaping (digits, signs, dates, base64...).
@@ -70,21 +81,16 @@ def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
                 parts.append(_repeated_cell(sub_expr, sub, int64_ts, depth + 1))
             else:
                 parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
-        inner = " || ',' || ".join(parts)
-        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":{{"f":[' || {inner} || ']}}}}' END"""
+        inner = _concat(["'{\"v\":{\"f\":['", *_commas(parts), "']}}'"])
+        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE {inner} END"""
     if field["type"] == "TIMESTAMP" and str(field.get("timestampPrecision") or "") == "12":
         # picoseconds are held as their text: by default the client gets the (truncated) microseconds
         micros = f"CAST(substr({expr}, 1, 26) || 'Z' AS TIMESTAMPTZ)"
         return f"""coalesce('{{"v":"' || {_scalar_expr(micros, "TIMESTAMP", int64_ts)} || '"}}', '{{"v":null}}')"""
-    if field["type"] == "RANGE":  # "[start, end)" with UNBOUNDED for a NULL bound
-        from emulator.bigquery.types import range_element
-
-        element = range_element(field)
-        bounds = [f"coalesce({_scalar_expr(f'{expr}.{quote_ident(b)}', element, int64_ts)}, 'UNBOUNDED')"
-                  for b in ("start", "end")]
-        return (f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":"[' || {bounds[0]} || ', ' || """
-                f"""{bounds[1]} || ')"}}' END""")
-    text = _scalar_expr(expr, field["type"], int64_ts)
+    if field["type"] == "RANGE":
+        text = _range_text(expr, field, int64_ts)
+    else:
+        text = _scalar_expr(expr, field["type"], int64_ts)
     if field["type"] in _PLAIN_TEXT:
         return f"""coalesce('{{"v":"' || {text} || '"}}', '{{"v":null}}')"""
     return f"""coalesce('{{"v":' || CAST(to_json({text}) AS VARCHAR) || '}}', '{{"v":null}}')"""
@@ -98,6 +104,21 @@ def _repeated_cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int)
     return f"""'{{"v":[' || coalesce({listed}, '') || ']}}'"""
 
 
+def _commas(cells: list[str]) -> list[str]:
+    out: list[str] = []
+    for cell in cells:
+        if out:
+            out.append("','")
+        out.append(cell)
+    return out
+
+
+def _concat(parts: list[str]) -> str:
+    """``concat(a, b, …)``: one call, where ``a || b || …`` nests one level per cell (DuckDB refuses
+    expressions deeper than 1,000 levels: a 10,000-column row). The cells are never NULL."""
+    return f"concat({', '.join(parts)})"
+
+
 def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool = True) -> str:
     """SQL selecting one f/v JSON text per row of ``relation`` whose columns follow ``schema``."""
     cells = []
@@ -109,7 +130,8 @@ def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool 
             cells.append(_cell(col, field, int64_ts, 0))
     if not cells:
         return f"SELECT '{{\"f\":[]}}' FROM {relation}"
-    return f"""SELECT '{{"f":[' || {" || ',' || ".join(cells)} || ']}}' FROM {relation}"""
+    row = _concat(["'{\"f\":['", *_commas(cells), "']}'"])
+    return f"SELECT {row} FROM {relation}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -191,14 +213,22 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
             except ValueError:
                 pass
         raise _bad(location, "floating point", value)
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        if isinstance(value, bool):
+            raise _bad(location, "numeric", value)
+        try:
+            return bignumeric.text(bignumeric.parse(value))
+        except ValueError:
+            raise ValueError_(location, f"Invalid BIGNUMERIC value: {_show(value)}") from None
+    if ftype == "NUMERIC":
         if isinstance(value, bool):
             raise _bad(location, "numeric", value)
         try:
             number = decimal.Decimal(str(value).strip()) if not isinstance(value, float) else decimal.Decimal(repr(value))
         except decimal.InvalidOperation:
             raise _bad(location, "numeric", value) from None
-        if not number.is_finite() or abs(number) > _NUMERIC_MAX:
+        # copy_abs: abs() would round to the context's 28 digits (NUMERIC's maximum has 38)
+        if not number.is_finite() or number.copy_abs() > _NUMERIC_MAX:
             raise ValueError_(location, f"Invalid NUMERIC value: {_show(value)}")
         return number.quantize(decimal.Decimal("0.000000001"), rounding=decimal.ROUND_HALF_EVEN,
                                context=_WIDE)
@@ -273,34 +303,40 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
         if not isinstance(value, dict):
             raise ValueError_(location, f"This field: {field['name']} is not a record.")
         return convert_record(value, field["fields"], location, ignore_unknown=False)
-    if ftype == "INTERVAL":
-        return value
     if ftype == "RANGE":
-        return convert_range(value, field, location)
+        return _range_value(value, field, location)
+    if ftype == "INTERVAL":
+        if isinstance(value, str):
+            parsed = parse_interval(value)
+            if parsed is not None:
+                return parsed.duckdb_text()
+        raise ValueError_(location, f"Invalid interval value: {_show(value)}")
     return value
 
 
-_RANGE_TEXT = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
+_RANGE_RE = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
 
 
-def convert_range(value: Any, field: dict[str, Any], location: str) -> dict[str, Any] | None:
-    """A RANGE value from its text ``[start, end)`` (``UNBOUNDED``/``NULL`` for an open bound) or an
-    object with ``start``/``end``; start must be before end, as BigQuery requires."""
-    from emulator.bigquery.types import range_element
-
-    element = {"name": field["name"], "type": range_element(field), "mode": "NULLABLE"}
+def _range_value(value: Any, field: dict[str, Any], location: str) -> dict[str, Any]:
+    """A RANGE cell: BigQuery's text ``[start, end)`` (``UNBOUNDED`` or NULL for an open bound) or an
+    object with ``start``/``end``; stored as a struct of its two bounds."""
+    element = {"name": field["name"], "type": canonical_type((field.get("rangeElementType") or {}).get("type", "DATE")),
+               "mode": "NULLABLE"}
     if isinstance(value, dict):
-        start, end = value.get("start"), value.get("end")
+        bounds = [value.get("start"), value.get("end")]
+    elif isinstance(value, str) and (match := _RANGE_RE.match(value.strip())):
+        bounds = [match.group(1), match.group(2)]
     else:
-        match = _RANGE_TEXT.match(str(value).strip()) if isinstance(value, str) else None
-        if match is None:
-            raise ValueError_(location, f"Invalid RANGE value: {_show(value)}; expected [start, end)")
-        start, end = (None if b.upper() in ("UNBOUNDED", "NULL") else b for b in match.groups())
-    low = convert_value(start, element, location)
-    high = convert_value(end, element, location)
-    if low is not None and high is not None and not low < high:
-        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}; the start must be before the end")
-    return {"start": low, "end": high}
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}")
+    out = []
+    for bound in bounds:
+        if bound is None or (isinstance(bound, str) and bound.strip().upper() in ("UNBOUNDED", "NULL")):
+            out.append(None)
+        else:
+            out.append(convert_value(bound, element, location))
+    if out[0] is not None and out[1] is not None and out[0] >= out[1]:
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}: the start must be before the end")
+    return {"start": out[0], "end": out[1]}
 
 
 _PICO_RE = re.compile(
@@ -421,6 +457,12 @@ def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: 
         if values is None:
             return [] if "value" not in pvalue else None
         return [parameter_value(ptype.get("arrayType") or {}, v, name) for v in values]
+    if kind == "RANGE":  # a STRUCT of start and end (NULL: unbounded), as RANGE columns are stored
+        element = ptype.get("rangeElementType") or {"type": "DATE"}
+        bounds = pvalue.get("rangeValue")
+        if bounds is None:
+            return None
+        return {key: parameter_value(element, bounds.get(key) or {}, name) for key in ("start", "end")}
     if kind == "RECORD":
         struct_values = pvalue.get("structValues") or {}
         out = {}
@@ -466,7 +508,9 @@ def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return repr(float(value))
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        return bignumeric.text(value)
+    if ftype == "NUMERIC":
         text = format(value, "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")
