@@ -38,7 +38,7 @@ def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
         "bigquery": [bq.measure_fresh_emulator, bq.measure_first_query, bq.measure_queries],
         "curves": [bq.measure_curves],
         "inference": [wal.measure_inference],
-        "orchestration": [wal.measure_run_once, wal.measure_schedules],
+        "orchestration": [wal.measure_run_once, wal.measure_schedules, wal.measure_isolated_runs],
         "wire": [wire.measure_request, wire.measure_real_sdk],
         "server": [server.measure_select1, server.measure_start],
         "replay": [proc.measure_replay, proc.measure_replay_floor],

@@ -24,10 +24,11 @@ HTTP/1.1 keep-alive). Requests are **serialised**: one lock (re-entrant) is held
 is answered, so backends never see two requests at once, whatever they touch. While it holds
 the lock, the request's thread moves the virtual clock as the emulator's driving thread does
 (:func:`emulator.clock.driving`): every reader sees the emulator's clock, and a ``time.sleep``
-inside the work a request starts (a task run's code) advances it, exactly as in-process. Code in
-this process (the task runs that still execute in the server, PR 3/4 moves them out) reaching the
-server's own URL is answered in-process (the router serves the server's address), never through
-the socket, where it would wait for the lock its own thread holds.
+inside the work a request starts advances it, exactly as in-process. A task run the work starts
+executes in its own process (:mod:`emulator.wallaroo.isolated`); the request's thread waits for it
+and answers its requests over the run's channel (its clients reach the server's URL that way,
+never through the socket, where they would wait for the lock this thread holds); code in this
+process reaching the server's own URL (``task_runs="in-process"``) is answered in-process too.
 
 The clock in server mode. A client in another process sleeps in real time: the SDK's
 ``deploy()`` polls ``status/get_deployment`` every real second until the deployment is
@@ -716,6 +717,28 @@ def _json_object(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise _BadRequest("the request body must be a JSON object")
     return data
+
+
+class _TaskServer(EmulatorServer):
+    """The server an emulator starts for its isolated task runs (see :func:`start_task_server`):
+    it serves an emulator that is already active without entering it again (its life follows the
+    emulator's), and leaves the ``token_uri`` of keys the emulator mints as it was."""
+
+    def _attach(self, emu: Any, *, enter: bool) -> None:
+        token_uri = getattr(emu, "token_uri", None)
+        super()._attach(emu, enter=False)
+        emu.token_uri = token_uri
+
+    def _detach(self, emu: Any) -> None:
+        token_uri = getattr(emu, "token_uri", None)
+        super()._detach(emu)
+        emu.token_uri = token_uri
+
+
+def start_task_server(emu: Any) -> EmulatorServer:
+    """Serve the active ``emu`` on 127.0.0.1 for its isolated task runs (``clock="manual"``: only
+    the work requests start moves the clock). Added for :meth:`emulator.Emulator.task_server_urls`."""
+    return _TaskServer(emu, clock="manual").start()
 
 
 def serve(emu: Any, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> EmulatorServer:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery.errors import BigQueryError, Duplicate, Invalid, InvalidQuery, NotFound
+from emulator.bigquery.query_cache import QueryCache, cache_key
 from emulator.bigquery.statements import LOCATION, QueryOutcome
 
 if TYPE_CHECKING:
@@ -44,6 +45,8 @@ class Job:
     sequence: int = 0  # registration order (ties of creation time)
     #: the request named the location (else the job runs where its datasets are)
     location_requested: bool = False
+    #: a query answered from the query cache (:mod:`emulator.bigquery.query_cache`)
+    cache_hit: bool = False
 
     @property
     def total_rows(self) -> int | None:
@@ -101,6 +104,7 @@ class JobRunner:
         self.catalog = catalog
         self.data = data
         self.store = store
+        self.cache = QueryCache()
 
     def run_query(self, job: Job) -> Job:
         """Execute a QUERY job's configuration; failures are recorded on the job (HTTP 200 + errorResult)."""
@@ -109,6 +113,9 @@ class JobRunner:
         try:
             if config.get("useLegacySql") is True:
                 raise InvalidQuery("Legacy SQL is not supported by wallaroo-emulator; set use_legacy_sql=False")
+            key = cache_key(job.project, job.configuration)
+            if key is not None and self._from_cache(job, key):
+                return job
             default = config.get("defaultDataset") or {}
             project = default.get("projectId") or job.project
             session = self._session(job, config)
@@ -138,9 +145,25 @@ class JobRunner:
                     schema=outcome.schema,
                 )
             job.outcome = outcome
+            if outcome.statement_type != "SELECT":
+                self.catalog.generation += 1  # DML, DDL, scripts: whatever they changed, cached results go
+            elif key is not None and not job.configuration.get("dryRun"):
+                self.cache.put(key, self.catalog.generation, job.created_ms, outcome)
         except BigQueryError as exc:
             job.error = exc
         return job
+
+    def _from_cache(self, job: Job, key: str) -> bool:
+        cached = self.cache.get(key, self.catalog.generation, job.created_ms)
+        if cached is None:
+            return False
+        if cached.location and not job.location_requested:
+            job.location = cached.location
+        elif cached.location and job.location != cached.location:
+            return False  # cached results live in the location of the job that made them
+        job.outcome = cached
+        job.cache_hit = True
+        return True
 
     def _session(self, job: Job, config: dict[str, Any]) -> Session | None:
         """The session a query job starts (``createSession``) or joins (connection property ``session_id``)."""

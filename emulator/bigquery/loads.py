@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
 from emulator.bigquery.errors import Invalid, NotFound
-from emulator.bigquery.wire import ValueError_, convert_record
+from emulator.bigquery.wire import ValueError_, convert_record, convert_value
 
 if TYPE_CHECKING:
     from emulator.bigquery.catalog import Catalog
@@ -93,19 +93,44 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
         null_values=[null_marker] if null_marker is not None else [""],
         strings_can_be_null=True,
     )
+    one_column = schema is not None and len(schema) == 1
     try:
-        return pacsv.read_csv(io.BytesIO(data), read_options=read,
-                              parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote),
-                              convert_options=convert)
+        table = pacsv.read_csv(io.BytesIO(data), read_options=read,
+                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                                                # one column: an empty line is a NULL value
+                                                                ignore_empty_lines=not one_column),
+                               convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Invalid(f"Error while reading data, error message: CSV processing encountered too many errors, "
                       f"giving up. Rows: 0; errors: 1; {exc}") from None
+    return _convert_text_columns(table, schema)
+
+
+def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
+    """CSV cells of RANGE, INTERVAL, BIGNUMERIC and picosecond TIMESTAMP columns are text in BigQuery's
+    spelling (``[2020-01-01, 2020-02-01)``, ``P1Y2M``…): converted as JSON loads convert them."""
+    import pyarrow as pa
+
+    for f in schema or []:
+        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
+                or f["name"] not in table.column_names:
+            continue
+        index = table.column_names.index(f["name"])
+        values = []
+        for number, cell in enumerate(table.column(index).to_pylist(), start=1):
+            try:
+                values.append(None if cell is None else convert_value(cell, f, f["name"]))
+            except ValueError_ as exc:
+                raise Invalid(f"Error while reading data, error message: CSV processing encountered too many "
+                              f"errors, giving up. Rows: {number}; errors: 1; {exc.message}") from None
+        table = table.set_column(index, f["name"], pa.array(values, type=bqtypes.arrow_type({**f, "mode": "NULLABLE"})))
+    return table
 
 
 def _csv_type(field: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    if field["type"] in ("JSON", "GEOGRAPHY", "STRING"):
+    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(field):
         return pa.string()
     if field["type"] == "BYTES":
         return pa.string()

@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import script as scripting
-from emulator.bigquery import types as bqtypes
 from emulator.bigquery.catalog import Catalog, Journal, canonical_location
 from emulator.bigquery.engine import Engine, is_duckdb_error, translate_duckdb_error
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
 from emulator.bigquery.sessions import Session, Sessions
+from emulator.bigquery.sizes import table_bytes
 from emulator.bigquery.statements import (
     QueryOutcome,
     RunContext,
     StatementRunner,
     bind_for,
     bind_parameters,
+    result_schema,
 )
 
 if TYPE_CHECKING:
@@ -144,10 +145,14 @@ class Queries:
         runnable = [statements[e.index] for e in program.elements if not e.declaration_only]
         created = {(s.target.project, s.target.dataset, s.target.table) for s in runnable
                    if s.target is not None and s.kind.startswith("CREATE")}
+        read: list[tuple[str, str, str]] = []
         for statement in runnable:
             for ref in statement.referenced or []:
                 if (ref.project, ref.dataset, ref.table) not in created:
                     self._check_reference(ref, ctx)
+                    key = (ref.project, ref.dataset, ref.table)
+                    if ref.table and key not in read:
+                        read.append(key)
         last = runnable[-1]
         schema = None
         if last.kind == "SELECT" and not program.is_script:
@@ -155,13 +160,24 @@ class Queries:
             bound = bind_for(last, bind)
             try:
                 rel = cur.sql(last.sql, params=bound) if bound else cur.sql(last.sql)
-                schema = [bqtypes.field_from_duckdb(n, t) for n, t in zip(rel.columns, rel.types)]
+                schema = result_schema(last, rel)
             except Exception as exc:  # noqa: BLE001
                 self.engine.forget_cursor()
                 if is_duckdb_error(exc):
                     raise translate_duckdb_error(exc, project, dataset) from None
                 raise
-        return QueryOutcome(statement_type="SCRIPT" if program.is_script else last.kind, schema=schema)
+        return QueryOutcome(statement_type="SCRIPT" if program.is_script else last.kind, schema=schema,
+                            bytes_processed=self._estimated_bytes(read))
+
+    def _estimated_bytes(self, tables: list[tuple[str, str, str]]) -> int:
+        """A dry run's ``totalBytesProcessed``: the logical size of the tables the query reads."""
+        total = 0
+        for key in tables:
+            meta = self.catalog.table(*key)
+            if meta is None or meta.kind == "VIEW" or not meta.schema:
+                continue
+            total += table_bytes(self.engine, meta)
+        return total
 
 
 class _Run:

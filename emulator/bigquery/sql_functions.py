@@ -436,7 +436,7 @@ def register(con: Any) -> None:
     import duckdb
     from duckdb.sqltypes import BIGINT, BLOB, BOOLEAN, DOUBLE, SQLNULL, TIMESTAMP, TIMESTAMP_TZ, VARCHAR
 
-    from emulator.bigquery import sql_geography
+    from emulator.bigquery import bignumeric, sql_geography
 
     DECIMAL = duckdb.decimal_type(38, 9)
 
@@ -463,6 +463,7 @@ def register(con: Any) -> None:
         (LAX_FLOAT64, lax_float64, VARCHAR, DOUBLE), (LAX_STRING, lax_string, VARCHAR, VARCHAR),
         (TIME_ZONE, time_zone, VARCHAR, VARCHAR),
         (HLL_MERGE, hll_merge, duckdb.list_type(BLOB), BLOB), (HLL_EXTRACT, hll_extract, BLOB, BIGINT),
+        (bignumeric.TEXT_FUNCTION, bignumeric.text_or_none, VARCHAR, VARCHAR),
     ):
         try:
             con.remove_function(name)

@@ -62,6 +62,18 @@ def to_wkt(geom: Any) -> str:
     return "GEOMETRYCOLLECTION(" + ", ".join(to_wkt(g) for g in geom.geoms) + ")"
 
 
+def wkb_to_wkt(data: bytes) -> str:
+    """BigQuery's WKT of a WKB value (loads of a GEOGRAPHY column from binary data, as from a DataFrame
+    of shapely geometries); ``ValueError`` when the bytes are no WKB."""
+    import shapely
+
+    try:
+        geom = shapely.from_wkb(bytes(data))
+    except Exception as exc:  # noqa: BLE001 - shapely's GEOSException and friends
+        raise ValueError(str(exc).splitlines()[0] if str(exc) else "invalid WKB") from None
+    return to_wkt(geom)
+
+
 def _parse(text: str | None, function: str = "ST_GeogFromText") -> Any:
     import shapely
 

@@ -11,8 +11,9 @@ generated. Decisions worth knowing:
   they are named ``_field_1``, ``_field_2``… (fields taken from a column keep its name). Inside
   ``INSERT … VALUES`` an all-positional struct becomes DuckDB ``ROW(…)`` so it is assigned to the
   target column's fields by position, as BigQuery does.
-* ``NUMERIC`` → ``DECIMAL(38,9)``; ``BIGNUMERIC`` → ``DECIMAL(38,9)`` too (DuckDB decimals stop
-  at 38 digits; values needing BIGNUMERIC's extra range or scale are refused or rounded).
+* ``NUMERIC`` → ``DECIMAL(38,9)``; ``BIGNUMERIC`` → ``DECIMAL(38,9)`` in expressions, but a table's
+  BIGNUMERIC column is VARCHAR (its exact text, :mod:`emulator.bigquery.bignumeric`): read inside an
+  expression it becomes ``TRY_CAST(col AS DECIMAL(38,9))``; selected as it is, it keeps every digit.
 * ``FARM_FINGERPRINT`` → ``bq_farm_fingerprint`` (FarmHash Fingerprint64 in Python, registered on the
   backend's connection by :func:`emulator.bigquery.sql_functions.register`). A BYTES argument is
   recognised from its expression (literal, FROM_BASE64, CAST … AS BYTES…); columns are taken as STRING.
@@ -20,6 +21,8 @@ generated. Decisions worth knowing:
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -58,6 +61,9 @@ class RuleContext:
         #: named parameters whose names DuckDB cannot spell: name → the identifier the SQL uses
         self.renamed_parameters: dict[str, str] = {}
         self.subquery_counter = 0
+        #: BIGNUMERIC columns of the tables the statement reads (lower case): where typing found no
+        #: type for a column (UPDATE, DELETE), its name says it is stored as text
+        self.bignumeric_names: set[str] = set()
 
     def fresh_alias(self, stem: str) -> str:
         self.subquery_counter += 1
@@ -75,6 +81,9 @@ def duckdb_type_for_parameter(ptype: dict[str, Any]) -> str:
             name = sub.get("name") or f"_field_{i + 1}"
             fields.append(f'"{name}" {duckdb_type_for_parameter(sub.get("type") or {})}')
         return f"STRUCT({', '.join(fields)})"
+    if kind == "RANGE":
+        element = duckdb_type_for_parameter(ptype.get("rangeElementType") or {"type": "DATE"})
+        return f'STRUCT("start" {element}, "end" {element})'
     return _DUCK_SCALARS.get(kind, "VARCHAR")
 
 
@@ -111,13 +120,24 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.cast(_local_now(_zone_arg(node)), exp.DataType.build("TIME"))
 
 
+@functools.cache
+def _duckdb_keywords() -> frozenset[str]:
+    """DuckDB's reserved words (``$select`` is not a parameter for its parser)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'")
+        return frozenset(str(r[0]).upper() for r in rows.fetchall())
+
+
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
     ident = node.this
     if isinstance(ident, exp.Identifier | exp.Var):
         # @`name` (the DB-API writes every parameter so): DuckDB binds a bare $name; other names
         # (the DB-API's %(a "weird" `name`)s) get a stable identifier, reported in parameter_names
         name = ident.name
-        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
+        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit() \
+            and name.upper() not in _duckdb_keywords()  # DuckDB reads $select as a keyword, not a parameter
         if plain:
             node.set("this", exp.to_identifier(name, quoted=False))
         else:
@@ -130,7 +150,7 @@ def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
         ptype = ctx.named_types.get(name.lower())
         if ptype is None:
             return node
-        return exp.cast(node, exp.DataType.build(duckdb_type_for_parameter(ptype), dialect="duckdb"))
+        return _typed_parameter(node, ptype)
     ctx.used_parameters.append(node.name)
     return node
 
@@ -142,7 +162,12 @@ def _placeholder(node: exp.Placeholder, ctx: RuleContext) -> exp.Expression:
         ctx.used_parameters.append(index)
     if index is None or index >= len(ctx.positional_types):
         return node
-    ptype = ctx.positional_types[index]
+    return _typed_parameter(node, ctx.positional_types[index])
+
+
+def _typed_parameter(node: exp.Expression, ptype: dict[str, Any]) -> exp.Expression:
+    if str(ptype.get("type") or "").upper() in ("BIGNUMERIC", "BIGDECIMAL") and _bare_projection(node):
+        return exp.cast(node, exp.DataType.build("VARCHAR"))  # bound as its decimal text: every digit kept
     return exp.cast(node, exp.DataType.build(duckdb_type_for_parameter(ptype), dialect="duckdb"))
 
 
@@ -151,10 +176,122 @@ def _datatype(node: exp.DataType, ctx: RuleContext) -> exp.Expression:
     if dtype == exp.DataType.Type.DECIMAL and not node.expressions:
         return exp.DataType.build("DECIMAL(38, 9)")
     if dtype == exp.DataType.Type.BIGDECIMAL:
-        return exp.DataType.build("DECIMAL(38, 9)")
+        # a table's BIGNUMERIC column is stored as its decimal text (emulator.bigquery.bignumeric)
+        return exp.DataType.build("VARCHAR" if _declares_column(node) else "DECIMAL(38, 9)")
     if dtype == exp.DataType.Type.GEOGRAPHY:
         return exp.DataType.build("VARCHAR")
+    if dtype == exp.DataType.Type.RANGE:
+        return _range_struct_type(node)
     return node
+
+
+#: RANGE element types (already translated by the time RANGE<T> is) → the element's DuckDB type.
+_RANGE_ELEMENTS = {exp.DataType.Type.DATE: "DATE", exp.DataType.Type.DATETIME: "TIMESTAMP",
+                   exp.DataType.Type.TIMESTAMP: "TIMESTAMP", exp.DataType.Type.TIMESTAMPTZ: "TIMESTAMPTZ"}
+
+
+def _range_struct_type(node: exp.DataType) -> exp.DataType:
+    """``RANGE<T>`` is held as ``STRUCT("start" T, "end" T)`` (a NULL bound is UNBOUNDED)."""
+    element = node.expressions[0] if node.expressions else None
+    duck_element = _RANGE_ELEMENTS.get(element.this) if isinstance(element, exp.DataType) else None
+    if duck_element is None:
+        raise InvalidQuery("RANGE element type must be DATE, DATETIME or TIMESTAMP")
+    return exp.DataType.build(f'STRUCT("start" {duck_element}, "end" {duck_element})', dialect="duckdb")
+
+
+def _is_range_type(dtype: exp.Expression | None) -> str | None:
+    """The element type of a translated RANGE type (a STRUCT of exactly start/end), else None."""
+    if not isinstance(dtype, exp.DataType) or dtype.this != exp.DataType.Type.STRUCT:
+        return None
+    names = [m.name.lower() for m in dtype.expressions if isinstance(m, exp.ColumnDef)]
+    if names != ["start", "end"] or len(dtype.expressions) != 2:
+        return None
+    kinds = [m.args.get("kind") for m in dtype.expressions]
+    if not all(isinstance(k, exp.DataType) for k in kinds) or kinds[0].sql("duckdb") != kinds[1].sql("duckdb"):
+        return None
+    return kinds[0].sql("duckdb")
+
+
+_RANGE_LITERAL = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
+
+
+def _range_literal(text: str, element: str) -> exp.Expression:
+    """``RANGE<T> '[a, b)'``: each bound a T literal, ``UNBOUNDED``/``NULL`` open; a must be before b."""
+    match = _RANGE_LITERAL.match(text.strip())
+    if match is None:
+        raise InvalidQuery(f"Invalid RANGE literal: '{text}'; expected '[start, end)'")
+    bounds = [None if b.upper() in ("UNBOUNDED", "NULL") else b for b in match.groups()]
+    values = [exp.cast(exp.Null() if b is None else exp.Literal.string(b), exp.DataType.build(element,
+                                                                                         dialect="duckdb"))
+              for b in bounds]
+    check = "CASE WHEN {0} >= {1} THEN bq_raise('Invalid RANGE literal: start must be before end') END"
+    return duck("struct_pack(\"start\" := coalesce(" + check + ", {0}), \"end\" := {1})", *values)
+
+
+def _range_constructor(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
+    """``RANGE(start, end)``: bounds of one type (a NULL bound takes the other's type)."""
+    if len(node.expressions) != 2:
+        raise InvalidQuery("RANGE takes two arguments: RANGE(start, end)")
+    low, high = node.expressions
+    return duck("struct_pack(\"start\" := CASE WHEN false THEN {1} ELSE {0} END, "
+                "\"end\" := CASE WHEN false THEN {0} ELSE {1} END)", low, high)
+
+
+def _range_bound(name: str) -> Callable[[exp.Anonymous, RuleContext], exp.Expression]:
+    def rule(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
+        if len(node.expressions) != 1:
+            raise InvalidQuery(f"RANGE_{name.upper()} takes one RANGE argument")
+        return duck(f"struct_extract({{0}}, '{name}')", node.expressions[0])
+    return rule
+def _declares_column(node: exp.Expression) -> bool:
+    """True for a type inside a table's column declaration (CREATE TABLE, ALTER TABLE ADD COLUMN),
+    false inside a CAST or a variable's declaration."""
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, exp.Cast | exp.TryCast):
+            return False
+        if isinstance(parent, exp.Schema | exp.Alter):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _bare_projection(node: exp.Expression) -> bool:
+    """True for an expression selected as it is by the statement's own result (not a subquery's,
+    whose columns outer expressions read): a BIGNUMERIC column or parameter there keeps its digits."""
+    parent = node.parent
+    if isinstance(parent, exp.Alias):
+        node, parent = parent, parent.parent
+    if not (isinstance(parent, exp.Select) and node.arg_key == "expressions"):
+        return False
+    owner = parent.parent
+    while isinstance(owner, exp.SetOperation):
+        owner = owner.parent
+    return owner is None or isinstance(owner, exp.Insert | exp.Create)
+
+
+def _is_bignumeric(node: exp.Expression, ctx: RuleContext) -> bool:
+    dtype = typing_.known(node)
+    if dtype is None:
+        return isinstance(node, exp.Column) and node.name.lower() in ctx.bignumeric_names
+    return dtype.this == exp.DataType.Type.BIGDECIMAL
+
+
+def _assigned_column(node: exp.Column) -> bool:
+    """The column an UPDATE/MERGE ``SET col = …`` assigns (no expression may replace it)."""
+    parent = node.parent
+    return isinstance(parent, exp.EQ) and node.arg_key == "this" and isinstance(parent.parent, exp.Update)
+
+
+def _column(node: exp.Column, ctx: RuleContext) -> exp.Expression:
+    new = _variable_column(node, ctx)
+    if new is not node or not _is_bignumeric(node, ctx) or _bare_projection(node) or _assigned_column(node):
+        return new
+    if node.find_ancestor(exp.Group, exp.Schema, exp.ColumnDef) is not None:
+        return node
+    # a stored BIGNUMERIC column (VARCHAR text) read by an expression: its value as NUMERIC does it
+    # (NULL beyond NUMERIC's range: BigQuery's wider BIGNUMERIC arithmetic is a documented gap)
+    return exp.TryCast(this=node, to=exp.DataType.build("DECIMAL(38, 9)"))
 
 
 _ARITHMETIC = (exp.Add, exp.Sub, exp.Mul, exp.Mod, exp.Div, exp.IntDiv)
@@ -635,12 +772,20 @@ def _struct(node: exp.Struct, ctx: RuleContext) -> exp.Expression:
             continue
         if isinstance(item, exp.Column) and not isinstance(item.this, exp.Star):
             name = item.name
-        elif isinstance(item, exp.Dot):
+        elif isinstance(item, exp.Dot) and not _parameter_path(item):
             name = item.name
         else:
             name = f"_field_{i + 1}"
         named.append(exp.PropertyEQ(this=exp.to_identifier(name), expression=item))
     return exp.Struct(expressions=named)
+
+
+def _parameter_path(node: exp.Dot) -> bool:
+    """``@param.field``: a field of a query parameter is no column path, its STRUCT field stays anonymous."""
+    base = node.this
+    while isinstance(base, exp.Dot | exp.Cast | exp.Paren):
+        base = base.this
+    return isinstance(base, exp.Parameter | exp.Placeholder)
 
 
 def _inside_insert_values(node: exp.Expression) -> bool:
@@ -1113,6 +1258,9 @@ def _cast(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     if node.args.get("format") is not None:
         return _cast_format(node, ctx)
     value = node.this
+    range_element = _is_range_type(node.to)
+    if range_element is not None and isinstance(value, exp.Literal) and value.is_string:
+        return _range_literal(value.this, range_element)
     if node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) and _is_float64(value):
         # FLOAT64 → STRING is the shortest round-trip spelling without a trailing ".0" (2.0 → "2")
         return duck("regexp_replace(CAST({0} AS VARCHAR), '\\.0$', '')", value)
@@ -1438,13 +1586,23 @@ def _array_edge(first: bool) -> Callable[[exp.Expression, RuleContext], exp.Expr
 
 
 def _tuple(node: exp.Tuple, ctx: RuleContext) -> exp.Expression:
-    """``SELECT (1, 'a')``: a tuple in a value position is an anonymous STRUCT in GoogleSQL."""
-    parent = node.parent
-    if isinstance(parent, exp.In | exp.Values | exp.Array | exp.Unnest) or not node.expressions:
+    """``SELECT (1, 'a')``: a tuple in a value position is an anonymous STRUCT in GoogleSQL, also nested in
+    another tuple (``((1, 2), 3)``), as an array element (``[(1, 2), (3, 4)]``) or a struct field. Tuples of
+    IN lists, VALUES rows and statements that write rows (assigned to columns by position) stay tuples; the
+    elements of ``[STRUCT(1 AS a), (2)]`` take the first struct's names (``_array``)."""
+    if not node.expressions or node.find_ancestor(exp.Values, exp.Insert, exp.Update, exp.Merge) is not None:
         return node
-    if isinstance(parent, exp.Alias):
+    top: exp.Expression = node
+    while isinstance(top.parent, exp.Tuple):  # nested tuples are values wherever the outer one is
+        top = top.parent
+    parent = top.parent
+    if isinstance(parent, exp.Alias | exp.PropertyEQ):
         parent = parent.parent
-    if not isinstance(parent, exp.Select) or node.find_ancestor(exp.Values) is not None:
+    if isinstance(parent, exp.Array):
+        items = parent.expressions
+        if items and isinstance(items[0], exp.Struct):
+            return node
+    elif not isinstance(parent, exp.Select | exp.Struct):
         return node
     return _struct(exp.Struct(expressions=list(node.expressions)), ctx)
 
@@ -1512,7 +1670,38 @@ _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = 
     "ARRAY_INCLUDES_ALL": lambda n, c: duck("list_has_all({0}, {1})", *n.expressions),
     "ARRAY_INCLUDES_ANY": lambda n, c: duck("list_has_any({0}, {1})", *n.expressions),
     "ARRAY_IS_DISTINCT": lambda n, c: duck("len(list_distinct({0})) = len({0})", *n.expressions),
+    "RANGE": _range_constructor,
+    "RANGE_START": _range_bound("start"),
+    "RANGE_END": _range_bound("end"),
 }
+
+
+def _interval_span(node: exp.Interval, ctx: RuleContext) -> exp.Expression:
+    """``INTERVAL 'Y-M D H:M:S.F' YEAR TO SECOND`` (and the other spans): DuckDB has no span syntax;
+    the literal becomes the interval it spells."""
+    from emulator.bigquery.intervals import parse_interval
+
+    unit, text = node.args.get("unit"), node.this
+    if not isinstance(unit, exp.IntervalSpan) or not (isinstance(text, exp.Literal) and text.is_string):
+        return node
+    span = (unit.this.name.upper(), unit.expression.name.upper())
+    value = text.this.strip()
+    sign = "-" if value.startswith("-") else ""
+    body = value.lstrip("+-")
+    canonical = {
+        ("YEAR", "SECOND"): value,
+        ("YEAR", "MONTH"): f"{value} 0 0:0:0",
+        ("DAY", "SECOND"): f"0-0 {value}",
+        ("HOUR", "SECOND"): f"0-0 0 {value}",
+        ("MINUTE", "SECOND"): f"0-0 0 {sign}0:{body}",
+        ("DAY", "HOUR"): f"0-0 {value.split()[0]} {value.split()[-1]}:0:0" if " " in value else None,
+        ("DAY", "MINUTE"): f"0-0 {value.split()[0]} {value.split()[-1]}:0" if " " in value else None,
+        ("HOUR", "MINUTE"): f"0-0 0 {value}:0",
+    }.get(span)
+    parsed = parse_interval(canonical) if canonical else None
+    if parsed is None:
+        raise InvalidQuery(f"Invalid interval literal: '{value}'")
+    return exp.cast(exp.Literal.string(parsed.duckdb_text()), exp.DataType.build("INTERVAL"))
 
 
 def _anonymous(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
@@ -1557,8 +1746,9 @@ _RULES: dict[type, Callable[[Any, RuleContext], exp.Expression]] = {
     exp.Avg: _avg,
     exp.Sum: _sum,
     exp.Window: _window,
-    exp.Column: _variable_column,
+    exp.Column: _column,
     exp.Anonymous: _anonymous,
+    exp.Interval: _interval_span,
     exp.Array: _array,
     exp.JSONExtract: _json_extract,
     exp.JSONExtractArray: _json_extract_array,

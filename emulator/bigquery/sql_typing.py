@@ -244,3 +244,48 @@ def bq_name(dtype: exp.DataType) -> str:
     if name is not None and name not in ("ARRAY", "STRUCT"):
         return name
     return dtype.sql("bigquery")
+
+
+# ------------------------------------------------------------------------------------------
+# result columns DuckDB cannot type
+# ------------------------------------------------------------------------------------------
+#: GoogleSQL types stored as a DuckDB type that means something else (GEOGRAPHY is VARCHAR WKT text)
+_HINTED = {T.GEOGRAPHY: "GEOGRAPHY", T.BIGDECIMAL: "BIGNUMERIC"}
+#: functions returning GEOGRAPHY (sqlglot leaves them untyped)
+_GEOGRAPHY_FUNCTIONS = frozenset({"ST_GEOGPOINT", "ST_GEOGFROMTEXT", "ST_GEOGFROMGEOJSON", "ST_GEOGFROMWKB",
+                                  "ST_GEOGFROM", "ST_CENTROID", "ST_MAKELINE"})
+
+
+def output_hints(tree: exp.Expression, tables: list[list[dict] | None]) -> dict[str, str]:
+    """``{column name (lower case): REST type}`` for the result columns of a query whose GoogleSQL type
+    DuckDB's result type does not tell (GEOGRAPHY comes back as VARCHAR). ``tables`` are the schemas of
+    the tables the query reads (a ``*`` takes their columns). Call after :func:`annotate`."""
+    select = tree
+    while isinstance(select, exp.SetOperation):
+        select = select.this
+    if isinstance(select, exp.Subquery):
+        select = select.unnest()
+    if not isinstance(select, exp.Select):
+        return {}
+    hints: dict[str, str] = {}
+    for projection in select.expressions:
+        star = projection if isinstance(projection, exp.Star) else (
+            projection.this if isinstance(projection, exp.Column) and isinstance(projection.this, exp.Star) else None)
+        if star is not None:
+            excluded = {e.name.lower() for e in star.args.get("except_") or star.args.get("except") or []}
+            for fields in tables:
+                for f in fields or []:
+                    name = str(f.get("name") or "").lower()
+                    kind = str(f.get("type") or "").upper()
+                    if name and name not in excluded and kind in _HINTED.values() and f.get("mode") != "REPEATED":
+                        hints[name] = kind
+            continue
+        value = projection.this if isinstance(projection, exp.Alias) else projection
+        dtype = known(value)
+        if not projection.alias_or_name:
+            continue
+        if dtype is not None and dtype.this in _HINTED:
+            hints[projection.alias_or_name.lower()] = _HINTED[dtype.this]
+        elif isinstance(value, exp.Anonymous) and value.name.upper() in _GEOGRAPHY_FUNCTIONS:
+            hints[projection.alias_or_name.lower()] = "GEOGRAPHY"
+    return hints

@@ -48,6 +48,8 @@ class QueryOutcome:
     referenced: list[tuple[str, str, str]] = field(default_factory=list)
     #: where the job ran (the location of its datasets unless the request named one)
     location: str = LOCATION
+    #: bytes a dry run estimates the query reads (``totalBytesProcessed``; 0 otherwise)
+    bytes_processed: int = 0
 
 
 @dataclass(frozen=True)
@@ -125,7 +127,7 @@ class StatementRunner:
         rel = cur.sql(statement.sql, params=bind) if bind else cur.sql(statement.sql)
         if rel is None:
             return QueryOutcome(statement.kind)
-        schema = [bqtypes.field_from_duckdb(n, t) for n, t in zip(rel.columns, rel.types)]
+        schema = result_schema(statement, rel)
         return QueryOutcome(statement.kind, schema=schema, rows=rel.to_arrow_table())
 
     def _dml(self, cur: Any, statement: Any, bind: Any, ctx: RunContext) -> QueryOutcome:
@@ -314,6 +316,22 @@ def _merge_declared(derived: list[dict[str, Any]], declared: list[dict[str, Any]
         return derived
     by_name = {f["name"].lower(): f for f in bqtypes.normalise_schema(declared)}
     return [by_name.get(f["name"].lower(), f) for f in derived]
+
+
+def result_schema(statement: Any, rel: Any) -> list[dict[str, Any]]:
+    """The schema of a query's result: DuckDB's column types, with the GoogleSQL types they cannot
+    carry (a GEOGRAPHY column is VARCHAR in DuckDB) taken from the statement's output hints."""
+    schema = [bqtypes.field_from_duckdb(n, t) for n, t in zip(rel.columns, rel.types)]
+    hints = getattr(statement, "output_hints", None) or {}
+    for column in schema:
+        hinted = hints.get(column["name"].lower())
+        if column["mode"] == "REPEATED":
+            continue
+        if hinted == "GEOGRAPHY" and column["type"] == "STRING":
+            column["type"] = "GEOGRAPHY"
+        elif hinted == "BIGNUMERIC" and column["type"] in ("STRING", "NUMERIC"):
+            column["type"] = "BIGNUMERIC"
+    return schema
 
 
 def bind_parameters(parameters: list[dict[str, Any]], mode: str | None) -> tuple[Any, Any]:

@@ -26,6 +26,10 @@ from emulator.bigquery.wire import SMALL_RESULT_CELLS, encode_rows_python, pytho
 if TYPE_CHECKING:
     import pyarrow as pa
 
+#: Rows wider than this are encoded in Python: DuckDB takes seconds to plan an encoder of thousands
+#: of cells (10,000 columns, BigQuery's maximum, about a minute), Python a few microseconds per cell.
+WIDE_SCHEMA_COLUMNS = 256
+
 
 class TableData:
     """Rows of the catalog's tables."""
@@ -63,7 +67,8 @@ class TableData:
         """The JSON text of a ``rows`` array (f/v cells) for an Arrow table following ``schema``."""
         if arrow.num_rows == 0:
             return "[]"
-        if arrow.num_rows * max(len(schema), 1) <= SMALL_RESULT_CELLS and python_encodable(schema):
+        small = arrow.num_rows * max(len(schema), 1) <= SMALL_RESULT_CELLS
+        if (small or len(schema) > WIDE_SCHEMA_COLUMNS) and python_encodable(schema):
             return encode_rows_python(arrow.to_pylist(), schema, int64_timestamps)
         return self.encode_rows_in_duckdb(arrow, schema, int64_timestamps=int64_timestamps)
 
@@ -98,6 +103,7 @@ class TableData:
                 meta = self.catalog.create_table(project, dataset, table, fields)
             elif meta.kind == "VIEW":
                 raise Invalid(f"Cannot write to a view: {project}:{dataset}.{table}")
+            arrow = _decimal256_as_text(_geography_as_text(meta.schema, arrow))
             target = qualified(project, dataset, table)
             projections = _projections(meta, arrow.column_names)
             with self.engine.scratch_cursor(arrow) as cur:
@@ -120,6 +126,43 @@ class TableData:
                     raise
             self.catalog.touch(meta.key)
             return arrow.num_rows
+
+
+def _decimal256_as_text(arrow: Any) -> Any:
+    """Arrow ``decimal256`` columns (BIGNUMERIC from Parquet, DataFrames) as their decimal text: DuckDB
+    reads no decimal wider than 38 digits; a BIGNUMERIC column stores the text, a NUMERIC one casts it."""
+    import pyarrow as pa
+
+    from emulator.bigquery import bignumeric
+
+    for index, field in enumerate(arrow.schema):
+        if pa.types.is_decimal256(field.type):
+            texts = [None if v is None else bignumeric.text(v) for v in arrow.column(index).to_pylist()]
+            arrow = arrow.set_column(index, field.name, pa.array(texts, type=pa.string()))
+    return arrow
+
+
+def _geography_as_text(schema: list[dict[str, Any]], arrow: Any) -> Any:
+    """Binary data for a GEOGRAPHY column is WKB (BigQuery loads it so): stored as WKT text."""
+    import pyarrow as pa
+
+    from emulator.bigquery.sql_geography import wkb_to_wkt
+
+    by_lower = {name.lower(): i for i, name in enumerate(arrow.column_names)}
+    for f in schema:
+        index = by_lower.get(f["name"].lower())
+        if f["type"] != "GEOGRAPHY" or f["mode"] == "REPEATED" or index is None:
+            continue
+        column = arrow.column(index)
+        if not (pa.types.is_binary(column.type) or pa.types.is_large_binary(column.type)):
+            continue
+        try:
+            texts = [None if v is None else wkb_to_wkt(v) for v in column.to_pylist()]
+        except ValueError as exc:
+            raise Invalid(f"Error while reading data, error message: Invalid geography value for column "
+                          f"{f['name']}: {exc}") from None
+        arrow = arrow.set_column(index, arrow.field(index).name, pa.array(texts, type=pa.string()))
+    return arrow
 
 
 def _projections(meta: TableMeta, column_names: list[str]) -> list[str]:

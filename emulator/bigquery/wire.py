@@ -18,6 +18,8 @@ import math
 import re
 from typing import Any
 
+from emulator.bigquery import bignumeric
+from emulator.bigquery.intervals import interval_sql, parse_interval
 from emulator.bigquery.types import canonical_type, quote_ident
 
 
@@ -30,7 +32,9 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
     if ftype == "FLOAT":
         return (f"CASE WHEN isnan({expr}) THEN 'NaN' WHEN {expr} = 'inf'::DOUBLE THEN 'Infinity' "
                 f"WHEN {expr} = '-inf'::DOUBLE THEN '-Infinity' ELSE CAST({expr} AS VARCHAR) END")
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        return f"{bignumeric.TEXT_FUNCTION}(CAST({expr} AS VARCHAR))"
+    if ftype == "NUMERIC":
         return f"regexp_replace(regexp_replace(CAST({expr} AS VARCHAR), '(\\.[0-9]*?)0+$', '\\1'), '\\.$', '')"
     if ftype == "BOOLEAN":
         return f"CASE WHEN {expr} THEN 'true' WHEN NOT {expr} THEN 'false' END"
@@ -45,10 +49,17 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
             return f"CAST(epoch_us({expr}) AS VARCHAR)"
         return f"printf('%.6E', epoch_us({expr}) / 1000000.0)"
     if ftype == "INTERVAL":
-        return (f"printf('%d-%d %d %d:%d:%d', datepart('year', {expr}), datepart('month', {expr}), "
-                f"datepart('day', {expr}), datepart('hour', {expr}), datepart('minute', {expr}), "
-                f"datepart('second', {expr}))")
+        return interval_sql(expr)
     return f"CAST({expr} AS VARCHAR)"
+
+
+def _range_text(expr: str, field: dict[str, Any], int64_ts: bool) -> str:
+    """``[start, end)`` with ``UNBOUNDED`` for a NULL bound, as BigQuery writes a RANGE."""
+    element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
+    start = _scalar_expr(f"{expr}.{quote_ident('start')}", element, int64_ts)
+    end = _scalar_expr(f"{expr}.{quote_ident('end')}", element, int64_ts)
+    return (f"CASE WHEN {expr} IS NULL THEN NULL ELSE '[' || coalesce({start}, 'UNBOUNDED') || ', ' || "
+            f"coalesce({end}, 'UNBOUNDED') || ')' END")
 
 
 #: Types whose text never needs JSON escaping (digits, signs, dates, base64...).
@@ -70,9 +81,16 @@ def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
                 parts.append(_repeated_cell(sub_expr, sub, int64_ts, depth + 1))
             else:
                 parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
-        inner = " || ',' || ".join(parts)
-        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE '{{"v":{{"f":[' || {inner} || ']}}}}' END"""
-    text = _scalar_expr(expr, field["type"], int64_ts)
+        inner = _concat(["'{\"v\":{\"f\":['", *_commas(parts), "']}}'"])
+        return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE {inner} END"""
+    if field["type"] == "TIMESTAMP" and str(field.get("timestampPrecision") or "") == "12":
+        # picoseconds are held as their text: by default the client gets the (truncated) microseconds
+        micros = f"CAST(substr({expr}, 1, 26) || 'Z' AS TIMESTAMPTZ)"
+        return f"""coalesce('{{"v":"' || {_scalar_expr(micros, "TIMESTAMP", int64_ts)} || '"}}', '{{"v":null}}')"""
+    if field["type"] == "RANGE":
+        text = _range_text(expr, field, int64_ts)
+    else:
+        text = _scalar_expr(expr, field["type"], int64_ts)
     if field["type"] in _PLAIN_TEXT:
         return f"""coalesce('{{"v":"' || {text} || '"}}', '{{"v":null}}')"""
     return f"""coalesce('{{"v":' || CAST(to_json({text}) AS VARCHAR) || '}}', '{{"v":null}}')"""
@@ -86,6 +104,21 @@ def _repeated_cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int)
     return f"""'{{"v":[' || coalesce({listed}, '') || ']}}'"""
 
 
+def _commas(cells: list[str]) -> list[str]:
+    out: list[str] = []
+    for cell in cells:
+        if out:
+            out.append("','")
+        out.append(cell)
+    return out
+
+
+def _concat(parts: list[str]) -> str:
+    """``concat(a, b, …)``: one call, where ``a || b || …`` nests one level per cell (DuckDB refuses
+    expressions deeper than 1,000 levels: a 10,000-column row). The cells are never NULL."""
+    return f"concat({', '.join(parts)})"
+
+
 def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool = True) -> str:
     """SQL selecting one f/v JSON text per row of ``relation`` whose columns follow ``schema``."""
     cells = []
@@ -97,7 +130,8 @@ def row_encoder_sql(schema: list[dict[str, Any]], relation: str, int64_ts: bool 
             cells.append(_cell(col, field, int64_ts, 0))
     if not cells:
         return f"SELECT '{{\"f\":[]}}' FROM {relation}"
-    return f"""SELECT '{{"f":[' || {" || ',' || ".join(cells)} || ']}}' FROM {relation}"""
+    row = _concat(["'{\"f\":['", *_commas(cells), "']}'"])
+    return f"SELECT {row} FROM {relation}"
 
 
 # ------------------------------------------------------------------------------------------
@@ -179,14 +213,22 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
             except ValueError:
                 pass
         raise _bad(location, "floating point", value)
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        if isinstance(value, bool):
+            raise _bad(location, "numeric", value)
+        try:
+            return bignumeric.text(bignumeric.parse(value))
+        except ValueError:
+            raise ValueError_(location, f"Invalid BIGNUMERIC value: {_show(value)}") from None
+    if ftype == "NUMERIC":
         if isinstance(value, bool):
             raise _bad(location, "numeric", value)
         try:
             number = decimal.Decimal(str(value).strip()) if not isinstance(value, float) else decimal.Decimal(repr(value))
         except decimal.InvalidOperation:
             raise _bad(location, "numeric", value) from None
-        if not number.is_finite() or abs(number) > _NUMERIC_MAX:
+        # copy_abs: abs() would round to the context's 28 digits (NUMERIC's maximum has 38)
+        if not number.is_finite() or number.copy_abs() > _NUMERIC_MAX:
             raise ValueError_(location, f"Invalid NUMERIC value: {_show(value)}")
         return number.quantize(decimal.Decimal("0.000000001"), rounding=decimal.ROUND_HALF_EVEN,
                                context=_WIDE)
@@ -253,15 +295,71 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
                 except ValueError:
                     pass
         raise ValueError_(location, f"Invalid datetime string \"{_show(value)}\"")
+    if ftype == "TIMESTAMP" and str(field.get("timestampPrecision") or "") == "12":
+        return pico_text(value, location)
     if ftype == "TIMESTAMP":
         return _timestamp(value, location)
     if ftype == "RECORD":
         if not isinstance(value, dict):
             raise ValueError_(location, f"This field: {field['name']} is not a record.")
         return convert_record(value, field["fields"], location, ignore_unknown=False)
+    if ftype == "RANGE":
+        return _range_value(value, field, location)
     if ftype == "INTERVAL":
-        return value
+        if isinstance(value, str):
+            parsed = parse_interval(value)
+            if parsed is not None:
+                return parsed.duckdb_text()
+        raise ValueError_(location, f"Invalid interval value: {_show(value)}")
     return value
+
+
+_RANGE_RE = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
+
+
+def _range_value(value: Any, field: dict[str, Any], location: str) -> dict[str, Any]:
+    """A RANGE cell: BigQuery's text ``[start, end)`` (``UNBOUNDED`` or NULL for an open bound) or an
+    object with ``start``/``end``; stored as a struct of its two bounds."""
+    element = {"name": field["name"], "type": canonical_type((field.get("rangeElementType") or {}).get("type", "DATE")),
+               "mode": "NULLABLE"}
+    if isinstance(value, dict):
+        bounds = [value.get("start"), value.get("end")]
+    elif isinstance(value, str) and (match := _RANGE_RE.match(value.strip())):
+        bounds = [match.group(1), match.group(2)]
+    else:
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}")
+    out = []
+    for bound in bounds:
+        if bound is None or (isinstance(bound, str) and bound.strip().upper() in ("UNBOUNDED", "NULL")):
+            out.append(None)
+        else:
+            out.append(convert_value(bound, element, location))
+    if out[0] is not None and out[1] is not None and out[0] >= out[1]:
+        raise ValueError_(location, f"Invalid RANGE value: {_show(value)}: the start must be before the end")
+    return {"start": out[0], "end": out[1]}
+
+
+_PICO_RE = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2})?)(?:\.(\d{1,12}))?)?"
+    r"\s*(Z|UTC|[+-]\d{1,2}(?::?\d{2})?)?$", re.IGNORECASE)
+
+
+def pico_text(value: Any, location: str) -> str:
+    """The canonical text of a picosecond TIMESTAMP: ``YYYY-MM-DDTHH:MM:SS.ffffffffffffZ`` in UTC."""
+    fraction = ""
+    if isinstance(value, str):
+        match = _PICO_RE.match(value.strip())
+        if match is None:
+            raise ValueError_(location, f"Invalid timestamp: '{_show(value)}'")
+        day, clock, fraction, zone = match.groups()
+        # the microsecond part through the usual parser (zone, validity), the rest kept as digits
+        fraction = fraction or ""
+        micros_text = f"{day} {clock or '00:00:00'}" + (f".{fraction[:6]}" if fraction else "") + (zone or "")
+        instant = _timestamp(micros_text, location)
+    else:
+        instant = _timestamp(value, location)
+    micros = instant.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return micros + fraction[6:].ljust(6, "0") + "Z"
 
 
 def _timestamp(value: Any, location: str) -> dt.datetime:
@@ -314,6 +412,10 @@ def convert_field(value: Any, field: dict[str, Any], location: str) -> Any:
     converted = convert_value(value, field, location)
     if converted is None and field.get("mode") == "REQUIRED":
         raise ValueError_(location, f"Missing required field: {field['name']}.")
+    limit = field.get("maxLength")
+    if limit is not None and converted is not None and len(converted) > int(limit):
+        raise ValueError_(location, f"Field {field['name']}: {field['type']}({limit}) has maximum length {limit} "
+                                    f"but got a value with length {len(converted)}")
     return converted
 
 
@@ -355,6 +457,12 @@ def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: 
         if values is None:
             return [] if "value" not in pvalue else None
         return [parameter_value(ptype.get("arrayType") or {}, v, name) for v in values]
+    if kind == "RANGE":  # a STRUCT of start and end (NULL: unbounded), as RANGE columns are stored
+        element = ptype.get("rangeElementType") or {"type": "DATE"}
+        bounds = pvalue.get("rangeValue")
+        if bounds is None:
+            return None
+        return {key: parameter_value(element, bounds.get(key) or {}, name) for key in ("start", "end")}
     if kind == "RECORD":
         struct_values = pvalue.get("structValues") or {}
         out = {}
@@ -387,7 +495,8 @@ _PY_TYPES = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "STRING", "
 
 def python_encodable(schema: list[dict[str, Any]]) -> bool:
     """Whether every field of ``schema`` has a Python encoder (INTERVAL/RANGE go through DuckDB)."""
-    return all(f["type"] in _PY_TYPES and (f["type"] != "RECORD" or python_encodable(f["fields"])) for f in schema)
+    return all(f["type"] in _PY_TYPES and (f["type"] != "RECORD" or python_encodable(f["fields"]))
+               and not f.get("timestampPrecision") for f in schema)
 
 
 def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
@@ -399,7 +508,9 @@ def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
         if math.isinf(value):
             return "Infinity" if value > 0 else "-Infinity"
         return repr(float(value))
-    if ftype in ("NUMERIC", "BIGNUMERIC"):
+    if ftype == "BIGNUMERIC":
+        return bignumeric.text(value)
+    if ftype == "NUMERIC":
         text = format(value, "f")
         if "." in text:
             text = text.rstrip("0").rstrip(".")
