@@ -78,6 +78,7 @@ def test_busy_loop_with_timeout_is_killed_by_the_real_time_guard(platform):
     assert run.status == ("failure" if platform.sdk == "2023.2" else "timed_out")
     assert "spinning" in texts(run)
     assert "real-time guard" in texts(run)[-1] and texts(run)[-1].endswith(f"Status: {run.status}")
+    platform.tasks.isolation.real_time_limit = 60.0  # a loaded CI machine may take a second to start a run
     assert_healthy(platform)
 
 
