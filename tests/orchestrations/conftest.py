@@ -53,9 +53,11 @@ class BarePlatform(SimpleNamespace):
         return record
 
 
-def _bare(sdk: str, seed: int = 0) -> BarePlatform:
+def _bare(sdk: str, seed: int = 0, task_runs: str | None = None) -> BarePlatform:
     emu = BarePlatform(clock=Clock(), ids=IdGenerator(seed), sdk=sdk,
                        wallaroo=SimpleNamespace(orchestrations=None, tasks=None))
+    if task_runs is not None:  # else the stores' default (isolated)
+        emu.task_runs = task_runs
     emu.orchestrations, emu.tasks = stores_for(emu)
     return emu
 
@@ -88,8 +90,8 @@ def bare_platform_factory() -> Iterator:
     """Build bare platforms (one active at a time is up to the test)."""
     made: list[BarePlatform] = []
 
-    def build(sdk: str = "2023.2", seed: int = 0) -> BarePlatform:
-        emu = _bare(sdk, seed)
+    def build(sdk: str = "2023.2", seed: int = 0, task_runs: str | None = None) -> BarePlatform:
+        emu = _bare(sdk, seed, task_runs)
         made.append(emu)
         return emu
 

@@ -39,7 +39,9 @@ cron_expressions = st.tuples(
     steps=st.integers(1, 4),
 )
 def test_runs_equal_croniter_count(bare_platform_factory, expression, offset, window, steps):
-    emu = bare_platform_factory("2026.1")
+    # in-process runs: the property is about which instants fire, and 60 examples of forked runs cost
+    # over a minute (isolation is held by tests/orchestrations/test_isolated_runs.py, schedules included)
+    emu = bare_platform_factory("2026.1", task_runs="in-process")
     clock_module.activate(emu.clock)
     try:
         orch = emu.upload({"main.py": "pass\n"})
