@@ -103,19 +103,13 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
     return _convert_text_columns(table, schema)
 
 
-def _pico(field: dict[str, Any]) -> bool:
-    """A picosecond-precision TIMESTAMP (its text has up to 12 fractional digits, which Arrow's CSV
-    reader refuses; the emulator keeps microseconds)."""
-    return field["type"] == "TIMESTAMP" and str(field.get("timestampPrecision")) == "12"
-
-
 def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
     """CSV cells of RANGE, INTERVAL and BIGNUMERIC columns are text in BigQuery's spelling
     (``[2020-01-01, 2020-02-01)``, ``P1Y2M``…): converted as JSON loads convert them."""
     import pyarrow as pa
 
     for f in schema or []:
-        if (f["type"] not in ("RANGE", "INTERVAL", "BIGNUMERIC") and not _pico(f)) or f["mode"] == "REPEATED" \
+        if f["type"] not in ("RANGE", "INTERVAL", "BIGNUMERIC") or f["mode"] == "REPEATED" \
                 or f["name"] not in table.column_names:
             continue
         index = table.column_names.index(f["name"])
@@ -133,7 +127,7 @@ def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> An
 def _csv_type(field: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE", "INTERVAL", "BIGNUMERIC") or _pico(field):
+    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE", "INTERVAL", "BIGNUMERIC"):
         return pa.string()
     if field["type"] == "BYTES":
         return pa.string()

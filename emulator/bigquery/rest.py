@@ -260,8 +260,7 @@ class _Api:
         selected = request.arg("selectedFields")
         arrow, schema, total = self.b.read_rows(p["project"], p["dataset"], p["table"], start=start,
                                                 max_results=page, selected_fields=selected.split(",") if selected else None)
-        rows = self.b.encode_rows(arrow, _encoding_schema(schema, _iso_ts(request)),
-                                  int64_timestamps=_int64_ts(request))
+        rows = self.b.encode_rows(arrow, schema, int64_timestamps=_int64_ts(request))
         head: dict[str, Any] = {"kind": "bigquery#tableDataList", "etag": _etag(total), "totalRows": str(total)}
         if start + arrow.num_rows < total and page > 0:
             head["pageToken"] = str(start + arrow.num_rows)
@@ -370,9 +369,7 @@ class _Api:
         return Response.empty(204)
 
     def _results_body(self, job: Job, request: Request, kind: str, max_results: int | None, start: int,
-                      int64_ts: bool, iso_ts: bool | None = None) -> Response:
-        if iso_ts is None:
-            iso_ts = _iso_ts(request)
+                      int64_ts: bool) -> Response:
         head: dict[str, Any] = {
             "kind": kind,
             "jobReference": {"projectId": job.project, "jobId": job.job_id, "location": job.location},
@@ -393,8 +390,7 @@ class _Api:
                 page = DEFAULT_PAGE_ROWS if max_results is None else max_results
                 if page > 0 and start < total:
                     chunk = outcome.rows.slice(start, page)
-                    rows_text = self.b.encode_rows(chunk, _encoding_schema(outcome.schema or [], iso_ts),
-                                                   int64_timestamps=int64_ts)
+                    rows_text = self.b.encode_rows(chunk, outcome.schema or [], int64_timestamps=int64_ts)
                     if start + chunk.num_rows < total:
                         head["pageToken"] = str(start + chunk.num_rows)
                 elif page == 0 and total > 0:
@@ -443,10 +439,8 @@ class _Api:
         if str(body.get("queryResultsFormat") or "").upper() == "ARROW" and job.outcome and job.outcome.rows is not None:
             response = self._arrow_results(job, request, body.get("maxResults"))
         else:
-            iso_ts = str((body.get("formatOptions") or {}).get("timestampOutputFormat") or "").upper() \
-                == "ISO8601_STRING"
             response = self._results_body(job, request, "bigquery#queryResponse", body.get("maxResults"), 0,
-                                          int64_ts, iso_ts)
+                                          int64_ts)
         query_id = json.dumps(job.job_id.replace("job_", "q_")).encode()
         response.body = response.body[:-1] + b',"queryId":' + query_id + b"}"
         return response
@@ -550,16 +544,6 @@ def _int_arg(request: Request, name: str, default: int | None) -> int | None:
         return int(value)
     except ValueError:
         raise Invalid(f"Invalid value for {name}: {value}") from None
-
-
-def _iso_ts(request: Request) -> bool:
-    return (request.arg("formatOptions.timestampOutputFormat", "") or "").upper() == "ISO8601_STRING"
-
-
-def _encoding_schema(schema: list[dict[str, Any]], iso: bool) -> list[dict[str, Any]]:
-    from emulator.bigquery.wire import iso_timestamp_schema
-
-    return iso_timestamp_schema(schema) if iso else schema
 
 
 def _int64_ts(request: Request) -> bool:

@@ -277,40 +277,15 @@ def output_hints(tree: exp.Expression, tables: list[list[dict] | None]) -> dict[
                 for f in fields or []:
                     name = str(f.get("name") or "").lower()
                     kind = str(f.get("type") or "").upper()
-                    if name and name not in excluded and f.get("mode") != "REPEATED":
-                        if kind in _HINTED.values():
-                            hints[name] = kind
-                        elif _pico_field(f):
-                            hints[name] = PICO_TIMESTAMP
+                    if name and name not in excluded and kind in _HINTED.values() and f.get("mode") != "REPEATED":
+                        hints[name] = kind
             continue
         value = projection.this if isinstance(projection, exp.Alias) else projection
         dtype = known(value)
         if not projection.alias_or_name:
-            continue
-        if _pico_value(value, tables):
-            hints[projection.alias_or_name.lower()] = PICO_TIMESTAMP
             continue
         if dtype is not None and dtype.this in _HINTED:
             hints[projection.alias_or_name.lower()] = _HINTED[dtype.this]
         elif isinstance(value, exp.Anonymous) and value.name.upper() in _GEOGRAPHY_FUNCTIONS:
             hints[projection.alias_or_name.lower()] = "GEOGRAPHY"
     return hints
-
-
-#: the hint of a picosecond-precision TIMESTAMP result column (``timestampPrecision: "12"``)
-PICO_TIMESTAMP = "TIMESTAMP(12)"
-
-
-def _pico_field(field: dict[str, Any]) -> bool:
-    return str(field.get("type") or "").upper() == "TIMESTAMP" and str(field.get("timestampPrecision")) == "12"
-
-
-def _pico_value(value: exp.Expression, tables: list[list[dict] | None]) -> bool:
-    """``CAST(x AS TIMESTAMP(12))``, or a picosecond-precision TIMESTAMP column of a table read."""
-    if isinstance(value, exp.Cast) and isinstance(value.to, exp.DataType) \
-            and value.to.this in (T.TIMESTAMP, T.TIMESTAMPTZ) and value.to.expressions:
-        return value.to.expressions[0].name == "12"
-    if isinstance(value, exp.Column) and not isinstance(value.this, exp.Star):
-        name = value.name.lower()
-        return any(_pico_field(f) and str(f.get("name")).lower() == name for fields in tables for f in fields or [])
-    return False

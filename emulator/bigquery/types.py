@@ -77,11 +77,6 @@ def normalise_schema(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]
             field["description"] = raw["description"]
         if ftype == "RANGE" and raw.get("rangeElementType"):
             field["rangeElementType"] = raw["rangeElementType"]
-        if ftype == "TIMESTAMP" and raw.get("timestampPrecision") not in (None, ""):
-            precision = str(raw["timestampPrecision"])
-            if precision not in ("6", "12"):
-                raise Invalid(f"Invalid timestamp precision {precision} for field {name}: must be 6 or 12")
-            field["timestampPrecision"] = precision
         out.append(field)
     return out
 

@@ -44,8 +44,6 @@ def _scalar_expr(expr: str, ftype: str, int64_ts: bool) -> str:
         return f"strftime(DATE '1970-01-01' + {expr}, '%H:%M:%S.%f')"
     if ftype == "DATETIME":
         return f"strftime({expr}, '%Y-%m-%dT%H:%M:%S.%f')"
-    if ftype == PICO_ISO:
-        return f"strftime({expr}, '%Y-%m-%dT%H:%M:%S.%f') || '000000Z'"
     if ftype == "TIMESTAMP":
         if int64_ts:
             return f"CAST(epoch_us({expr}) AS VARCHAR)"
@@ -64,27 +62,8 @@ def _range_text(expr: str, field: dict[str, Any], int64_ts: bool) -> str:
             f"coalesce({end}, 'UNBOUNDED') || ')' END")
 
 
-#: Internal encoding type of a picosecond-precision TIMESTAMP written as ISO 8601 text, for requests
-#: with ``formatOptions.timestampOutputFormat = ISO8601_STRING`` (see :func:`iso_timestamp_schema`).
-PICO_ISO = "TIMESTAMP_ISO8601"
-
-
-def iso_timestamp_schema(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """``schema`` for encoding rows when the request asks for ISO 8601 timestamps: picosecond-precision
-    TIMESTAMP fields are written ``2025-10-20T00:00:00.123456000000Z`` (the emulator keeps
-    microseconds: the six digits after them are zeros); the client returns that text as it is."""
-    out = []
-    for field in schema:
-        if field["type"] == "TIMESTAMP" and str(field.get("timestampPrecision")) == "12":
-            field = {**field, "type": PICO_ISO}
-        elif field["type"] == "RECORD":
-            field = {**field, "fields": iso_timestamp_schema(field["fields"])}
-        out.append(field)
-    return out
-
-
 #: Types whose text never needs JSON escaping (digits, signs, dates, base64...).
-_PLAIN_TEXT = {PICO_ISO, "INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "BYTES", "DATE", "TIME", "DATETIME",
+_PLAIN_TEXT = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "BYTES", "DATE", "TIME", "DATETIME",
                "TIMESTAMP", "INTERVAL"}
 
 
@@ -168,7 +147,7 @@ _DATETIME_RE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?$"
 )
 _TS_RE = re.compile(
-    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,12}))?)?)?"
+    r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?"
     r"\s*(Z|UTC|[+-]\d{1,2}(?::?\d{2})?)?$",
     re.IGNORECASE,
 )
@@ -477,7 +456,7 @@ def parameter_value(ptype: dict[str, Any], pvalue: dict[str, Any] | None, name: 
 # ------------------------------------------------------------------------------------------
 #: Results up to this many cells are encoded in Python: preparing the DuckDB encoder costs more.
 SMALL_RESULT_CELLS = 200
-_PY_TYPES = {PICO_ISO, "INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "STRING", "JSON", "GEOGRAPHY", "BYTES",
+_PY_TYPES = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "STRING", "JSON", "GEOGRAPHY", "BYTES",
              "DATE", "TIME", "DATETIME", "TIMESTAMP", "RECORD"}
 
 
@@ -510,8 +489,6 @@ def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:
         return value.isoformat()
     if ftype in ("TIME", "DATETIME"):  # isoformat pads years before 1000 to 4 digits; strftime does not
         return value.isoformat(timespec="microseconds")
-    if ftype == PICO_ISO:
-        return value.astimezone(_UTC).strftime("%Y-%m-%dT%H:%M:%S.%f") + "000000Z"
     if ftype == "TIMESTAMP":
         micros = (value - _EPOCH) // dt.timedelta(microseconds=1)
         return str(micros) if int64_ts else f"{micros / 1_000_000:.6E}"

@@ -333,32 +333,3 @@ def test_interval_span_literals_and_range_constructor(client):
     assert row.c == relativedelta(days=2, hours=10, seconds=1)
     assert row.r == {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 2, 1)}
     assert row.u == {"start": dt.datetime(2026, 1, 1), "end": None}
-
-
-# -- picosecond-precision TIMESTAMP (stored with microseconds) -----------------------------
-def test_picosecond_timestamp_columns_keep_their_precision_and_microseconds(client):
-    from google.cloud import bigquery
-    from google.cloud.bigquery import enums
-
-    schema = [bigquery.SchemaField("ts", "TIMESTAMP", timestamp_precision=enums.TimestampPrecision.PICOSECOND)]
-    config = bigquery.LoadJobConfig(schema=schema, source_format="CSV")
-    data = b"2025-01-01T00:00:00.123456789012Z\n2025-01-02T00:00:00.5Z\n"
-    client.load_table_from_file(io.BytesIO(data), "p.d.pico", job_config=config).result()
-    assert client.get_table("p.d.pico").schema[0].timestamp_precision == enums.TimestampPrecision.PICOSECOND
-    # without timestamp_precision the client gets int64 microseconds (truncated), as BigQuery sends them
-    assert sorted(r["ts"] for r in client.list_rows("p.d.pico")) == ["1735689600123456", "1735776000500000"]
-    # with PICOSECOND, ISO 8601 text with 12 digits (the emulator keeps microseconds)
-    rows = client.list_rows("p.d.pico", timestamp_precision=enums.TimestampPrecision.PICOSECOND)
-    assert sorted(r["ts"] for r in rows) == ["2025-01-01T00:00:00.123456000000Z", "2025-01-02T00:00:00.500000000000Z"]
-    job = client.query("SELECT CAST('2025-10-20' AS TIMESTAMP(12))", api_method="QUERY",
-                       timestamp_precision=enums.TimestampPrecision.PICOSECOND)
-    assert [r[0] for r in job.result()] == ["2025-10-20T00:00:00.000000000000Z"]
-    got = client.query_and_wait("SELECT ts FROM d.pico ORDER BY ts", query_results_format="ARROW")
-    values = pyarrow_column(got, "ts")
-    assert values[0] == dt.datetime(2025, 1, 1, 0, 0, 0, 123456, tzinfo=dt.UTC)
-
-
-def pyarrow_column(rows, name):
-    import pyarrow
-
-    return pyarrow.Table.from_batches(list(rows.to_arrow_iterable())).column(name).to_pylist()
