@@ -171,7 +171,7 @@ def _wait_ready(orchestration: Any) -> None:
 def measure_run_once(results: Results, mode: Mode) -> None:
     """A run-once task of the tutorial orchestration over 1,000 rows (BigQuery → infer → BigQuery)."""
     row = Row("orch.run_once", "#4", "run-once task of the tutorial orchestration, 1,000 rows "
-              "(BigQuery read → infer → BigQuery write)", "< 200 ms",
+              "(BigQuery read → infer → BigQuery write), in-process run", "< 200 ms",
               baseline_name="raw: duckdb read → session.run → duckdb insert")
     results.rows.append(row)
 
@@ -179,7 +179,7 @@ def measure_run_once(results: Results, mode: Mode) -> None:
         from tutorial_replay.seed import load_seed
 
         seed = load_seed(SEED_FILE)
-        emu = seed.create_emulator()
+        emu = seed.create_emulator(task_runs="in-process")
         with tempfile.TemporaryDirectory(prefix="bench-orch-") as tmp:
             workdir = Path(tmp)
             seed.apply(emu, workdir)
@@ -292,7 +292,7 @@ def measure_schedules(results: Results, mode: Mode) -> None:
     from emulator import Emulator
 
     days_judged = 7
-    row = Row("orch.schedule7d", "#4", "`*/5` schedule simulated over 7 days (2,016 runs of a tiny main.py)",
+    row = Row("orch.schedule7d", "#4", "`*/5` schedule simulated over 7 days (2,016 in-process runs of a tiny main.py)",
               "< 10 s", baseline_name="raw: exec of main.py as often, stdout captured")
     curve = Curve("curve.schedule", "`*/5 * * * *` schedule of a tiny main.py, simulated", "days",
                   "raw: exec of main.py as often")
@@ -300,7 +300,7 @@ def measure_schedules(results: Results, mode: Mode) -> None:
     results.curves.append(curve)
 
     def one(days: int) -> tuple[float, int]:
-        with Emulator() as emu:
+        with Emulator(task_runs="in-process") as emu:
             import wallaroo
 
             wl = wallaroo.Client()
@@ -339,3 +339,83 @@ def measure_schedules(results: Results, mode: Mode) -> None:
     guarded(results, [row], "scheduled runs", run)
     if row.status == "error":
         curve.error = row.error
+
+
+def measure_isolated_runs(results: Results, mode: Mode) -> None:
+    """Isolated task runs (each its own process, forked from the warm fork server): the tutorial's
+    run-once task, and a ``*/5`` schedule of a tiny main.py."""
+    from emulator.wallaroo import forkserver
+
+    once = Row("orch.run_once_isolated", "PR3/4", "run-once task of the tutorial orchestration, 1,000 rows, "
+               "isolated run (own process)", "< 250 ms", baseline_name="same task, in-process run")
+    days = 0.25 if mode.quick else 7
+    runs_expected = int(288 * days)
+    target = 15.0 * days / 7
+    span = f"{days:g} days" if days >= 1 else f"{int(days * 24)} hours"
+    schedule = Row("orch.schedule_isolated", "PR3/4",
+                   f"`*/5` schedule simulated over {span} ({runs_expected:,} isolated runs of a tiny main.py)",
+                   f"< {target:.3g} s", baseline_name="same schedule, in-process runs")
+    results.rows += [once, schedule]
+
+    def run_once_isolated() -> None:
+        from tutorial_replay.seed import load_seed
+
+        def measure(task_runs: str) -> Summary:
+            seed = load_seed(SEED_FILE)
+            emu = seed.create_emulator(task_runs=task_runs)
+            with tempfile.TemporaryDirectory(prefix="bench-orch-") as tmp:
+                workdir = Path(tmp)
+                seed.apply(emu, workdir)
+                previous = Path.cwd()
+                os.chdir(workdir)
+                try:
+                    with emu:
+                        return _run_once_in(emu, workdir, mode)
+                finally:
+                    os.chdir(previous)
+                    emu.close()
+
+        forkserver.get("full")  # started once per interpreter (its start is not a run's cost)
+        once.measured = measure("isolated")
+        once.baseline = measure("in-process")
+        once.passed = once.measured.median < 0.250
+        once.note = ("wall time of `orchestration.run_once({})` + advancing the virtual clock until the run "
+                     "finished (fork of the warm worker, copy of the archive, the run's BigQuery/engine calls "
+                     "answered by the parent over its channel); each repeat a new task; rows checked")
+
+    def scheduled(task_runs: str) -> Summary:
+        from emulator import Emulator
+
+        def one() -> float:
+            with Emulator(task_runs=task_runs) as emu:
+                import wallaroo
+
+                wl = wallaroo.Client()
+                workspace = wl.create_workspace("schedules")
+                wl.set_current_workspace(workspace)
+                orchestration = wl.upload_orchestration(bytes_buffer=_tiny_zip(), name="hi", file_name="hi.zip")
+                _wait_ready(orchestration)
+                task = orchestration.run_scheduled(name="every five", schedule="*/5 * * * *", timeout=60,
+                                                   json_args={})
+                seconds = timed(lambda: emu.clock.advance(days * 86400))
+                runs = task.last_runs()
+                assert len(runs) == runs_expected, len(runs)
+                for run in (runs[0], runs[-1]):
+                    assert run.status == "success", run.status
+                    assert any(line.endswith("hi") for line in run.logs()), run.logs()
+            emu.close()
+            return seconds
+
+        return Summary([one() for _ in range(1 if days >= 1 else mode.reps_slow)])
+
+    def schedule_isolated() -> None:
+        forkserver.get("light")
+        schedule.measured = scheduled("isolated")
+        schedule.baseline = scheduled("in-process")
+        schedule.passed = schedule.measured.median < target
+        schedule.note = (f"wall time of `emu.clock.advance({days} × 86400)` after `run_scheduled`; every run a "
+                         "fresh process from the light fork server (stdlib-only code)"
+                         + ("; quick mode simulates 6 hours, target scaled from 15 s for 7 days" if days < 7 else ""))
+
+    guarded(results, [once], "isolated run-once task", run_once_isolated)
+    guarded(results, [schedule], "isolated scheduled runs", schedule_isolated)

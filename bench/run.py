@@ -23,12 +23,13 @@ from bench.config import FULL, QUICK, Mode  # noqa: E402
 STEP_LIMIT_S = 1800  # one measurement step's real-time limit (the full run's slowest takes ~10 min)
 from bench.measure import REPO, Results  # noqa: E402
 
-GROUPS = ("bigquery", "curves", "inference", "orchestration", "wire", "replay", "memory", "time")
+GROUPS = ("bigquery", "curves", "inference", "orchestration", "wire", "server", "replay", "memory", "time")
 
 
 def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
     from bench import cases_bigquery as bq
     from bench import cases_process as proc
+    from bench import cases_server as server
     from bench import cases_time as tm
     from bench import cases_wallaroo as wal
     from bench import cases_wire as wire
@@ -37,8 +38,9 @@ def _steps() -> dict[str, list[Callable[[Results, Mode], None]]]:
         "bigquery": [bq.measure_fresh_emulator, bq.measure_first_query, bq.measure_queries],
         "curves": [bq.measure_curves],
         "inference": [wal.measure_inference],
-        "orchestration": [wal.measure_run_once, wal.measure_schedules],
+        "orchestration": [wal.measure_run_once, wal.measure_schedules, wal.measure_isolated_runs],
         "wire": [wire.measure_request, wire.measure_real_sdk],
+        "server": [server.measure_select1, server.measure_start],
         "replay": [proc.measure_replay, proc.measure_replay_floor],
         "memory": [proc.measure_memory],
         "time": [tm.measure_time_patches],

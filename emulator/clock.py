@@ -837,6 +837,31 @@ def deactivate(clock: ClockLike) -> None:
             _uninstall()
 
 
+@contextmanager
+def driving(clock: ClockLike | None = None) -> Iterator[None]:
+    """For the block, the calling thread moves the active clock as its driving thread does.
+
+    For a thread that runs work on the emulator's behalf while the driving thread is elsewhere
+    (the 127.0.0.1 server's request threads): ``time.sleep`` there advances the clock at once and
+    runs due work, exactly as a call made in-process on the driving thread would. The thread holds
+    the drive lock for the block, so no other thread moves the clock meanwhile (the driving
+    thread's own sleeps wait for it). Outside an emulator (or when ``clock`` is not the active
+    one), nothing changes.
+    """
+    active = _top()
+    me = threading.get_ident()
+    if active is None or (clock is not None and active.clock is not clock) or me == active.driver or me in active.acting:
+        yield
+        return
+    with _drive_lock:
+        active.acting.add(me)
+        try:
+            yield
+        finally:
+            active.acting.discard(me)
+    _wake_sleepers(active)
+
+
 def install_process_clock(clock: ClockLike) -> None:
     """Make ``clock`` the only clock of this process, driven by the calling thread, for the process's life.
 

@@ -99,6 +99,14 @@ class Emulator:
     :param allow_hosts: hosts code under the emulator may reach on the real network (patterns of
         :class:`emulator.network.HostPattern`); every other host it does not serve is refused.
     :param static_urls: URLs (or URL prefixes) served offline from local files (or folders).
+    :param task_runs: ``"isolated"`` (default): each orchestration task run executes ``main.py`` in
+        its own process, as the platform's containers do (docs/task-runs.md); ``"in-process"``:
+        inside this process (for debuggers and coverage; see the limits in the docs).
+    :param task_real_time_limit: real seconds an isolated run may compute without sleeping before
+        it is killed and marked ``timed_out`` (``failure`` in 2023.2).
+    :param requirements: ``"strict"`` (default): an orchestration's ``requirements.txt`` that the run
+        environment does not satisfy fails packaging (status ``error``, the packaging log names the
+        package); ``"lenient"``: a warning in the packaging log, and the orchestration is ``ready``.
     """
 
     def __new__(cls, *args: Any, **kwargs: Any) -> Emulator:
@@ -118,7 +126,27 @@ class Emulator:
         project: str = "wallaroo-emulator",
         allow_hosts: Sequence[str] = (),
         static_urls: Mapping[str, str | os.PathLike[str]] | None = None,
+        task_runs: str = "isolated",
+        task_real_time_limit: float = 60.0,
+        requirements: str = "strict",
     ) -> None:
+        from emulator.wallaroo.orchestrations import REQUIREMENT_MODES
+
+        if requirements not in REQUIREMENT_MODES:
+            raise EmulatorError(f"requirements must be one of {', '.join(map(repr, REQUIREMENT_MODES))}, "
+                                f"got {requirements!r}")
+        #: ``"strict"``: an orchestration whose requirements.txt the run environment does not satisfy
+        #: fails packaging; ``"lenient"``: it is warned about in the packaging log and runs anyway.
+        self.requirements = requirements
+        from emulator.wallaroo.tasks import check_mode
+
+        #: How orchestration task runs execute: ``"isolated"`` (each in its own process) or ``"in-process"``.
+        self.task_runs = check_mode(task_runs)
+        if isinstance(task_real_time_limit, bool) or not isinstance(task_real_time_limit, int | float) \
+                or not 0 < task_real_time_limit < float("inf"):
+            raise EmulatorError(f"task_real_time_limit must be a positive number of seconds, got {task_real_time_limit!r}")
+        #: Real seconds an isolated run may compute without sleeping before it is killed (``timed_out``).
+        self.task_real_time_limit = float(task_real_time_limit)
         profile = normalise_profile(sdk)
         #: ``"facade"`` (``import wallaroo`` is the emulator's facade) or ``"installed"`` (the real SDK).
         self.sdk_source = "facade"
@@ -141,10 +169,14 @@ class Emulator:
         self._interceptions = interceptions(self.router)
         self._restores: list[Callable[[], None]] = []
         self._depth = 0
+        self._task_server: Any = None
         from emulator.bigquery.auth import ApplicationDefaultCredentials
 
         self._adc = ApplicationDefaultCredentials(lambda: self.project)
         self._saved_env: dict[str, str | None] = {}
+        #: ``token_uri`` of the service-account keys :meth:`service_account_info` mints (Google's
+        #: when ``None``); a 127.0.0.1 server sets its own token endpoint here while it serves.
+        self.token_uri: str | None = None
 
         from emulator.bigquery.backend import BigQueryBackend
         from emulator.bigquery.rest import register_routes
@@ -377,12 +409,54 @@ class Emulator:
         """A service-account key dict the emulator accepts (see :func:`emulator.bigquery.auth.mint_service_account_key`)."""
         from emulator.bigquery.auth import mint_service_account_key
 
-        return mint_service_account_key(
+        info = mint_service_account_key(
             project or self.project,
             extra=extra,
             client_email=client_email,
             seed=self.seed if deterministic else None,
         )
+        if self.token_uri is not None:
+            info["token_uri"] = self.token_uri
+        return info
+
+    # -- server mode -------------------------------------------------------------------------
+    def task_server_urls(self) -> dict[str, str]:
+        """URLs an isolated task run's environment names (``WALLAROO_URL``, ``BIGQUERY_EMULATOR_HOST``).
+
+        The emulator's 127.0.0.1 server, started on first need (the first isolated run of this
+        emulator) and stopped when the emulator stops; the run's own clients reach the parent over
+        the run's channel whatever they are pointed at, the server answers anything else the run
+        starts (a subprocess, a raw socket). Empty while the emulator is not active.
+        """
+        if self._task_server is None:
+            if not self.active:
+                return {}
+            from emulator.server import start_task_server
+
+            self._task_server = start_task_server(self)
+
+            def stop_task_server() -> None:
+                server, self._task_server = self._task_server, None
+                if server is not None:
+                    server.stop()
+
+            self._restores.append(stop_task_server)
+        urls = self._task_server.urls
+        return {"base": urls.base, "wallaroo": urls.wallaroo, "bigquery": urls.bigquery}
+
+    def serve(self, host: str = "127.0.0.1", port: int = 0, **kwargs: Any) -> Any:
+        """Serve this emulator on ``host:port`` (loopback only; ``0`` picks a free port) to other processes.
+
+        Returns the running :class:`emulator.server.EmulatorServer` — ``.url``, ``.urls``, ``.env()``
+        (what a client exports), ``.stop()`` — also a context manager
+        (``with emu.serve() as server: ...``). Enters this emulator for as long as it serves
+        (nested if it is already active). Keyword arguments: ``seed=`` (a seed file or mapping
+        applied now), ``workdir=`` (where the seed's files go), ``clock="settle"|"manual"``
+        (see :mod:`emulator.server`). Reference: docs/server.md.
+        """
+        from emulator.server import serve
+
+        return serve(self, host, port, **kwargs)
 
     def __repr__(self) -> str:
         state = "active" if self.active else "inactive"

@@ -118,6 +118,8 @@ class Decision:
 
 
 PASS = Decision("pass")
+#: Service name of a served host's paths that no service claims (answered 404).
+UNKNOWN = "unknown"
 REFUSE = Decision("refuse")
 STATIC = "static"
 
@@ -151,6 +153,8 @@ class Router:
         self._path_rules: list[tuple[re.Pattern[str], str]] = []
         self._host_patterns: list[tuple[re.Pattern[str], str]] = []
         self._static: list[tuple[str, Path]] = []  # (normalised URL prefix, local file or folder)
+        self._path_hosts: dict[str, Callable[[str], str | None]] = {}  # normalised host -> path chooser
+        self._not_found: dict[str, Callable[[str, str, str, int], Response]] = {}
         self.policy = policy if policy is not None else NetworkPolicy()
         self._lock = threading.Lock()
 
@@ -168,6 +172,22 @@ class Router:
         """Answer requests to every host whose normalised ``scheme://host[:port]`` fully matches
         ``host_regex`` with ``service``'s routes (e.g. the Wallaroo engines' in-cluster hosts)."""
         self._host_patterns.append((re.compile(host_regex, re.IGNORECASE), service))
+
+    def serve_host_by_path(self, url: str, choose: Callable[[str], str | None]) -> None:
+        """Answer requests to ``url``'s host with the service ``choose(path)`` names (the 127.0.0.1
+        server's own address serves every service, told apart by path); ``None`` is a 404."""
+        self._path_hosts[normalise_host(url)] = choose
+
+    def forget_host(self, url: str) -> None:
+        """Stop serving ``url``'s host (added by :meth:`serve_host` or :meth:`serve_host_by_path`)."""
+        base = normalise_host(url)
+        self._hosts.pop(base, None)
+        self._path_hosts.pop(base, None)
+
+    def set_not_found(self, service: str, render: Callable[[str, str, str, int], Response]) -> None:
+        """How ``service`` answers a path no route matches: ``render(method, path, why, status)``
+        (404, or 405 naming the accepted methods) in the service's own error shape."""
+        self._not_found[service] = render
 
     def serve_paths(self, service: str, path_regex: str) -> None:
         """Answer paths matching ``path_regex`` with ``service``'s routes on every host that is not
@@ -208,6 +228,9 @@ class Router:
         service = self._hosts.get(base)
         if service is not None:
             return Decision("serve", service)
+        choose = self._path_hosts.get(base)
+        if choose is not None:
+            return Decision("serve", choose(parts.path or "/") or UNKNOWN)
         for pattern, matched in self._host_patterns:
             if pattern.fullmatch(base):
                 return Decision("serve", matched)
@@ -232,6 +255,11 @@ class Router:
             return _no_route(method, parts.path, "host not emulated")
         if decision.service == STATIC:
             return self._serve_static(method, normalise_host(url) + (parts.path or "/"))
+        return self.dispatch_to(decision.service, method, url, headers, body)
+
+    def dispatch_to(self, service: str, method: str, url: str, headers: dict[str, str], body: bytes) -> Response:
+        """Answer a request with ``service``'s routes, whatever its host (the server's dispatch)."""
+        parts = urlsplit(url)
         request = Request(
             method=method.upper(),
             url=url,
@@ -242,7 +270,7 @@ class Router:
             body=body,
         )
         allowed: list[str] = []
-        for route in self._services.get(decision.service, []):
+        for route in self._services.get(service, []):
             match = route.pattern.match(parts.path)
             if not match:
                 continue
@@ -251,9 +279,10 @@ class Router:
                 continue
             request.params = {k: v for k, v in match.groupdict().items() if v is not None}
             return route.handler(request)
+        render = self._not_found.get(service, _no_route)
         if allowed:
-            return _no_route(method, parts.path, f"method not allowed (routes accept {', '.join(sorted(set(allowed)))})", 405)
-        return _no_route(method, parts.path, f"no route in the {decision.service} emulator")
+            return render(method, parts.path, f"method not allowed (routes accept {', '.join(sorted(set(allowed)))})", 405)
+        return render(method, parts.path, f"no route in the {service} emulator", 404)
 
     def _static_target(self, location: str) -> tuple[bool, Path | None]:
         """Whether a static prefix covers ``location``, and the local file it maps to.
@@ -328,15 +357,41 @@ def _dispatch_in_process(router: Router, method: str, url: str, headers: dict[st
 
 
 class RequestsInterception:
-    """Serves a :class:`Router` to the ``requests`` library through ``responses``."""
+    """Serves a :class:`Router` to the ``requests`` library through ``responses``.
+
+    When ``requests`` is not imported yet at :meth:`start` (a server process, code that only
+    uses httpx), nothing is imported: an import hook starts the interception as soon as
+    ``requests`` finishes loading (importing ``responses`` and ``requests`` costs ~0.4 s).
+    """
 
     _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
     def __init__(self, router: Router) -> None:
         self.router = router
         self._mock: Any = None
+        self._hook: _AfterImport | None = None
 
     def start(self) -> None:
+        import sys
+
+        if "requests" not in sys.modules:
+            self._hook = _AfterImport("requests", self._start_now)
+            sys.meta_path.insert(0, self._hook)
+            return
+        self._start_now()
+
+    def _remove_hook(self) -> None:
+        import sys
+
+        if self._hook is not None:
+            hook, self._hook = self._hook, None
+            try:
+                sys.meta_path.remove(hook)
+            except ValueError:
+                pass
+
+    def _start_now(self) -> None:
+        self._remove_hook()
         import responses
 
         self._mock = responses.RequestsMock(assert_all_requests_are_fired=False)
@@ -348,6 +403,7 @@ class RequestsInterception:
         self._mock.start()
 
     def stop(self) -> None:
+        self._remove_hook()
         if self._mock is not None:
             mock, self._mock = self._mock, None
             mock.stop(allow_assert=False)

@@ -11,6 +11,7 @@ each in its own module:
 * :mod:`~emulator.bigquery.queries` and :mod:`~emulator.bigquery.statements` — GoogleSQL requests
   and the statements they translate to;
 * :mod:`~emulator.bigquery.script` — the procedural language of scripts (control flow, system variables);
+* :mod:`~emulator.bigquery.routines` — routines (SQL functions and table functions made callable);
 * :mod:`~emulator.bigquery.sessions` — sessions (temporary tables and variables kept between jobs);
 * :mod:`~emulator.bigquery.jobs` — jobs and their execution.
 
@@ -27,6 +28,7 @@ from emulator.bigquery.engine import Engine
 from emulator.bigquery.insert_all import INSERT_ID_WINDOW_S, StreamingInserts
 from emulator.bigquery.jobs import Job, JobRunner, JobStore
 from emulator.bigquery.queries import Queries
+from emulator.bigquery.routines import Routines
 from emulator.bigquery.sessions import Sessions
 from emulator.bigquery.statements import LOCATION, QueryOutcome
 from emulator.bigquery.tabledata import TableData
@@ -55,6 +57,8 @@ class BigQueryBackend:
         self.streaming = StreamingInserts(self.catalog, self.data, clock)
         self.sessions = Sessions(self.engine, ids)
         self.queries = Queries(self.engine, self.catalog, clock, self.sessions)
+        self.streaming.evaluate = self._evaluate_expressions
+        self.routines = Routines(self.catalog, clock, lambda sql, project: self.execute(sql, project=project))
         self.jobs = JobStore(ids)
         self.job_runner = JobRunner(self.queries, self.catalog, self.data, self.jobs)
         if database is not None:
@@ -74,11 +78,14 @@ class BigQueryBackend:
     def create_dataset(self, project: str, dataset: str, *, exists_ok: bool = False,
                        labels: dict[str, str] | None = None, description: str | None = None,
                        friendly_name: str | None = None,
-                       default_table_expiration_ms: str | None = None, location: str | None = None) -> DatasetMeta:
-        """A dataset in ``location`` (US, EU or a region such as ``europe-west2``; US by default)."""
+                       default_table_expiration_ms: str | None = None, location: str | None = None,
+                       options: dict[str, Any] | None = None) -> DatasetMeta:
+        """A dataset in ``location`` (US, EU or a region such as ``europe-west2``; US by default);
+        ``options``: isCaseInsensitive & co. by DatasetMeta attribute name (``catalog.DATASET_OPTIONS``)."""
         return self.catalog.create_dataset(project, dataset, exists_ok=exists_ok, labels=labels,
                                            description=description, friendly_name=friendly_name,
-                                           default_table_expiration_ms=default_table_expiration_ms, location=location)
+                                           default_table_expiration_ms=default_table_expiration_ms, location=location,
+                                           options=options)
 
     def get_dataset(self, project: str, dataset: str) -> DatasetMeta:
         return self.catalog.require_dataset(project, dataset)
@@ -100,10 +107,13 @@ class BigQueryBackend:
     def create_table(self, project: str, dataset: str, table: str, schema: list[dict[str, Any]] | None = None,
                      *, exists_ok: bool = False, view_query: str | None = None,
                      labels: dict[str, str] | None = None, description: str | None = None,
-                     friendly_name: str | None = None, expiration_ms: str | None = None) -> TableMeta:
+                     friendly_name: str | None = None, expiration_ms: str | None = None,
+                     options: dict[str, Any] | None = None) -> TableMeta:
+        """A table (or a view with ``view_query``); ``options``: partitioning, clustering, constraints
+        (TableMeta attribute names, see ``catalog.TABLE_OPTIONS``)."""
         return self.catalog.create_table(project, dataset, table, schema, exists_ok=exists_ok, view_query=view_query,
                                          labels=labels, description=description, friendly_name=friendly_name,
-                                         expiration_ms=expiration_ms)
+                                         expiration_ms=expiration_ms, options=options)
 
     def get_table(self, project: str, dataset: str, table: str) -> TableMeta:
         return self.catalog.require_table(project, dataset, table)
@@ -150,6 +160,13 @@ class BigQueryBackend:
         """Store an Arrow table into a table, creating it if allowed; returns rows written."""
         return self.data.load_arrow(project, dataset, table, arrow, write_disposition=write_disposition,
                                     create_disposition=create_disposition, schema=schema)
+
+    def _evaluate_expressions(self, expressions: list[str], project: str) -> list[Any]:
+        """The values of GoogleSQL expressions (column defaults), evaluated now, as stored Python values."""
+        sql = "SELECT " + ", ".join(f"({e}) AS c{i}" for i, e in enumerate(expressions))
+        rows = self.execute(sql, project=project).rows
+        assert rows is not None
+        return list(rows.to_pylist()[0].values())
 
     # -- queries ----------------------------------------------------------------------------
     def query(self, sql: str, *, project: str, dataset: str | None = None,

@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any
 
 from emulator.bigquery import types as bqtypes
 from emulator.bigquery.engine import Engine, qualified
-from emulator.bigquery.errors import Duplicate, Invalid, ResourceInUse, dataset_not_found, table_not_found
+from emulator.bigquery.errors import (
+    BigQueryError,
+    Duplicate,
+    Invalid,
+    ResourceInUse,
+    dataset_not_found,
+    table_not_found,
+)
 from emulator.bigquery.types import quote_ident
 
 if TYPE_CHECKING:
@@ -42,6 +49,12 @@ class DatasetMeta:
     friendly_name: str | None = None
     default_table_expiration_ms: str | None = None
     location: str = "US"
+    is_case_insensitive: bool | None = None
+    max_time_travel_hours: str | None = None
+    default_rounding_mode: str | None = None
+    default_collation: str | None = None
+    storage_billing_model: str | None = None
+    default_partition_expiration_ms: str | None = None
 
 
 @dataclass
@@ -58,6 +71,11 @@ class TableMeta:
     description: str | None = None
     friendly_name: str | None = None
     expiration_ms: str | None = None
+    time_partitioning: dict[str, Any] | None = None
+    range_partitioning: dict[str, Any] | None = None
+    require_partition_filter: bool | None = None
+    clustering: dict[str, Any] | None = None
+    table_constraints: dict[str, Any] | None = None
 
     @property
     def key(self) -> TableKey:
@@ -72,6 +90,8 @@ class Catalog:
         self.clock = clock
         self._datasets: dict[tuple[str, str], DatasetMeta] = {}
         self._tables: dict[TableKey, TableMeta] = {}
+        #: routine resources (see :mod:`emulator.bigquery.routines`) by (project, dataset, routine)
+        self._routines: dict[TableKey, dict[str, Any]] = {}
         #: called with a table's key when its entry goes away (dropped, renamed, its dataset deleted)
         self.on_table_removed: list[Callable[[TableKey], None]] = []
         #: bumped by every change of a table's data or metadata (the query cache's validity)
@@ -89,7 +109,39 @@ class Catalog:
         return self._datasets.get((project, dataset))
 
     def table(self, project: str, dataset: str, table: str) -> TableMeta | None:
-        return self._tables.get((project, dataset, table))
+        meta = self._tables.get((project, dataset, table))
+        if meta is None and table:
+            meta = self._case_insensitive_table(project, dataset, table)
+        return meta
+
+    def _case_insensitive_table(self, project: str, dataset: str, table: str) -> TableMeta | None:
+        """In a dataset created with ``isCaseInsensitive``, table names match in any case."""
+        meta = self._datasets.get((project, dataset))
+        if meta is None or not meta.is_case_insensitive:
+            return None
+        lowered = table.lower()
+        return next((m for (p, d, t), m in self._tables.items()
+                     if p == project and d == dataset and t.lower() == lowered), None)
+
+    def routine(self, project: str, dataset: str, routine: str) -> dict[str, Any] | None:
+        return self._routines.get((project, dataset, routine))
+
+    def list_routines(self, project: str, dataset: str) -> list[dict[str, Any]]:
+        return [r for (p, d, _), r in sorted(self._routines.items()) if p == project and d == dataset]
+
+    def put_routine(self, key: TableKey, resource: dict[str, Any]) -> None:
+        """Keep a routine's resource; like a table change, it moves ``generation`` (a query calling the
+        routine must not be answered from results cached before)."""
+        with self.engine.lock:
+            self._routines[key] = resource
+            self.generation += 1
+            self.persist()
+
+    def remove_routine(self, key: TableKey) -> None:
+        with self.engine.lock:
+            self._routines.pop(key, None)
+            self.generation += 1
+            self.persist()
 
     def require_dataset(self, project: str, dataset: str) -> DatasetMeta:
         meta = self._datasets.get((project, dataset))
@@ -98,7 +150,7 @@ class Catalog:
         return meta
 
     def require_table(self, project: str, dataset: str, table: str) -> TableMeta:
-        meta = self._tables.get((project, dataset, table))
+        meta = self.table(project, dataset, table)
         if meta is None:
             self.require_dataset(project, dataset)
             raise table_not_found(project, dataset, table)
@@ -114,7 +166,7 @@ class Catalog:
 
     def schema_lookup(self, project: str, dataset: str, table: str) -> list[dict[str, Any]] | None:
         """The BigQuery REST-style schema fields of a table or view, None when unknown (for the translator)."""
-        meta = self._tables.get((project, dataset, table))
+        meta = self.table(project, dataset, table)
         return None if meta is None else meta.schema
 
     # ------------------------------------------------------------------------------------
@@ -123,8 +175,11 @@ class Catalog:
     def create_dataset(self, project: str, dataset: str, *, exists_ok: bool = False,
                        labels: dict[str, str] | None = None, description: str | None = None,
                        friendly_name: str | None = None,
-                       default_table_expiration_ms: str | None = None, location: str | None = None) -> DatasetMeta:
+                       default_table_expiration_ms: str | None = None, location: str | None = None,
+                       options: dict[str, Any] | None = None) -> DatasetMeta:
+        """A dataset; ``options`` are further attributes (DatasetMeta names, see :data:`DATASET_OPTIONS`)."""
         check_dataset_id(dataset)
+        options = check_dataset_options(options or {})
         location = canonical_location(location)
         with self.engine.lock:
             key = (project, dataset)
@@ -136,7 +191,7 @@ class Catalog:
             self.engine.exec(f"CREATE SCHEMA IF NOT EXISTS {quote_ident(project)}.{quote_ident(dataset)}")
             now = self.clock.epoch_ms()
             meta = DatasetMeta(project, dataset, now, now, dict(labels or {}), description, friendly_name,
-                               default_table_expiration_ms, location)
+                               default_table_expiration_ms, location, **options)
             self._datasets[key] = meta
             self.persist()
             return meta
@@ -145,6 +200,8 @@ class Catalog:
         self.generation += 1
         with self.engine.lock:
             meta = self.require_dataset(project, dataset)
+            changes = {**changes, **check_dataset_options(
+                {k: v for k, v in changes.items() if k in DATASET_OPTIONS.values()})}
             for key, value in changes.items():
                 setattr(meta, key, value)
             meta.modified_ms = self.clock.epoch_ms()
@@ -165,6 +222,8 @@ class Catalog:
             self.engine.exec(f"DROP SCHEMA {quote_ident(project)}.{quote_ident(dataset)} CASCADE")
             for key in tables:
                 self.remove_table(key)
+            for key in [k for k in self._routines if k[0] == project and k[1] == dataset]:
+                del self._routines[key]
             del self._datasets[(project, dataset)]
             self.persist()
 
@@ -174,15 +233,18 @@ class Catalog:
     def create_table(self, project: str, dataset: str, table: str, schema: list[dict[str, Any]] | None = None,
                      *, exists_ok: bool = False, view_query: str | None = None,
                      labels: dict[str, str] | None = None, description: str | None = None,
-                     friendly_name: str | None = None, expiration_ms: str | None = None) -> TableMeta:
+                     friendly_name: str | None = None, expiration_ms: str | None = None,
+                     options: dict[str, Any] | None = None) -> TableMeta:
+        """A table or view; ``options`` are further metadata attributes (:data:`TABLE_OPTIONS`)."""
         check_table_id(table)
         self.generation += 1
         with self.engine.lock:
             self.require_dataset(project, dataset)
             key = (project, dataset, table)
-            if key in self._tables:
+            existing = self.table(*key)
+            if existing is not None:
                 if exists_ok:
-                    return self._tables[key]
+                    return existing
                 raise Duplicate(f"Already Exists: Table {project}:{dataset}.{table}")
             target = qualified(project, dataset, table)
             if view_query is not None:
@@ -191,13 +253,21 @@ class Catalog:
                 meta = TableMeta(project, dataset, table, view_schema, now, now, "VIEW", view_query,
                                  dict(labels or {}), description, friendly_name, expiration_ms)
             else:
+                from emulator.bigquery.sql import default_column_sql
+
                 fields = bqtypes.normalise_schema(schema or [])
-                columns = bqtypes.table_ddl_columns(fields)
+                columns = bqtypes.table_ddl_columns(fields, lambda e: default_column_sql(e, project))
                 self.engine.exec(f"CREATE TABLE {target} ({columns})" if columns else
                                  f"CREATE TABLE {target} (\"__no_columns\" BOOLEAN)")
                 now = self.clock.epoch_ms()
                 meta = TableMeta(project, dataset, table, fields, now, now, "TABLE", None,
                                  dict(labels or {}), description, friendly_name, expiration_ms)
+                if options:
+                    try:
+                        apply_table_options(meta, options)
+                    except BigQueryError:
+                        self.engine.exec(f"DROP TABLE {target}")
+                        raise
             self._tables[key] = meta
             self.persist()
             return meta
@@ -217,8 +287,8 @@ class Catalog:
         with self.engine.lock:
             meta = self.require_table(project, dataset, table)
             what = "VIEW" if meta.kind == "VIEW" else "TABLE"
-            self.engine.exec(f"DROP {what} {qualified(project, dataset, table)}")
-            self.remove_table((project, dataset, table))
+            self.engine.exec(f"DROP {what} {qualified(*meta.key)}")
+            self.remove_table(meta.key)
             self.persist()
 
     def update_table(self, project: str, dataset: str, table: str, changes: dict[str, Any]) -> TableMeta:
@@ -232,6 +302,9 @@ class Catalog:
             meta = self.require_table(project, dataset, table)
             if "schema" in changes and changes["schema"] is not None and meta.kind == "TABLE":
                 self._evolve_schema(meta, bqtypes.normalise_schema(changes["schema"]))
+            options = {k: v for k, v in changes.items() if k in TABLE_OPTIONS.values()}
+            if options:
+                apply_table_options(meta, options)
             for key in ("labels", "description", "friendly_name", "expiration_ms"):
                 if key in changes:
                     setattr(meta, key, changes[key])
@@ -313,6 +386,7 @@ class Catalog:
             self.engine.exec(f"DELETE FROM {META_SCHEMA}.catalog")
             rows = [("dataset", json.dumps(vars(m))) for m in self._datasets.values()]
             rows += [("table", json.dumps(vars(m))) for m in self._tables.values()]
+            rows += [("routine", json.dumps(r)) for r in self._routines.values()]
             if rows:
                 self.engine.executemany(f"INSERT INTO {META_SCHEMA}.catalog VALUES (?, ?)", rows)
 
@@ -326,6 +400,10 @@ class Catalog:
             return
         for kind, body in self.engine.exec(f"SELECT kind, body FROM {META_SCHEMA}.catalog"):
             data = json.loads(body)
+            if kind == "routine":
+                ref = data["routineReference"]
+                self._routines[(ref["projectId"], ref["datasetId"], ref["routineId"])] = data
+                continue
             self.engine.ensure_project(data["project"])
             if kind == "dataset":
                 self._datasets[(data["project"], data["dataset"])] = DatasetMeta(**data)
@@ -364,6 +442,125 @@ class Journal:
     def forget(self) -> None:
         """The statements committed: nothing to put back."""
         self._saved.clear()
+
+
+#: Dataset options kept after validation: REST field -> DatasetMeta attribute.
+DATASET_OPTIONS = {"isCaseInsensitive": "is_case_insensitive", "maxTimeTravelHours": "max_time_travel_hours",
+                   "defaultRoundingMode": "default_rounding_mode", "defaultCollation": "default_collation",
+                   "storageBillingModel": "storage_billing_model",
+                   "defaultPartitionExpirationMs": "default_partition_expiration_ms"}
+_ROUNDING_MODES = ("ROUNDING_MODE_UNSPECIFIED", "ROUND_HALF_AWAY_FROM_ZERO", "ROUND_HALF_EVEN")
+_BILLING_MODELS = ("STORAGE_BILLING_MODEL_UNSPECIFIED", "LOGICAL", "PHYSICAL")
+
+
+def check_dataset_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Validated dataset options (DatasetMeta attribute names) as BigQuery returns them.
+
+    maxTimeTravelHours: whole days from 48 to 168 hours (an int64 string); defaultRoundingMode and
+    storageBillingModel: BigQuery's enum values. They are kept and reported only: the emulator keeps no
+    table history, and NUMERIC rounding stays ROUND_HALF_AWAY_FROM_ZERO.
+    """
+    out: dict[str, Any] = {}
+    for attr, value in options.items():
+        if value is None:
+            out[attr] = None
+        elif attr == "is_case_insensitive":
+            out[attr] = value if isinstance(value, bool) else str(value).lower() == "true"
+        elif attr == "max_time_travel_hours":
+            try:
+                hours = int(value)
+            except (TypeError, ValueError):
+                hours = -1
+            if not 48 <= hours <= 168 or hours % 24:
+                raise Invalid(f"Invalid value for maxTimeTravelHours: {value}. The time travel window must be "
+                              "between 48 and 168 hours (2 to 7 days), in multiples of 24 hours.")
+            out[attr] = str(hours)
+        elif attr == "default_rounding_mode":
+            if value not in _ROUNDING_MODES:
+                raise Invalid(f"Invalid value for defaultRoundingMode: {value} is not a valid value")
+            out[attr] = value
+        elif attr == "storage_billing_model":
+            if value not in _BILLING_MODELS:
+                raise Invalid(f"Invalid value for storageBillingModel: {value} is not a valid value")
+            out[attr] = value
+        elif attr == "default_partition_expiration_ms":
+            out[attr] = str(int(value))
+        else:
+            out[attr] = value
+    return out
+
+
+#: Table metadata kept as given after validation: REST field -> TableMeta attribute.
+TABLE_OPTIONS = {"timePartitioning": "time_partitioning", "rangePartitioning": "range_partitioning",
+                 "requirePartitionFilter": "require_partition_filter", "clustering": "clustering",
+                 "tableConstraints": "table_constraints"}
+_PARTITION_TYPES = ("DAY", "HOUR", "MONTH", "YEAR")
+_TIME_TYPES = ("DATE", "TIMESTAMP", "DATETIME")
+_CLUSTER_TYPES = ("INTEGER", "STRING", "BYTES", "DATE", "DATETIME", "TIMESTAMP", "BOOLEAN", "NUMERIC",
+                  "BIGNUMERIC", "GEOGRAPHY", "RANGE")
+
+
+def apply_table_options(meta: TableMeta, options: dict[str, Any]) -> None:
+    """Validate and set partitioning, clustering and constraints (keys: TableMeta attributes; None clears).
+
+    They are metadata only: rows are stored the same way whatever the partitioning or clustering
+    (BigQuery's partition pruning and block sorting change cost, not results).
+    """
+    by_name = {f["name"].lower(): f for f in meta.schema}
+
+    def top_level(name: Any, what: str) -> dict[str, Any]:
+        found = by_name.get(str(name).lower())
+        if found is None:
+            raise Invalid(f"The field specified for {what} cannot be found in the schema. Invalid field: {name}.")
+        return found
+
+    for attr, value in options.items():
+        if value is None:
+            setattr(meta, attr, None)
+            continue
+        if attr == "time_partitioning":
+            value = dict(value)
+            kind = str(value.get("type") or "DAY").upper()
+            if kind not in _PARTITION_TYPES:
+                raise Invalid(f"Invalid value for timePartitioning.type: {kind}")
+            value["type"] = kind
+            if value.get("field"):
+                found = top_level(value["field"], "time partitioning")
+                if found["type"] not in _TIME_TYPES or found["mode"] == "REPEATED":
+                    raise Invalid("The field specified for time partitioning can only be of type TIMESTAMP, DATE "
+                                  f"or DATETIME. The type found is: {found['type']}.")
+            if value.get("expirationMs") is not None:
+                value["expirationMs"] = str(int(value["expirationMs"]))
+        elif attr == "range_partitioning":
+            found = top_level((value or {}).get("field"), "range partitioning")
+            if found["type"] != "INTEGER" or found["mode"] == "REPEATED":
+                raise Invalid("The field specified for range partitioning can only be of type INTEGER. "
+                              f"The type found is: {found['type']}.")
+        elif attr == "clustering":
+            fields = list((value or {}).get("fields") or [])
+            if not fields:
+                value = None
+            elif len(fields) > 4:
+                raise Invalid(f"Too many clustering fields: {len(fields)}, only 4 are allowed.")
+            else:
+                for name in fields:
+                    found = top_level(name, "clustering")
+                    if found["type"] not in _CLUSTER_TYPES or found["mode"] == "REPEATED":
+                        raise Invalid(f"Field {name} is of type {found['type']} which is not supported for "
+                                      "clustering.")
+                value = {"fields": fields}
+        elif attr == "table_constraints":
+            primary = (value or {}).get("primaryKey")
+            for name in (primary or {}).get("columns") or []:
+                top_level(name, "the primary key")
+            for foreign in (value or {}).get("foreignKeys") or []:
+                for column in foreign.get("columnReferences") or []:
+                    top_level(column.get("referencingColumn"), "a foreign key")
+            if not primary and not (value or {}).get("foreignKeys"):
+                value = None
+        elif attr == "require_partition_filter":
+            value = bool(value)
+        setattr(meta, attr, value)
 
 
 #: BigQuery's locations: the multi-regions US and EU, and regions such as us-central1 or asia-northeast1.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from emulator.bigquery.catalog import Catalog, TableKey
+from emulator.bigquery.catalog import Catalog, TableKey, TableMeta
 from emulator.bigquery.errors import Invalid
 from emulator.bigquery.tabledata import TableData
 from emulator.bigquery.wire import ValueError_, convert_field, convert_record
@@ -31,6 +31,8 @@ class StreamingInserts:
         self.data = data
         self.clock = clock
         self._insert_ids: dict[TableKey, dict[str, int]] = {}
+        #: evaluates GoogleSQL expressions (column defaults) in a project: (expressions, project) -> values
+        self.evaluate: Callable[[list[str], str], list[Any]] | None = None
         catalog.on_table_removed.append(self.forget)
 
     def forget(self, key: TableKey) -> None:
@@ -48,13 +50,14 @@ class StreamingInserts:
         errors: list[dict[str, Any]] = []
         good_index: list[int] = []
         convert = row_converter(meta.schema, ignore_unknown=ignore_unknown_values)
+        defaults = _Defaults(meta, self.evaluate, ignore_unknown_values)
         for index, row in enumerate(rows):
             if not isinstance(row, dict):
                 errors.append({"index": index, "errors": [{"reason": "invalid", "location": "", "debugInfo": "",
                                                            "message": "Row is not a JSON object."}]})
                 continue
             try:
-                converted.append(convert(row))
+                converted.append(defaults.convert(row) if defaults.missing(row) else convert(row))
                 good_index.append(index)
             except ValueError_ as exc:
                 errors.append({"index": index, "errors": [{"reason": "invalid", "location": exc.location,
@@ -105,6 +108,49 @@ class StreamingInserts:
             seen[insert_id] = now
 
 
+class _Defaults:
+    """Column default values (``defaultValueExpression``) for the columns an inserted row leaves out.
+
+    BigQuery writes a column's default when a streamed row does not name the column (an explicit
+    null stays null). The expressions are evaluated once per request, so every row of a request
+    gets the same ``CURRENT_TIMESTAMP()``.
+    """
+
+    def __init__(self, meta: TableMeta, evaluate: Callable[[list[str], str], list[Any]] | None,
+                 ignore_unknown: bool) -> None:
+        self.meta = meta
+        self.fields = {f["name"].lower(): f for f in meta.schema if f.get("defaultValueExpression")}
+        self.evaluate = evaluate
+        self.ignore_unknown = ignore_unknown
+        self._values: dict[str, Any] | None = None
+
+    def missing(self, row: dict[str, Any]) -> list[str]:
+        if not self.fields:
+            return []
+        present = {str(key).lower() for key in row}
+        return [name for name in self.fields if name not in present]
+
+    def convert(self, row: dict[str, Any]) -> dict[str, Any]:
+        missing = self.missing(row)
+        values = self._evaluated()
+        # the left-out columns may be REQUIRED: convert the row as if they were NULLABLE, then fill them
+        relaxed = [{**f, "mode": "NULLABLE"} if f["name"].lower() in missing and f.get("mode") == "REQUIRED" else f
+                   for f in self.meta.schema]
+        out = convert_record(row, relaxed, ignore_unknown=self.ignore_unknown)
+        for name in missing:
+            out[self.fields[name]["name"]] = values[name]
+        return out
+
+    def _evaluated(self) -> dict[str, Any]:
+        if self._values is None:
+            if self.evaluate is None:
+                raise Invalid("wallaroo-emulator cannot evaluate column defaults here")
+            names = list(self.fields)
+            results = self.evaluate([self.fields[n]["defaultValueExpression"] for n in names], self.meta.project)
+            self._values = dict(zip(names, results))
+        return self._values
+
+
 #: What a fast cell converter answers when the cell needs the general conversion.
 _GENERAL = object()
 
@@ -113,6 +159,8 @@ def _fast_cell(field: dict[str, Any]) -> Callable[[Any], Any] | None:
     """A converter for the common cells of ``field`` (exact JSON types) giving what ``convert_field`` gives,
     or ``_GENERAL`` for any other cell; None when the field type has no fast path."""
     ftype, mode = field["type"], field.get("mode")
+    if field.get("maxLength") is not None:  # STRING(L)/BYTES(L): the general path checks the length
+        return None
     if mode == "REPEATED":
         if ftype == "FLOAT":
             def floats(value: Any) -> Any:

@@ -93,9 +93,12 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
         null_values=[null_marker] if null_marker is not None else [""],
         strings_can_be_null=True,
     )
+    one_column = schema is not None and len(schema) == 1
     try:
         table = pacsv.read_csv(io.BytesIO(data), read_options=read,
-                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote),
+                               parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char=quote,
+                                                                # one column: an empty line is a NULL value
+                                                                ignore_empty_lines=not one_column),
                                convert_options=convert)
     except (pa.ArrowInvalid, pa.ArrowTypeError) as exc:
         raise Invalid(f"Error while reading data, error message: CSV processing encountered too many errors, "
@@ -104,12 +107,12 @@ def _read_csv(config: dict[str, Any], data: bytes, schema: list[dict[str, Any]] 
 
 
 def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> Any:
-    """CSV cells of RANGE, INTERVAL and BIGNUMERIC columns are text in BigQuery's spelling
-    (``[2020-01-01, 2020-02-01)``, ``P1Y2M``…): converted as JSON loads convert them."""
+    """CSV cells of RANGE, INTERVAL, BIGNUMERIC and picosecond TIMESTAMP columns are text in BigQuery's
+    spelling (``[2020-01-01, 2020-02-01)``, ``P1Y2M``…): converted as JSON loads convert them."""
     import pyarrow as pa
 
     for f in schema or []:
-        if f["type"] not in ("RANGE", "INTERVAL", "BIGNUMERIC") or f["mode"] == "REPEATED" \
+        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
                 or f["name"] not in table.column_names:
             continue
         index = table.column_names.index(f["name"])
@@ -127,7 +130,7 @@ def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> An
 def _csv_type(field: dict[str, Any]) -> Any:
     import pyarrow as pa
 
-    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE", "INTERVAL", "BIGNUMERIC"):
+    if field["type"] in ("JSON", "GEOGRAPHY", "STRING", "RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(field):
         return pa.string()
     if field["type"] == "BYTES":
         return pa.string()

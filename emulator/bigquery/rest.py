@@ -14,9 +14,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from emulator.bigquery import types as bqtypes
 from emulator.bigquery.anonymous import advertised_destination
 from emulator.bigquery.auth import token_endpoint
 from emulator.bigquery.backend import BigQueryBackend, DatasetMeta, Job, TableMeta
+from emulator.bigquery.catalog import DATASET_OPTIONS, TABLE_OPTIONS
 from emulator.bigquery.errors import BigQueryError, Invalid, NotFound, PayloadTooLarge
 from emulator.ids import stable_number
 from emulator.transport import Request, Response, Router
@@ -27,6 +29,7 @@ _P = r"(?P<project>[^/]+)"
 _D = r"(?P<dataset>[^/]+)"
 _T = r"(?P<table>[^/]+)"
 _J = r"(?P<job>[^/]+)"
+_R = r"(?P<routine>[^/]+)"
 #: BigQuery refuses HTTP request bodies over 10 MB for insertAll/jobs.query (payload limit).
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 #: Rows per page when the client does not ask for a page size.
@@ -40,6 +43,7 @@ def register_routes(router: Router, backend: BigQueryBackend) -> None:
     s = "bigquery"
     add(s, "POST", "/token", token_endpoint)
     add(s, "GET", f"{API}/projects", api.list_projects)
+    add(s, "GET", f"{API}/projects/{_P}/serviceAccount", api.wrap(api.service_account))
     add(s, "POST", f"{API}/projects/{_P}/datasets", api.wrap(api.insert_dataset))
     add(s, "GET", f"{API}/projects/{_P}/datasets", api.wrap(api.list_datasets))
     add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}", api.wrap(api.get_dataset))
@@ -56,6 +60,11 @@ def register_routes(router: Router, backend: BigQueryBackend) -> None:
         api.wrap(api.iam_policy))
     add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/insertAll", api.wrap(api.insert_all))
     add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/tables/{_T}/data", api.wrap(api.list_table_data))
+    add(s, "POST", f"{API}/projects/{_P}/datasets/{_D}/routines", api.wrap(api.insert_routine))
+    add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/routines", api.wrap(api.list_routines))
+    add(s, "GET", f"{API}/projects/{_P}/datasets/{_D}/routines/{_R}", api.wrap(api.get_routine))
+    add(s, "PUT", f"{API}/projects/{_P}/datasets/{_D}/routines/{_R}", api.wrap(api.update_routine))
+    add(s, "DELETE", f"{API}/projects/{_P}/datasets/{_D}/routines/{_R}", api.wrap(api.delete_routine))
     add(s, "POST", f"{API}/projects/{_P}/jobs", api.wrap(api.insert_job))
     add(s, "GET", f"{API}/projects/{_P}/jobs", api.wrap(api.list_jobs))
     add(s, "GET", f"{API}/projects/{_P}/jobs/{_J}", api.wrap(api.get_job))
@@ -99,6 +108,13 @@ class _Api:
             {"kind": "bigquery#project", "id": p, "numericId": str(stable_number(p)),
              "projectReference": {"projectId": p}, "friendlyName": p} for p in projects], "totalItems": len(projects)})
 
+    def service_account(self, request: Request) -> Response:
+        """projects.getServiceAccount: the project's BigQuery service agent (the account KMS keys are
+        granted to), ``bq-<project number>@bigquery-encryption.iam.gserviceaccount.com``."""
+        number = stable_number(request.params["project"])
+        return Response.json({"kind": "bigquery#getServiceAccountResponse",
+                              "email": f"bq-{number}@bigquery-encryption.iam.gserviceaccount.com"})
+
     # -- datasets ---------------------------------------------------------------------------
     def _dataset_resource(self, meta: DatasetMeta) -> dict[str, Any]:
         resource: dict[str, Any] = {
@@ -121,7 +137,9 @@ class _Api:
         meta = self.b.create_dataset(project, dataset, labels=body.get("labels"), description=body.get("description"),
                                      friendly_name=body.get("friendlyName"),
                                      default_table_expiration_ms=body.get("defaultTableExpirationMs"),
-                                     location=body.get("location"))
+                                     location=body.get("location"),
+                                     options={attr: body[wire] for wire, attr in DATASET_OPTIONS.items()
+                                              if body.get(wire) is not None})
         return Response.json(self._dataset_resource(meta))
 
     def list_datasets(self, request: Request) -> Response:
@@ -189,6 +207,7 @@ class _Api:
             view_query=view.get("query") if view else None, labels=body.get("labels"),
             description=body.get("description"), friendly_name=body.get("friendlyName"),
             expiration_ms=body.get("expirationTime"),
+            options={attr: body[wire] for wire, attr in TABLE_OPTIONS.items() if body.get(wire) is not None},
         )
         return Response.json(self._table_resource(meta))
 
@@ -260,11 +279,41 @@ class _Api:
         selected = request.arg("selectedFields")
         arrow, schema, total = self.b.read_rows(p["project"], p["dataset"], p["table"], start=start,
                                                 max_results=page, selected_fields=selected.split(",") if selected else None)
+        if request.arg("formatOptions.timestampOutputFormat") == "ISO8601_STRING":
+            schema = _iso_timestamps(schema)
         rows = self.b.encode_rows(arrow, schema, int64_timestamps=_int64_ts(request))
         head: dict[str, Any] = {"kind": "bigquery#tableDataList", "etag": _etag(total), "totalRows": str(total)}
         if start + arrow.num_rows < total and page > 0:
             head["pageToken"] = str(start + arrow.num_rows)
         return _json_with_rows(head, rows)
+
+    # -- routines ---------------------------------------------------------------------------
+    def insert_routine(self, request: Request) -> Response:
+        p = request.params
+        return Response.json(self.b.routines.create(p["project"], p["dataset"], _body(request)))
+
+    def get_routine(self, request: Request) -> Response:
+        p = request.params
+        return Response.json(self.b.routines.get(p["project"], p["dataset"], p["routine"]))
+
+    def update_routine(self, request: Request) -> Response:
+        p = request.params
+        return Response.json(self.b.routines.update(p["project"], p["dataset"], p["routine"], _body(request)))
+
+    def delete_routine(self, request: Request) -> Response:
+        p = request.params
+        self.b.routines.delete(p["project"], p["dataset"], p["routine"])
+        return Response.empty(204)
+
+    def list_routines(self, request: Request) -> Response:
+        p = request.params
+        routines = self.b.routines.list(p["project"], p["dataset"])
+        start, page = _paging(request, len(routines))
+        listed = ("etag", "routineReference", "routineType", "language", "creationTime", "lastModifiedTime")
+        body: dict[str, Any] = {"routines": [{k: r[k] for k in listed if k in r} for r in routines[start:start + page]]}
+        if start + page < len(routines):
+            body["nextPageToken"] = str(start + page)
+        return Response.json(body)
 
     # -- jobs -------------------------------------------------------------------------------
     def _new_job(self, project: str, body: dict[str, Any]) -> Job:
@@ -273,6 +322,9 @@ class _Api:
         kinds = [k for k in ("query", "load", "copy", "extract") if k in config]
         if len(kinds) != 1:
             raise Invalid("Job configuration must contain exactly one of query, load, copy or extract")
+        if isinstance(config.get("query"), dict) and config["query"].get("queryParameters"):
+            config["query"] = {**config["query"],
+                               "queryParameters": _string_values(config["query"]["queryParameters"])}
         return self.b.new_job(ref.get("projectId") or project, kinds[0].upper(), config, job_id=ref.get("jobId"),
                               location=ref.get("location"))
 
@@ -515,8 +567,24 @@ def _body(request: Request) -> dict[str, Any]:
 
 #: Optional metadata: REST field name -> attribute of the backend's record.
 _DATASET_FIELDS = {"description": "description", "friendlyName": "friendly_name",
-                   "defaultTableExpirationMs": "default_table_expiration_ms"}
-_TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms"}
+                   "defaultTableExpirationMs": "default_table_expiration_ms", **DATASET_OPTIONS}
+_TABLE_FIELDS = {"description": "description", "friendlyName": "friendly_name", "expirationTime": "expiration_ms",
+                 **TABLE_OPTIONS}
+
+
+def _string_values(node: Any) -> Any:
+    """Query parameters as BigQuery keeps them: every ``parameterValue.value`` is a string (the API's
+    field is a string; a JSON number or boolean sent there comes back as its text)."""
+    if isinstance(node, list):
+        return [_string_values(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {}
+    for key, value in node.items():
+        if key == "value" and not isinstance(value, str | dict | list) and value is not None:
+            value = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        out[key] = _string_values(value)
+    return out
 
 
 def _optional_fields(meta: Any, fields: dict[str, str]) -> dict[str, Any]:
@@ -544,6 +612,12 @@ def _int_arg(request: Request, name: str, default: int | None) -> int | None:
         return int(value)
     except ValueError:
         raise Invalid(f"Invalid value for {name}: {value}") from None
+
+
+def _iso_timestamps(schema: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``timestampOutputFormat=ISO8601_STRING``: picosecond TIMESTAMPs are answered as their full text
+    (held as such: encoded like a STRING)."""
+    return [{**f, "type": "STRING"} if bqtypes.is_pico(f) else f for f in schema]
 
 
 def _int64_ts(request: Request) -> bool:

@@ -55,6 +55,7 @@ from emulator.bigquery import sql_rules as rules
 from emulator.bigquery import sql_signatures as signatures
 from emulator.bigquery import sql_typing as typing_
 from emulator.bigquery.errors import BigQueryError, InvalidQuery
+from emulator.bigquery.sql_dialect import GOOGLESQL
 
 __all__ = ["Statement", "TableRef", "translate", "NOOP_SQL"]
 
@@ -278,7 +279,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
                     continue
                 script.source = chunk
                 try:
-                    trees = sqlglot.parse(chunk, read="bigquery")
+                    trees = sqlglot.parse(chunk, read=GOOGLESQL)
                 except ParseError as exc:
                     raise InvalidQuery(_parse_error_message(chunk, exc)) from None
                 except (TokenError, AttributeError, IndexError, KeyError, TypeError, ValueError):
@@ -286,7 +287,7 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
                 out.extend(_statement(t, script, chunk) for t in trees if t is not None)
             return out
     try:
-        trees = sqlglot.parse(sql, read="bigquery")
+        trees = sqlglot.parse(sql, read=GOOGLESQL)
     except ParseError as exc:
         raise InvalidQuery(_parse_error_message(sql, exc)) from None
     except TokenError:
@@ -303,7 +304,31 @@ def _translate_script(sql: str, project: str, dataset: str | None, param_types: 
     return out
 
 
+def _split_quoted_routine_names(tree: exp.Expression) -> None:
+    """```project.dataset.routine`(…)`` (the full name in one pair of backticks, as clients write routine
+    references) is the same call as ``project.dataset.routine(…)``: a dotted call, or in a FROM clause a
+    table function qualified by its dataset."""
+    for node in list(tree.find_all(exp.Anonymous)):
+        name = node.this.name if isinstance(node.this, exp.Identifier) else str(node.this)
+        parts = name.split(".")
+        if len(parts) not in (2, 3) or not all(parts):
+            continue
+        call = exp.Anonymous(this=exp.to_identifier(parts[-1], quoted=True), expressions=list(node.expressions))
+        parent = node.parent
+        if isinstance(parent, exp.Table) and parent.this is node:
+            parent.set("this", call)
+            parent.set("db", exp.to_identifier(parts[-2], quoted=True))
+            if len(parts) == 3:
+                parent.set("catalog", exp.to_identifier(parts[0], quoted=True))
+            continue
+        qualifier: exp.Expression = exp.to_identifier(parts[0], quoted=True)
+        if len(parts) == 3:
+            qualifier = exp.Dot(this=qualifier, expression=exp.to_identifier(parts[1], quoted=True))
+        node.replace(exp.Dot(this=qualifier, expression=call))
+
+
 def _statement(tree: exp.Expression, script: _Script, source: str) -> Statement:
+    _split_quoted_routine_names(tree)
     sql_guard.refuse_engine_functions(tree, source)
     script.rules.used_parameters = []
     script.rules.renamed_parameters = {}
@@ -651,12 +676,18 @@ def _create_function(tree: exp.Create, script: _Script, temporary: bool) -> Stat
         name_sql = _quoted(target)
     else:
         name_sql = _quote(name_table.name if isinstance(name_table, exp.Expression) else str(name_table))
+    # CREATE TABLE FUNCTION f(...) AS (SELECT ...): sqlglot reads it as CREATE FUNCTION with a query body
+    table_function = isinstance(body, exp.Subquery) and isinstance(body.this, exp.Query) and \
+        re.search(r"\bTABLE\s+FUNCTION\b", script.source, flags=re.IGNORECASE) is not None
+    if table_function:
+        body = body.this
+        _name_anonymous_columns(body)
     referenced, replacements = _resolve_tables(body, script)
     body_sql = _finish(body, script, replacements, referenced)
     head = "CREATE " + ("OR REPLACE " if tree.args.get("replace") or temporary else "") + (
         "TEMP " if temporary else "")
     exists = " IF NOT EXISTS" if tree.args.get("exists") and not (tree.args.get("replace") or temporary) else ""
-    sql = f"{head}MACRO{exists} {name_sql}({params}) AS {body_sql}"
+    sql = f"{head}MACRO{exists} {name_sql}({params}) AS {'TABLE ' if table_function else ''}{body_sql}"
     return Statement("CREATE_FUNCTION", sql, target=target, or_replace=bool(tree.args.get("replace")),
                      if_not_exists=bool(tree.args.get("exists")), referenced=referenced)
 
@@ -749,7 +780,7 @@ def _assert_statement(text: str, script: _Script) -> Statement:
     if not body:
         raise InvalidQuery("Syntax error: Unexpected end of statement after ASSERT")
     try:
-        condition = sqlglot.parse_one(f"SELECT {body}", read="bigquery").expressions[0]
+        condition = sqlglot.parse_one(f"SELECT {body}", read=GOOGLESQL).expressions[0]
     except (ParseError, TokenError) as exc:
         raise InvalidQuery(f"Syntax error: {str(exc).splitlines()[0]}") from None
     description = message or f"Assertion failed: {body}"
@@ -853,8 +884,16 @@ def _ddl_columns(columns: list[dict], script: _Script) -> str:
     return ", ".join(parts)
 
 
+def default_column_sql(default: str, project: str) -> str:
+    """DuckDB SQL of a column's GoogleSQL ``defaultValueExpression`` (CURRENT_* read the virtual clock)."""
+    try:
+        return _default_sql(default, _Script(project, None, None))
+    except sqlglot.errors.ParseError:
+        raise InvalidQuery(f"Invalid default value expression: {default}") from None
+
+
 def _default_sql(default: str, script: _Script) -> str:
-    tree = sqlglot.parse_one(f"SELECT {default}", read="bigquery")
+    tree = sqlglot.parse_one(f"SELECT {default}", read=GOOGLESQL)
     sql = _finish(tree, script, [])
     clock = f"CAST(getvariable('{CLOCK_VARIABLE}') AS TIMESTAMPTZ)"
     return sql[len("SELECT "):].replace(f"CAST({_QUOTED_NOW} AS TIMESTAMPTZ)", clock)
@@ -897,7 +936,20 @@ def _type_field(name: str, dtype: exp.DataType) -> dict:
     bq = _BQ_TYPE_NAMES.get(dtype.this)
     if bq is None:
         raise InvalidQuery(f"Type not found: {dtype.sql('bigquery')}")
-    return {"name": name, "type": bq, "mode": "NULLABLE"}
+    out = {"name": name, "type": bq, "mode": "NULLABLE"}
+    params = [p.this for p in dtype.expressions if isinstance(p, exp.DataTypeParam)]
+    if params:  # parameterized types: STRING(L), BYTES(L), NUMERIC(P[, S]), BIGNUMERIC(P[, S])
+        if not all(isinstance(p, exp.Literal) and not p.is_string for p in params) or \
+                len(params) > (2 if bq in ("NUMERIC", "BIGNUMERIC") else 1) or \
+                bq not in ("STRING", "BYTES", "NUMERIC", "BIGNUMERIC"):
+            raise InvalidQuery(f"Parameterized type {dtype.sql('bigquery')} is not supported")
+        if bq in ("STRING", "BYTES"):
+            out["maxLength"] = str(params[0].this)
+        else:
+            out["precision"] = str(params[0].this)
+            if len(params) == 2:
+                out["scale"] = str(params[1].this)
+    return out
 
 
 # ------------------------------------------------------------------------------------------

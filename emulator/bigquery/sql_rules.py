@@ -21,6 +21,8 @@ generated. Decisions worth knowing:
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -118,13 +120,24 @@ def _current_time(node: exp.Expression, ctx: RuleContext) -> exp.Expression:
     return exp.cast(_local_now(_zone_arg(node)), exp.DataType.build("TIME"))
 
 
+@functools.cache
+def _duckdb_keywords() -> frozenset[str]:
+    """DuckDB's reserved words (``$select`` is not a parameter for its parser)."""
+    import duckdb
+
+    with duckdb.connect() as con:
+        rows = con.execute("SELECT keyword_name FROM duckdb_keywords() WHERE keyword_category <> 'unreserved'")
+        return frozenset(str(r[0]).upper() for r in rows.fetchall())
+
+
 def _parameter(node: exp.Parameter, ctx: RuleContext) -> exp.Expression:
     ident = node.this
     if isinstance(ident, exp.Identifier | exp.Var):
         # @`name` (the DB-API writes every parameter so): DuckDB binds a bare $name; other names
         # (the DB-API's %(a "weird" `name`)s) get a stable identifier, reported in parameter_names
         name = ident.name
-        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit()
+        plain = name.replace("_", "a").isascii() and name.replace("_", "a").isalnum() and not name[:1].isdigit() \
+            and name.upper() not in _duckdb_keywords()  # DuckDB reads $select as a keyword, not a parameter
         if plain:
             node.set("this", exp.to_identifier(name, quoted=False))
         else:
@@ -167,9 +180,69 @@ def _datatype(node: exp.DataType, ctx: RuleContext) -> exp.Expression:
         return exp.DataType.build("VARCHAR" if _declares_column(node) else "DECIMAL(38, 9)")
     if dtype == exp.DataType.Type.GEOGRAPHY:
         return exp.DataType.build("VARCHAR")
+    if dtype == exp.DataType.Type.RANGE:
+        return _range_struct_type(node)
     return node
 
 
+#: RANGE element types (already translated by the time RANGE<T> is) → the element's DuckDB type.
+_RANGE_ELEMENTS = {exp.DataType.Type.DATE: "DATE", exp.DataType.Type.DATETIME: "TIMESTAMP",
+                   exp.DataType.Type.TIMESTAMP: "TIMESTAMP", exp.DataType.Type.TIMESTAMPTZ: "TIMESTAMPTZ"}
+
+
+def _range_struct_type(node: exp.DataType) -> exp.DataType:
+    """``RANGE<T>`` is held as ``STRUCT("start" T, "end" T)`` (a NULL bound is UNBOUNDED)."""
+    element = node.expressions[0] if node.expressions else None
+    duck_element = _RANGE_ELEMENTS.get(element.this) if isinstance(element, exp.DataType) else None
+    if duck_element is None:
+        raise InvalidQuery("RANGE element type must be DATE, DATETIME or TIMESTAMP")
+    return exp.DataType.build(f'STRUCT("start" {duck_element}, "end" {duck_element})', dialect="duckdb")
+
+
+def _is_range_type(dtype: exp.Expression | None) -> str | None:
+    """The element type of a translated RANGE type (a STRUCT of exactly start/end), else None."""
+    if not isinstance(dtype, exp.DataType) or dtype.this != exp.DataType.Type.STRUCT:
+        return None
+    names = [m.name.lower() for m in dtype.expressions if isinstance(m, exp.ColumnDef)]
+    if names != ["start", "end"] or len(dtype.expressions) != 2:
+        return None
+    kinds = [m.args.get("kind") for m in dtype.expressions]
+    if not all(isinstance(k, exp.DataType) for k in kinds) or kinds[0].sql("duckdb") != kinds[1].sql("duckdb"):
+        return None
+    return kinds[0].sql("duckdb")
+
+
+_RANGE_LITERAL = re.compile(r"^\[\s*([^,]*?)\s*,\s*([^,]*?)\s*\)$")
+
+
+def _range_literal(text: str, element: str) -> exp.Expression:
+    """``RANGE<T> '[a, b)'``: each bound a T literal, ``UNBOUNDED``/``NULL`` open; a must be before b."""
+    match = _RANGE_LITERAL.match(text.strip())
+    if match is None:
+        raise InvalidQuery(f"Invalid RANGE literal: '{text}'; expected '[start, end)'")
+    bounds = [None if b.upper() in ("UNBOUNDED", "NULL") else b for b in match.groups()]
+    values = [exp.cast(exp.Null() if b is None else exp.Literal.string(b), exp.DataType.build(element,
+                                                                                         dialect="duckdb"))
+              for b in bounds]
+    check = "CASE WHEN {0} >= {1} THEN bq_raise('Invalid RANGE literal: start must be before end') END"
+    return duck("struct_pack(\"start\" := coalesce(" + check + ", {0}), \"end\" := {1})", *values)
+
+
+def _range_constructor(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
+    """``RANGE(start, end)``: bounds of one type (a NULL bound takes the other's type)."""
+    if len(node.expressions) != 2:
+        raise InvalidQuery("RANGE takes two arguments: RANGE(start, end)")
+    low, high = node.expressions
+    return duck("struct_pack(\"start\" := CASE WHEN false THEN {1} ELSE {0} END, "
+                "\"end\" := CASE WHEN false THEN {0} ELSE {1} END)", low, high)
+
+
+def _range_bound(name: str) -> Callable[[exp.Anonymous, RuleContext], exp.Expression]:
+    def rule(node: exp.Anonymous, ctx: RuleContext) -> exp.Expression:
+        if len(node.expressions) != 1:
+            raise InvalidQuery(f"RANGE_{name.upper()} takes one RANGE argument")
+        return duck(f"struct_extract({{0}}, '{name}')", node.expressions[0])
+    return rule
 def _declares_column(node: exp.Expression) -> bool:
     """True for a type inside a table's column declaration (CREATE TABLE, ALTER TABLE ADD COLUMN),
     false inside a CAST or a variable's declaration."""
@@ -1185,6 +1258,9 @@ def _cast(node: exp.Cast, ctx: RuleContext) -> exp.Expression:
     if node.args.get("format") is not None:
         return _cast_format(node, ctx)
     value = node.this
+    range_element = _is_range_type(node.to)
+    if range_element is not None and isinstance(value, exp.Literal) and value.is_string:
+        return _range_literal(value.this, range_element)
     if node.to.this in (exp.DataType.Type.TEXT, exp.DataType.Type.VARCHAR) and _is_float64(value):
         # FLOAT64 → STRING is the shortest round-trip spelling without a trailing ".0" (2.0 → "2")
         return duck("regexp_replace(CAST({0} AS VARCHAR), '\\.0$', '')", value)
@@ -1510,13 +1586,23 @@ def _array_edge(first: bool) -> Callable[[exp.Expression, RuleContext], exp.Expr
 
 
 def _tuple(node: exp.Tuple, ctx: RuleContext) -> exp.Expression:
-    """``SELECT (1, 'a')``: a tuple in a value position is an anonymous STRUCT in GoogleSQL."""
-    parent = node.parent
-    if isinstance(parent, exp.In | exp.Values | exp.Array | exp.Unnest) or not node.expressions:
+    """``SELECT (1, 'a')``: a tuple in a value position is an anonymous STRUCT in GoogleSQL, also nested in
+    another tuple (``((1, 2), 3)``), as an array element (``[(1, 2), (3, 4)]``) or a struct field. Tuples of
+    IN lists, VALUES rows and statements that write rows (assigned to columns by position) stay tuples; the
+    elements of ``[STRUCT(1 AS a), (2)]`` take the first struct's names (``_array``)."""
+    if not node.expressions or node.find_ancestor(exp.Values, exp.Insert, exp.Update, exp.Merge) is not None:
         return node
-    if isinstance(parent, exp.Alias):
+    top: exp.Expression = node
+    while isinstance(top.parent, exp.Tuple):  # nested tuples are values wherever the outer one is
+        top = top.parent
+    parent = top.parent
+    if isinstance(parent, exp.Alias | exp.PropertyEQ):
         parent = parent.parent
-    if not isinstance(parent, exp.Select) or node.find_ancestor(exp.Values) is not None:
+    if isinstance(parent, exp.Array):
+        items = parent.expressions
+        if items and isinstance(items[0], exp.Struct):
+            return node
+    elif not isinstance(parent, exp.Select | exp.Struct):
         return node
     return _struct(exp.Struct(expressions=list(node.expressions)), ctx)
 
@@ -1584,21 +1670,10 @@ _ANONYMOUS: dict[str, Callable[[exp.Anonymous, RuleContext], exp.Expression]] = 
     "ARRAY_INCLUDES_ALL": lambda n, c: duck("list_has_all({0}, {1})", *n.expressions),
     "ARRAY_INCLUDES_ANY": lambda n, c: duck("list_has_any({0}, {1})", *n.expressions),
     "ARRAY_IS_DISTINCT": lambda n, c: duck("len(list_distinct({0})) = len({0})", *n.expressions),
-    "RANGE": lambda n, c: _range_constructor(n),
+    "RANGE": _range_constructor,
+    "RANGE_START": _range_bound("start"),
+    "RANGE_END": _range_bound("end"),
 }
-
-
-def _range_constructor(node: exp.Anonymous) -> exp.Expression:
-    """``RANGE(start, end)``: the struct of its bounds RANGE values are stored as (NULL: unbounded);
-    a NULL bound takes the type of the other one."""
-    if len(node.expressions) != 2:
-        return node
-    start, end = node.expressions
-    if isinstance(start, exp.Null) and not isinstance(end, exp.Null):
-        start = duck("CASE WHEN FALSE THEN {0} END", end)
-    elif isinstance(end, exp.Null) and not isinstance(start, exp.Null):
-        end = duck("CASE WHEN FALSE THEN {0} END", start)
-    return duck('struct_pack("start" := {0}, "end" := {1})', start, end)
 
 
 def _interval_span(node: exp.Interval, ctx: RuleContext) -> exp.Expression:

@@ -13,6 +13,7 @@ RECORD/STRUCT → STRUCT, REPEATED → LIST.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from emulator.bigquery.errors import Invalid
@@ -77,8 +78,62 @@ def normalise_schema(fields: list[dict[str, Any]] | None) -> list[dict[str, Any]
             field["description"] = raw["description"]
         if ftype == "RANGE" and raw.get("rangeElementType"):
             field["rangeElementType"] = raw["rangeElementType"]
+        field.update(_field_attributes(raw, ftype, name))
         out.append(field)
     return out
+
+
+#: Schema field attributes kept as given (strings and objects BigQuery stores and returns unchanged).
+_KEPT_ATTRIBUTES = ("defaultValueExpression", "roundingMode", "collation", "foreignTypeDefinition")
+#: int64 attributes: BigQuery returns them as decimal strings.
+_INT_ATTRIBUTES = {"maxLength": ("STRING", "BYTES"), "precision": ("NUMERIC", "BIGNUMERIC"),
+                   "scale": ("NUMERIC", "BIGNUMERIC"), "timestampPrecision": ("TIMESTAMP",)}
+#: TIMESTAMP precisions BigQuery accepts: microseconds (the default) and picoseconds.
+_TIMESTAMP_PRECISIONS = (6, 12)
+
+
+def _field_attributes(raw: dict[str, Any], ftype: str, name: str) -> dict[str, Any]:
+    """The optional attributes of a REST schema field that BigQuery stores and returns.
+
+    ``policyTags`` without names and ``dataPolicies``/attributes set to null are dropped (BigQuery
+    then leaves the key out of the resource, which is how clients clear them); ``maxLength``,
+    ``precision``, ``scale`` and ``timestampPrecision`` are int64 and come back as strings.
+    """
+    out: dict[str, Any] = {}
+    for key in _KEPT_ATTRIBUTES:
+        if raw.get(key) not in (None, ""):
+            out[key] = raw[key]
+    tags = raw.get("policyTags")
+    if isinstance(tags, dict) and tags.get("names"):
+        out["policyTags"] = {"names": [str(n) for n in tags["names"]]}
+    if raw.get("dataPolicies"):
+        out["dataPolicies"] = raw["dataPolicies"]
+    for key, types in _INT_ATTRIBUTES.items():
+        value = raw.get(key)
+        if value is None or value == "":
+            continue
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise Invalid(f"Invalid value for {key}: {value} is not a valid value") from None
+        if ftype not in types:
+            raise Invalid(f"{key} is not supported for field {name} of type {ftype}")
+        if key == "timestampPrecision" and number not in _TIMESTAMP_PRECISIONS:
+            raise Invalid(f"Invalid timestamp precision {number} for field {name}: expected 6 or 12")
+        if key == "maxLength" and number <= 0:
+            raise Invalid(f"Invalid maxLength {number} for field {name}: it must be positive")
+        out[key] = str(number)
+    if "precision" in out or "scale" in out:
+        _check_decimal_parameters(name, ftype, int(out.get("precision", 0) or 0), out.get("scale"))
+    return out
+
+
+def _check_decimal_parameters(name: str, ftype: str, precision: int, scale_text: str | None) -> None:
+    """NUMERIC(P[, S]): 0 <= S <= 9, max(1, S) <= P <= S + 29; BIGNUMERIC: S <= 38, P <= S + 38."""
+    scale = int(scale_text) if scale_text is not None else 0
+    max_scale, span = (9, 29) if ftype == "NUMERIC" else (38, 38)
+    if not 0 <= scale <= max_scale or not max(1, scale) <= precision <= scale + span:
+        raise Invalid(f"Invalid {ftype} parameters for field {name}: precision {precision}, scale {scale}")
 
 
 def quote_ident(name: str) -> str:
@@ -92,21 +147,48 @@ def field_duckdb_type(field: dict[str, Any]) -> str:
         inner = ", ".join(f"{quote_ident(f['name'])} {field_duckdb_type(f)}" for f in field["fields"])
         base = f"STRUCT({inner})"
     elif ftype == "RANGE":
-        element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
-        elem = _SCALAR_DUCKDB[element]
+        elem = _SCALAR_DUCKDB[range_element(field)]
         base = f'STRUCT("start" {elem}, "end" {elem})'
+    elif is_pico(field):
+        base = "VARCHAR"  # picoseconds: the canonical text (DuckDB timestamps stop at nanoseconds)
     else:
         base = _SCALAR_DUCKDB[ftype]
     return f"{base}[]" if field.get("mode") == "REPEATED" else base
 
 
-def table_ddl_columns(schema: list[dict[str, Any]]) -> str:
-    """Column list for ``CREATE TABLE``: REQUIRED fields become NOT NULL."""
+def is_pico(field: dict[str, Any]) -> bool:
+    """A TIMESTAMP field of picosecond precision (``timestampPrecision`` 12).
+
+    Its values are stored as their canonical text ``YYYY-MM-DDTHH:MM:SS.ffffffffffffZ`` (UTC, twelve
+    fractional digits): SQL sees such a column as a STRING (a documented gap); list_rows, insertAll and
+    loads handle it as the TIMESTAMP it is.
+    """
+    return field.get("type") == "TIMESTAMP" and str(field.get("timestampPrecision") or "") == "12"
+
+
+#: The element types of RANGE; a RANGE is stored as STRUCT("start" T, "end" T) (NULL: unbounded).
+RANGE_ELEMENTS = ("DATE", "DATETIME", "TIMESTAMP")
+_RANGE_BY_DUCKDB = {"date": "DATE", "timestamp": "DATETIME", "timestamp with time zone": "TIMESTAMP"}
+
+
+def range_element(field: dict[str, Any]) -> str:
+    """The element type of a RANGE field (DATE when not given)."""
+    element = canonical_type((field.get("rangeElementType") or {}).get("type", "DATE"))
+    if element not in RANGE_ELEMENTS:
+        raise Invalid(f"RANGE element type must be DATE, DATETIME or TIMESTAMP, not {element}")
+    return element
+
+
+def table_ddl_columns(schema: list[dict[str, Any]], default_sql: Callable[[str], str] | None = None) -> str:
+    """Column list for ``CREATE TABLE``: REQUIRED fields become NOT NULL; ``default_sql`` translates a
+    field's ``defaultValueExpression`` into the column's DEFAULT."""
     parts = []
     for field in schema:
         col = f"{quote_ident(field['name'])} {field_duckdb_type(field)}"
         if field.get("mode") == "REQUIRED":
             col += " NOT NULL"
+        if default_sql is not None and field.get("defaultValueExpression"):
+            col += f" DEFAULT ({default_sql(field['defaultValueExpression'])})"
         parts.append(col)
     return ", ".join(parts)
 
@@ -133,6 +215,11 @@ def arrow_type(field: dict[str, Any]) -> Any:
             "DATETIME": pa.timestamp("us"), "TIMESTAMP": pa.timestamp("us", tz="UTC"),
             "JSON": pa.string(), "GEOGRAPHY": pa.string(), "INTERVAL": pa.string(),
         }.get(ftype, pa.string())
+        if is_pico(field):
+            base = pa.string()
+        if ftype == "RANGE":
+            element = arrow_type({"type": range_element(field), "mode": "NULLABLE"})
+            base = pa.struct([pa.field("start", element), pa.field("end", element)])
     return pa.list_(base) if field.get("mode") == "REPEATED" else base
 
 
@@ -154,6 +241,12 @@ def field_from_duckdb(name: str, dtype: Any) -> dict[str, Any]:
             inner["mode"] = "REPEATED"
         return inner
     if type_id == "struct":
+        children_types = list(dtype.children)
+        if [str(c).lower() for c, _ in children_types] == ["start", "end"] \
+                and children_types[0][1].id == children_types[1][1].id in _RANGE_BY_DUCKDB:
+            # how RANGE values are held (a STRUCT with exactly these fields reads back as RANGE)
+            return {"name": name, "type": "RANGE", "mode": "NULLABLE",
+                    "rangeElementType": {"type": _RANGE_BY_DUCKDB[children_types[0][1].id]}}
         children = [field_from_duckdb(str(cname), ctype) for cname, ctype in dtype.children]
         return {"name": name, "type": "RECORD", "mode": "NULLABLE", "fields": children}
     return {"name": name, "type": scalar_from_duckdb(dtype), "mode": "NULLABLE"}

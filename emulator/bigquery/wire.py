@@ -83,6 +83,10 @@ def _cell(expr: str, field: dict[str, Any], int64_ts: bool, depth: int) -> str:
                 parts.append(_cell(sub_expr, sub, int64_ts, depth + 1))
         inner = _concat(["'{\"v\":{\"f\":['", *_commas(parts), "']}}'"])
         return f"""CASE WHEN {expr} IS NULL THEN '{{"v":null}}' ELSE {inner} END"""
+    if field["type"] == "TIMESTAMP" and str(field.get("timestampPrecision") or "") == "12":
+        # picoseconds are held as their text: by default the client gets the (truncated) microseconds
+        micros = f"CAST(substr({expr}, 1, 26) || 'Z' AS TIMESTAMPTZ)"
+        return f"""coalesce('{{"v":"' || {_scalar_expr(micros, "TIMESTAMP", int64_ts)} || '"}}', '{{"v":null}}')"""
     if field["type"] == "RANGE":
         text = _range_text(expr, field, int64_ts)
     else:
@@ -291,6 +295,8 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
                 except ValueError:
                     pass
         raise ValueError_(location, f"Invalid datetime string \"{_show(value)}\"")
+    if ftype == "TIMESTAMP" and str(field.get("timestampPrecision") or "") == "12":
+        return pico_text(value, location)
     if ftype == "TIMESTAMP":
         return _timestamp(value, location)
     if ftype == "RECORD":
@@ -331,6 +337,29 @@ def _range_value(value: Any, field: dict[str, Any], location: str) -> dict[str, 
     if out[0] is not None and out[1] is not None and out[0] >= out[1]:
         raise ValueError_(location, f"Invalid RANGE value: {_show(value)}: the start must be before the end")
     return {"start": out[0], "end": out[1]}
+
+
+_PICO_RE = re.compile(
+    r"^(\d{4}-\d{1,2}-\d{1,2})(?:[T ](\d{1,2}:\d{2}(?::\d{2})?)(?:\.(\d{1,12}))?)?"
+    r"\s*(Z|UTC|[+-]\d{1,2}(?::?\d{2})?)?$", re.IGNORECASE)
+
+
+def pico_text(value: Any, location: str) -> str:
+    """The canonical text of a picosecond TIMESTAMP: ``YYYY-MM-DDTHH:MM:SS.ffffffffffffZ`` in UTC."""
+    fraction = ""
+    if isinstance(value, str):
+        match = _PICO_RE.match(value.strip())
+        if match is None:
+            raise ValueError_(location, f"Invalid timestamp: '{_show(value)}'")
+        day, clock, fraction, zone = match.groups()
+        # the microsecond part through the usual parser (zone, validity), the rest kept as digits
+        fraction = fraction or ""
+        micros_text = f"{day} {clock or '00:00:00'}" + (f".{fraction[:6]}" if fraction else "") + (zone or "")
+        instant = _timestamp(micros_text, location)
+    else:
+        instant = _timestamp(value, location)
+    micros = instant.strftime("%Y-%m-%dT%H:%M:%S.%f")
+    return micros + fraction[6:].ljust(6, "0") + "Z"
 
 
 def _timestamp(value: Any, location: str) -> dt.datetime:
@@ -383,6 +412,10 @@ def convert_field(value: Any, field: dict[str, Any], location: str) -> Any:
     converted = convert_value(value, field, location)
     if converted is None and field.get("mode") == "REQUIRED":
         raise ValueError_(location, f"Missing required field: {field['name']}.")
+    limit = field.get("maxLength")
+    if limit is not None and converted is not None and len(converted) > int(limit):
+        raise ValueError_(location, f"Field {field['name']}: {field['type']}({limit}) has maximum length {limit} "
+                                    f"but got a value with length {len(converted)}")
     return converted
 
 
@@ -462,7 +495,8 @@ _PY_TYPES = {"INTEGER", "FLOAT", "NUMERIC", "BIGNUMERIC", "BOOLEAN", "STRING", "
 
 def python_encodable(schema: list[dict[str, Any]]) -> bool:
     """Whether every field of ``schema`` has a Python encoder (INTERVAL/RANGE go through DuckDB)."""
-    return all(f["type"] in _PY_TYPES and (f["type"] != "RECORD" or python_encodable(f["fields"])) for f in schema)
+    return all(f["type"] in _PY_TYPES and (f["type"] != "RECORD" or python_encodable(f["fields"]))
+               and not f.get("timestampPrecision") for f in schema)
 
 
 def _py_text(value: Any, ftype: str, int64_ts: bool) -> str:

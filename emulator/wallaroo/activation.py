@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib
 import os
 import pkgutil
@@ -32,6 +33,13 @@ def create_backend(emu: Any) -> Any:
 
 def sdk_modules() -> dict[str, Any]:
     """``{"wallaroo": sdk package, "wallaroo.client": ..., ...}`` for every facade module."""
+    return dict(_sdk_modules())
+
+
+@functools.cache
+def _sdk_modules() -> dict[str, Any]:
+    """Found once per process (walking the package costs milliseconds; an isolated run's process
+    inherits it from the fork server)."""
     package = importlib.import_module(_SDK_PACKAGE)
     mapping = {"wallaroo": package}
     for info in pkgutil.walk_packages(package.__path__, prefix=_SDK_PACKAGE + "."):

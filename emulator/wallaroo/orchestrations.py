@@ -17,10 +17,14 @@ otherwise the first nested ``main.py`` in archive order (the SDK's documented ru
 An accepted upload gets a record in ``pending_packaging``; the virtual clock then moves it to
 ``packaging`` and to ``ready`` (or ``error``) after :class:`PackagingTimings` seconds, so a
 polling loop with ``time.sleep`` sees the same sequence as on the real platform, instantly.
-``requirements.txt`` is parsed with :mod:`packaging` into the packaging log. Nothing is
-installed offline: a requirement that the running interpreter does not satisfy becomes a
-``WARNING`` line; a line that is not a valid requirement makes packaging end in ``error``
-(pip would have failed). The SHA is the SHA-256 of the uploaded bytes; uploads of the same
+``requirements.txt`` is parsed with :mod:`packaging` into the packaging log and checked against
+the run environment (the interpreter isolated runs use; nothing is installed offline). By default
+(``requirements="strict"``) a requirement that environment does not satisfy (missing, or another
+version) makes packaging end in ``error``, the packaging log naming it with pip's ``ERROR: Could
+not find a version that satisfies the requirement ...`` lines; ``Emulator(requirements="lenient")``
+turns those into ``WARNING`` lines and the orchestration becomes ``ready`` (the run then uses
+whatever is installed). A line that is not a valid requirement always fails packaging (pip would
+have failed); ``wallaroo`` itself and requirements whose markers do not apply are never checked. The SHA is the SHA-256 of the uploaded bytes; uploads of the same
 bytes share one extracted copy and one compiled ``main.py``.
 """
 
@@ -131,9 +135,9 @@ class ExtractedOrchestration:
         return posixpath.join(PLATFORM_HOME, self.entrypoint)
 
     def source(self) -> str:
+        """The entry point's text, decoded as Python decodes it (BOM, PEP 263 coding cookie)."""
         if self._source is None:
-            raw = self.entry_path.read_bytes()
-            self._source = raw.decode("utf-8-sig", errors="replace")
+            self._source = decode_source(self.entry_path.read_bytes())
         return self._source
 
     def linecache_entry(self) -> tuple[int, None, list[str], str]:
@@ -144,9 +148,23 @@ class ExtractedOrchestration:
 
     def code(self) -> CodeType:
         """The compiled entry point (compiled once; ``SyntaxError`` propagates to the run)."""
-        if self._code is None:
-            self._code = compile(self.source(), self.code_filename, "exec", dont_inherit=True)
+        if self._code is None:  # from bytes: the compiler honours the coding cookie (or refuses it)
+            self._code = compile(self.entry_path.read_bytes(), self.code_filename, "exec", dont_inherit=True)
         return self._code
+
+
+def decode_source(raw: bytes) -> str:
+    """Python source bytes as text, in the encoding its BOM or PEP 263 cookie names (UTF-8 by default)."""
+    import tokenize
+
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(raw).readline)
+    except SyntaxError:  # an unknown or conflicting cookie: compile() reports it; show the text as UTF-8
+        encoding = "utf-8"
+    try:
+        return raw.decode(encoding, errors="replace")
+    except LookupError:  # pragma: no cover - detect_encoding checked the codec
+        return raw.decode("utf-8", errors="replace")
 
 
 @dataclass
@@ -195,6 +213,27 @@ class OrchestrationRecord:
 # ------------------------------------------------------------------------------------------
 
 _IGNORED_PREFIXES = ("__MACOSX/",)
+#: Longest file or folder name in an archive (what Linux file systems take), and longest member path
+#: (kept well under PATH_MAX so a run's working directory can hold it).
+MAX_NAME_BYTES = 255
+MAX_PATH_BYTES = 1024
+
+
+def _layout_conflict(members: list[zipfile.ZipInfo]) -> str | None:
+    """A member that cannot be extracted beside the others: a file where another member needs a folder."""
+    files: set[str] = set()
+    folders: set[str] = set()
+    for info in members:
+        path = info.filename.replace("\\", "/").rstrip("/")
+        parts = [p for p in path.split("/") if p not in ("", ".")]
+        for depth in range(1, len(parts)):
+            folders.add("/".join(parts[:depth]))
+        if parts:
+            (folders if info.is_dir() else files).add("/".join(parts))
+    clash = sorted(files & folders)
+    if clash:
+        return f"member {clash[0]!r} is a file, but other members need a folder of that name"
+    return None
 
 
 def _is_ignored(name: str) -> bool:
@@ -208,6 +247,12 @@ def _unsafe_reason(info: zipfile.ZipInfo) -> str | None:
     parts = name.replace("\\", "/").split("/")
     if ".." in parts:
         return f"member {name!r} has a '..' path component"
+    if any(len(part.encode("utf-8")) > MAX_NAME_BYTES for part in parts):
+        return f"member {name[:80]!r}... has a path component longer than {MAX_NAME_BYTES} bytes"
+    if len(name.encode("utf-8")) > MAX_PATH_BYTES:
+        return f"member {name[:80]!r}... has a path longer than {MAX_PATH_BYTES} bytes"
+    if "\x00" in name:
+        return f"member {name!r} has a NUL character in its name"
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
         return f"member {name!r} is a symbolic link"
@@ -243,6 +288,9 @@ def inspect_archive(data: bytes, limits: ZipLimits) -> tuple[zipfile.ZipFile, li
         if _is_ignored(info.filename):
             continue
         members.append(info)
+    conflict = _layout_conflict(members)
+    if conflict is not None:
+        raise OrchestrationRefused(f"orchestration archive refused: {conflict}")
     if expanded > limits.max_expanded_bytes:
         raise OrchestrationRefused(
             f"orchestration archive expands to {expanded} bytes, over the limit of {limits.max_expanded_bytes} bytes"
@@ -273,11 +321,11 @@ def extract_archive(
         dest = (target / info.filename).resolve()
         if dest != root and root not in dest.parents:  # pragma: no cover - inspect_archive refused it
             raise OrchestrationRefused(f"member {info.filename!r} escapes the archive")
-        if info.is_dir():
-            dest.mkdir(parents=True, exist_ok=True)
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
+            if info.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            dest.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(info) as src, open(dest, "wb") as out:
                 while True:
                     chunk = src.read(1 << 16)
@@ -291,6 +339,10 @@ def extract_archive(
                     out.write(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
             raise OrchestrationRefused(f"orchestration archive is corrupt ({info.filename}): {exc}") from None
+        except OSError as exc:  # what the checks above did not foresee: never a host path in the message
+            reason = exc.strerror or type(exc).__name__
+            raise OrchestrationRefused(f"orchestration archive refused: member {info.filename!r} cannot be "
+                                       f"extracted ({reason})") from None
 
 
 # ------------------------------------------------------------------------------------------
@@ -323,22 +375,34 @@ def parse_requirements(text: str) -> tuple[list[Requirement], list[str], list[st
     return requirements, log, errors
 
 
-def check_requirement(req: Requirement) -> str:
-    """One packaging-log line saying whether the running interpreter satisfies ``req``."""
+#: How unmet requirements are treated: ``strict`` fails packaging (the platform's pip would not
+#: install what the run environment lacks), ``lenient`` keeps the old warning and runs anyway.
+REQUIREMENT_MODES = ("strict", "lenient")
+
+
+def check_requirement(req: Requirement, mode: str = "strict") -> tuple[str, str | None]:
+    """One packaging-log line for ``req`` against the run environment, and, when it is unmet in
+    ``strict`` mode, why (naming the package); ``None`` when it is met or only warned about."""
     if req.marker is not None and not req.marker.evaluate():
-        return f"Ignoring {req}: markers {str(req.marker)!r} don't match your environment"
+        return f"Ignoring {req}: markers {str(req.marker)!r} don't match your environment", None
     if req.name.lower().replace("_", "-") == "wallaroo":
-        return f"WARNING: {req}: the Wallaroo SDK is already present and should not be listed"
+        return f"WARNING: {req}: the Wallaroo SDK is already present and should not be listed", None
     try:
         installed = _metadata.version(req.name)
     except _metadata.PackageNotFoundError:
-        return f"WARNING: {req} is not installed in the emulator; nothing is installed offline"
+        if mode == "lenient":
+            return f"WARNING: {req} is not installed in the emulator; nothing is installed offline", None
+        return (f"ERROR: Could not find a version that satisfies the requirement {req} (not installed in the "
+                f"run environment; the emulator installs nothing)", f"{req} (not installed)")
     if req.specifier and not req.specifier.contains(installed, prereleases=True):
-        return (
-            f"WARNING: {req} is not satisfied by the installed {req.name} {installed}; "
-            "nothing is installed offline, the run uses the installed version"
-        )
-    return f"Requirement already satisfied: {req} (installed {req.name} {installed})"
+        if mode == "lenient":
+            return (
+                f"WARNING: {req} is not satisfied by the installed {req.name} {installed}; "
+                "nothing is installed offline, the run uses the installed version"
+            ), None
+        return (f"ERROR: Could not find a version that satisfies the requirement {req} (the run environment has "
+                f"{req.name} {installed}; the emulator installs nothing)", f"{req} (installed {installed})")
+    return f"Requirement already satisfied: {req} (installed {req.name} {installed})", None
 
 
 # ------------------------------------------------------------------------------------------
@@ -357,7 +421,13 @@ class OrchestrationStore:
         profile: str = "2023.2",
         timings: PackagingTimings | None = None,
         limits: ZipLimits | None = None,
+        requirements: str = "strict",
     ) -> None:
+        if requirements not in REQUIREMENT_MODES:
+            raise ValueError(f"requirements must be one of {', '.join(map(repr, REQUIREMENT_MODES))}, "
+                             f"got {requirements!r}")
+        #: ``strict`` (unmet requirements fail packaging) or ``lenient`` (they are warned about)
+        self.requirements_mode = requirements
         self.clock = clock
         self.ids = ids
         self.profile = profile
@@ -374,6 +444,10 @@ class OrchestrationStore:
             self._workdir = Path(tempfile.mkdtemp(prefix="wallaroo-emulator-orch-"))
             self._finalizer = weakref.finalize(self, shutil.rmtree, str(self._workdir), True)
         return self._workdir
+
+    def run_root(self) -> Path:
+        """Folder under which isolated task runs get their working directories."""
+        return self._root() / "runs"
 
     def close(self) -> None:
         """Remove the extracted copies (the records stay readable)."""
@@ -457,7 +531,15 @@ class OrchestrationStore:
             requirements, notes, errors = parse_requirements(text)
             record.requirements = requirements
             log.extend(notes)
-            log.extend(check_requirement(req) for req in requirements)
+            unmet: list[str] = []
+            for req in requirements:
+                line, why = check_requirement(req, self.requirements_mode)
+                log.append(line)
+                if why is not None:
+                    unmet.append(why)
+            if unmet:
+                log.append(f"ERROR: No matching distribution found for {unmet[0].split(' (', 1)[0]}")
+                errors = errors + [f"requirements not satisfied by the run environment: {', '.join(unmet)}"]
         else:
             log.append("No requirements.txt: nothing to install")
         if errors:

@@ -130,8 +130,78 @@ class RunLog:
         self.clock = clock
         self.lines = lines
 
-    def add(self, stream: str, text: str) -> None:
-        self.lines.append(f"{format_log_time(self.clock.now())} {stream} F {text}")
+    def add(self, stream: str, text: str, tag: str = "F") -> None:
+        self.lines.append(f"{format_log_time(self.clock.now())} {stream} {tag} {text}")
+
+
+#: Longest log record a container runtime writes (characters here; containerd's 16 KiB): a longer
+#: line becomes ``P`` (partial) records of this size, then the ``F`` record that ends it.
+CRI_MAX_LINE = 16 * 1024
+
+
+class CriStream:
+    """One output stream of a run turned into CRI records, in linear time.
+
+    Complete lines become ``F`` records; text without a newline waits (as a list of pieces, never
+    re-joined per write) until a newline, :data:`CRI_MAX_LINE` characters (a ``P`` record) or
+    :meth:`finish`. ``replace=(old, new)`` rewrites a path in every record (an isolated run's
+    working directory reads ``/home/jovyan``). :meth:`feed` takes bytes (UTF-8, undecodable
+    bytes replaced), :meth:`feed_text` text.
+    """
+
+    def __init__(self, log: RunLog, stream: str, replace: tuple[str, str] | None = None) -> None:
+        import codecs
+
+        self._log = log
+        self._stream = stream
+        self._replace = replace
+        self._decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        self._pending: list[str] = []
+        self._pending_len = 0
+
+    def _emit(self, text: str, tag: str = "F") -> None:
+        if self._replace is not None and self._replace[0] in text:
+            text = text.replace(*self._replace)
+        self._log.add(self._stream, text, tag)
+
+    def feed(self, data: bytes) -> None:
+        self.feed_text(self._decoder.decode(data))
+
+    def feed_text(self, text: str) -> None:
+        start = 0
+        while True:
+            newline = text.find("\n", start)
+            if newline < 0:
+                break
+            piece = text[start:newline]
+            if self._pending:
+                self._pending.append(piece)
+                piece = "".join(self._pending)
+                self._pending, self._pending_len = [], 0
+            while len(piece) >= CRI_MAX_LINE:  # a line of exactly the limit: P, then an empty F (containerd)
+                self._emit(piece[:CRI_MAX_LINE], "P")
+                piece = piece[CRI_MAX_LINE:]
+            self._emit(piece)
+            start = newline + 1
+        rest = text[start:] if start else text
+        if rest:
+            self._pending.append(rest)
+            self._pending_len += len(rest)
+            if self._pending_len >= CRI_MAX_LINE:
+                joined = "".join(self._pending)
+                while len(joined) >= CRI_MAX_LINE:
+                    self._emit(joined[:CRI_MAX_LINE], "P")
+                    joined = joined[CRI_MAX_LINE:]
+                self._pending = [joined] if joined else []
+                self._pending_len = len(joined)
+
+    def finish(self) -> None:
+        tail = self._decoder.decode(b"", final=True)
+        if tail:
+            self.feed_text(tail)
+        if self._pending:
+            self._emit("".join(self._pending))
+            self._pending, self._pending_len = [], 0
 
 
 class _CapturedStream(io.TextIOBase):
@@ -142,7 +212,7 @@ class _CapturedStream(io.TextIOBase):
         self._log = log
         self._stream = stream
         self._passthrough = passthrough
-        self._pending = ""
+        self._cri = CriStream(log, stream)
         self._active = True
 
     @property
@@ -164,10 +234,7 @@ class _CapturedStream(io.TextIOBase):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
         if not self._active:
             return self._passthrough.write(text) if self._passthrough is not None else len(text)
-        data = self._pending + text
-        *complete, self._pending = data.split("\n")
-        for line in complete:
-            self._log.add(self._stream, line)
+        self._cri.feed_text(text)
         return len(text)
 
     def flush(self) -> None:
@@ -180,9 +247,7 @@ class _CapturedStream(io.TextIOBase):
         return _BinaryView(self)
 
     def finish(self) -> None:
-        if self._pending:
-            self._log.add(self._stream, self._pending)
-            self._pending = ""
+        self._cri.finish()
         self._active = False
 
 

@@ -39,12 +39,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from emulator.clock import Clock, Timer
 from emulator.ids import IdGenerator
-from emulator.wallaroo import runner
+from emulator.wallaroo import isolated, runner
+from emulator.wallaroo.isolated import IsolationSettings
 from emulator.wallaroo.orchestrations import IMAGE_PATHS, OrchestrationError, OrchestrationStore
 
 #: ``ArbexStatus`` (task status) values per SDK profile.
@@ -64,6 +66,21 @@ RUN_STATUS_FILTERS = {
     "2023.2": ("all", "failure", "running", "success"),
     "2026.1": ("all", "failure", "running", "success", "timed_out"),
 }
+
+
+#: How task runs execute: each in its own process (the default), or inside the caller's process.
+ISOLATED = "isolated"
+IN_PROCESS = "in-process"
+TASK_RUN_MODES = (ISOLATED, IN_PROCESS)
+#: Longest timeout a task accepts (a year of virtual seconds); longer, infinite or NaN is refused.
+MAX_TIMEOUT_SECONDS = 365 * 24 * 3600
+
+
+def check_mode(mode: str) -> str:
+    """``mode`` if it is one of :data:`TASK_RUN_MODES`, else ``ValueError``."""
+    if mode not in TASK_RUN_MODES:
+        raise ValueError(f"task_runs must be one of {', '.join(map(repr, TASK_RUN_MODES))}, got {mode!r}")
+    return mode
 
 
 class TaskError(OrchestrationError):
@@ -224,12 +241,20 @@ class TaskStore:
         *,
         profile: str = "2023.2",
         timings: TaskTimings | None = None,
+        emulator: Any = None,
+        mode: str = ISOLATED,
+        isolation: IsolationSettings | None = None,
     ) -> None:
         self.clock = clock
         self.ids = ids
         self.orchestrations = orchestrations
         self.profile = profile
         self.timings = timings or TaskTimings()
+        #: the emulator whose routes and backend an isolated run reaches (a bare namespace in unit tests)
+        self.emulator = emulator
+        #: ``"isolated"`` (each run its own process, :mod:`emulator.wallaroo.isolated`) or ``"in-process"``
+        self.mode = check_mode(mode)
+        self.isolation = isolation or IsolationSettings()
         self._tasks: dict[str, TaskRecord] = {}
         self._runs: dict[str, TaskRunRecord] = {}
         self._executing: set[str] = set()
@@ -260,8 +285,10 @@ class TaskStore:
         except (TypeError, ValueError) as exc:
             raise TaskError(f"json_args must be JSON-serializable: {exc}") from None
         if timeout is not None:
-            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-                raise TaskError(f"timeout must be a positive number of seconds or None, got {timeout!r}")
+            if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not math.isfinite(timeout) \
+                    or not 0 < timeout <= MAX_TIMEOUT_SECONDS:
+                raise TaskError(f"timeout must be a positive number of seconds up to {MAX_TIMEOUT_SECONDS} or None, "
+                                f"got {timeout!r}")
         now = self.clock.now()
         task = TaskRecord(
             id=self.ids.uuid4("task"),
@@ -368,8 +395,15 @@ class TaskStore:
         assert orch.extracted is not None
         self._executing.add(task.id)
         try:
-            outcome = runner.execute(orch.extracted, context, clock=self.clock, log_lines=run.logs,
-                                     profile=self.profile, timeout=task.timeout)
+            if self.mode == ISOLATED:
+                outcome = isolated.execute(
+                    orch.extracted, context, emu=self.emulator, clock=self.clock, log_lines=run.logs,
+                    run_root=self.orchestrations.run_root(), profile=self.profile, timeout=task.timeout,
+                    settings=self.isolation, killed=lambda: task.killed or task.status == "pending_kill",
+                    server_urls=self._server_urls())
+            else:
+                outcome = runner.execute(orch.extracted, context, clock=self.clock, log_lines=run.logs,
+                                         profile=self.profile, timeout=task.timeout)
         finally:
             self._executing.discard(task.id)
         run.status = outcome.status
@@ -380,6 +414,17 @@ class TaskStore:
         if reraise is not None:
             raise reraise
         return run
+
+    def _server_urls(self) -> dict[str, str]:
+        """URLs of the emulator's 127.0.0.1 server for an isolated run's environment (started on first need)."""
+        emu = self.emulator
+        urls = getattr(emu, "task_server_urls", None)
+        if urls is None:
+            return {}
+        try:
+            return dict(urls())
+        except Exception:  # noqa: BLE001 - no server: the run reaches the parent over its channel only
+            return {}
 
     # -- killing ---------------------------------------------------------------------------
     def kill(self, task_id: str) -> TaskRecord:
@@ -465,10 +510,13 @@ def stores_for(emu: Any) -> tuple[OrchestrationStore, TaskStore]:
     backend = emu.wallaroo
     orchestrations = getattr(backend, "orchestrations", None)
     if orchestrations is None:
-        orchestrations = OrchestrationStore(emu.clock, emu.ids, profile=emu.sdk)
+        orchestrations = OrchestrationStore(emu.clock, emu.ids, profile=emu.sdk,
+                                            requirements=getattr(emu, "requirements", "strict"))
         backend.orchestrations = orchestrations
     tasks = getattr(backend, "tasks", None)
     if tasks is None:
-        tasks = TaskStore(emu.clock, emu.ids, orchestrations, profile=emu.sdk)
+        tasks = TaskStore(emu.clock, emu.ids, orchestrations, profile=emu.sdk, emulator=emu,
+                          mode=getattr(emu, "task_runs", ISOLATED),
+                          isolation=IsolationSettings(getattr(emu, "task_real_time_limit", 60.0)))
         backend.tasks = tasks
     return orchestrations, tasks

@@ -46,6 +46,11 @@ def error_body(message: str, status: int) -> Response:
     return Response.json({"msg": message, "code": status}, status)
 
 
+def not_found(method: str, path: str, why: str, status: int = 404) -> Response:
+    """A path no Wallaroo route matches, in the API's error shape (404, or 405 for another method)."""
+    return error_body(f"wallaroo-emulator: {why}: {method.upper()} {path}", status)
+
+
 def guarded(handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
     """Answer a handler's backend errors in the platform's shape (the one mapping, see module doc)."""
 
@@ -271,6 +276,7 @@ def register_routes(router: Any, emu: Any) -> None:
     from emulator.wallaroo.graphql import register_graphql
 
     rest.register(router, emu)
+    router.set_not_found(SERVICE, not_found)
     engine_http.register(router, emu)
     keycloak.register(router, emu)
     register_graphql(router, emu)

@@ -55,6 +55,20 @@ RULES: tuple[Rule, ...] = (
     Rule("test_client.py::*::test_create_table_with_real_custom_policy", CATALOG, "creates a taxonomy with Data Catalog's PolicyTagManagerClient"),
     Rule("test_client.py::*::test_update_dataset", TAGS, "creates Resource Manager tag keys and values to bind"),
     Rule("test_client.py::*::test_update_table", TAGS, "creates Resource Manager tag keys and values to bind"),
-    # The real service's transport: TLS retries and socket accounting of a network client.
-    Rule("test_ssl_retry.py::*", NETWORK, "retries a TLS failure of a real connection"),
+)
+
+# --- bqsys-a block (test_client.py, test_list_rows.py, test_job_retry.py, test_structs.py, test_magics.py,
+# test_ssl_retry.py). test_ssl_retry.py runs: it mocks the client's transport to raise SSLError itself.
+RULES += (
+    Rule("test_client.py::*::test_copy_table", PUBLIC, "copies bigquery-public-data.samples.shakespeare"),
+    Rule("test_client.py::*::test_dbapi_fetch_w_bqstorage_client_large_result_set", PUBLIC,
+         "queries bigquery-public-data.hacker_news"),
+    Rule("test_client.py::*::test_dbapi_connection_does_not_leak_sockets", PUBLIC,
+         "queries bigquery-public-data.hacker_news"),
+    Rule("test_client.py::*::test_dbapi_dry_run_query", PUBLIC, "queries bigquery-public-data.utility_us"),
+    Rule("test_client.py::test_dbapi_create_view", PUBLIC, "creates a view over bigquery-public-data.usa_names"),
+    Rule("test_client.py::*::test_create_routine", GCS,
+         "a JavaScript UDF whose library is imported from gs://cloud-samples-data"),
+    Rule("test_client.py::*::test_update_table_autodetect_schema", GCS,
+         "autodetects an external table's schema from gs:// Avro files"),
 )

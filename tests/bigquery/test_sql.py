@@ -610,3 +610,17 @@ def test_no_translation_reads_duckdbs_own_clock() -> None:
                 assert not wall_clock.search(statement.sql), (sql, statement.sql)
                 checked += 1
     assert checked > 500
+
+
+def test_parenthesized_join_starting_with_unnest(db: Fixture) -> None:
+    """``FROM (UNNEST(...) AS a JOIN (...) ON TRUE)`` is GoogleSQL that sqlglot's own parser refuses."""
+    rows = db.run("SELECT n, s FROM (UNNEST([1, 2]) AS n JOIN (SELECT s FROM UNNEST(['x', 'y']) AS s) ON TRUE) "
+                  "WHERE n > 1 ORDER BY s")
+    assert rows == [(2, "x"), (2, "y")]
+
+
+def test_backquoted_routine_name_is_a_dotted_call(db: Fixture) -> None:
+    db.con.execute('CREATE MACRO "my-proj"."ds"."plus1"(x) AS x + 1')
+    db.con.execute('CREATE MACRO "my-proj"."ds"."upto"(n) AS TABLE (SELECT * FROM range(n) AS r(i))')
+    assert db.run("SELECT `my-proj.ds.plus1`(1), `ds.plus1`(2)") == [(2, 3)]
+    assert db.run("SELECT count(*) FROM `my-proj.ds.upto`(3)") == [(3,)]

@@ -332,6 +332,7 @@ def test_same_script_twice_gives_identical_ids_and_logs(bare_platform_factory):
 
 
 def test_stream_kept_after_the_run_writes_through(platform, capsys):
+    platform.tasks.mode = "in-process"  # a stream object shared with the caller exists only in-process
     orch = platform.upload({"main.py": "import sys, builtins\nbuiltins._kept_stream = sys.stdout\nprint('inside')\n"})
     platform.tasks.run_once(orch.id, name="k")
     platform.clock.advance(10)
@@ -343,6 +344,7 @@ def test_stream_kept_after_the_run_writes_through(platform, capsys):
 
 
 def test_archive_is_extracted_and_compiled_once_per_orchestration(platform):
+    platform.tasks.mode = "in-process"  # isolated runs compile in their own process
     orch = platform.upload({"main.py": "print('x')\n"})
     task = platform.tasks.run_scheduled(orch.id, name="s", schedule="*/5 * * * *")
     platform.clock.advance(dt.timedelta(minutes=6))

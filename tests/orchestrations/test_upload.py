@@ -111,7 +111,8 @@ def test_packaging_statuses_follow_the_clock(make_zip, platform):
     assert record.updated_at == platform.clock.start + __import__("datetime").timedelta(seconds=33)
 
 
-def test_requirements_are_parsed_and_unmet_ones_warned(make_zip, platform):
+def test_requirements_are_parsed_and_unmet_ones_warned_when_lenient(make_zip, platform):
+    platform.orchestrations.requirements_mode = "lenient"
     record = platform.upload({
         "main.py": MAIN,
         "requirements.txt": "# deps\npandas>=1.0\ngoogle-cloud-bigquery==3.10.0\nno-such-package-xyz==1.2\n"

@@ -252,3 +252,16 @@ def install(service: Any) -> Callable[[], None]:
         installation.finder = _PatchOnImport(installation)
         sys.meta_path.insert(0, installation.finder)
     return installation.restore
+
+
+def storage_message_classes() -> dict[str, tuple[type, type]]:
+    """``{method: (raw request class, raw response class)}`` of the Read API (how a task run's
+    process and its parent exchange these messages, serialized)."""
+    from google.cloud.bigquery_storage_v1.types import storage as storage_types
+    from google.cloud.bigquery_storage_v1.types import stream as stream_types
+
+    return {
+        "create_read_session": (storage_types.CreateReadSessionRequest.pb(), stream_types.ReadSession.pb()),
+        "read_rows": (storage_types.ReadRowsRequest.pb(), storage_types.ReadRowsResponse.pb()),
+        "split_read_stream": (storage_types.SplitReadStreamRequest.pb(), storage_types.SplitReadStreamResponse.pb()),
+    }

@@ -430,4 +430,3 @@ def _stream_count(rows: int, max_streams: int, preferred_min: int) -> int:
 
 def _request_failed(detail: str) -> api_exceptions.InvalidArgument:
     return api_exceptions.InvalidArgument(f"request failed: {detail}")
-

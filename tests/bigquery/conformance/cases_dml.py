@@ -206,8 +206,7 @@ CASES = [
     case(UDF, "User-defined functions: JavaScript UDF", "CREATE TEMP FUNCTION f(x FLOAT64) RETURNS FLOAT64 "
          "LANGUAGE js AS 'return x*2;'; SELECT f(2.0)", [(4.0,)], xfail="JavaScript UDFs are not supported"),
     case(UDF, "User-defined functions: table function", "SELECT * FROM ds.tvf(2)", [(2,)],
-         setup=["CREATE TABLE FUNCTION ds.tvf(n INT64) AS (SELECT n AS x)"],
-         xfail="table-valued functions are not supported"),
+         setup=["CREATE TABLE FUNCTION ds.tvf(n INT64) AS (SELECT n AS x)"]),
     # ---------------------------------------------------------------- scripting
     case(SCR, "Multi-statement queries: statements run in order", "CREATE TABLE ds.s (x INT64); "
          "INSERT INTO ds.s VALUES (1), (2); SELECT SUM(x) FROM ds.s", [(3,)]),

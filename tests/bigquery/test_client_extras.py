@@ -1,0 +1,38 @@
+"""Smaller pieces of the REST surface google-cloud-bigquery's system tests use."""
+
+from __future__ import annotations
+
+import pytest
+from google.api_core import exceptions
+from google.cloud import bigquery
+from google.cloud.bigquery import dbapi
+
+PROJECT = "extras-proj"
+
+pytestmark = pytest.mark.bigquery_project(PROJECT)
+
+
+def test_service_account_email(bigquery_client):
+    email = bigquery_client.get_service_account_email()
+    assert email.startswith("bq-") and email.endswith("@bigquery-encryption.iam.gserviceaccount.com")
+    assert email == bigquery_client.get_service_account_email()  # stable for a project
+
+
+def test_failed_job_keeps_its_parameters_as_strings(bigquery_client):
+    config = bigquery.QueryJobConfig(query_parameters=[
+        bigquery.ScalarQueryParameter("ts_value", "TIMESTAMP", 1.4810976e9)])
+    with pytest.raises(exceptions.BadRequest):
+        bigquery_client.query("SELECT TIMESTAMP_ADD(@ts_value, INTERVAL 1 HOUR)", job_id="failed_1",
+                              job_config=config, job_retry=None).result()
+    job = bigquery_client.get_job("failed_1")
+    raw = job._properties["configuration"]["query"]["queryParameters"][0]["parameterValue"]["value"]
+    assert isinstance(raw, str)
+    with pytest.raises(ValueError):
+        job.query_parameters  # noqa: B018 - the client cannot read a float as a TIMESTAMP
+
+
+@pytest.mark.parametrize("name", ["select", "from", "order"])
+def test_parameters_named_like_keywords(bigquery_client, name):
+    cursor = dbapi.connect(bigquery_client).cursor()
+    cursor.execute(f"SELECT %({name})s", {name: True})
+    assert cursor.fetchall()[0][0] is True
