@@ -277,15 +277,31 @@ def output_hints(tree: exp.Expression, tables: list[list[dict] | None]) -> dict[
                 for f in fields or []:
                     name = str(f.get("name") or "").lower()
                     kind = str(f.get("type") or "").upper()
-                    if name and name not in excluded and kind in _HINTED.values() and f.get("mode") != "REPEATED":
-                        hints[name] = kind
+                    if name and name not in excluded and f.get("mode") != "REPEATED":
+                        if kind in _HINTED.values():
+                            hints[name] = kind
+                        elif _pico_field(f):
+                            hints[name] = PICO_TIMESTAMP
             continue
         value = projection.this if isinstance(projection, exp.Alias) else projection
         dtype = known(value)
         if not projection.alias_or_name:
+            continue
+        if isinstance(value, exp.Column) and not isinstance(value.this, exp.Star) and any(
+                _pico_field(f) and str(f.get("name")).lower() == value.name.lower()
+                for fields in tables for f in fields or []):
+            hints[projection.alias_or_name.lower()] = PICO_TIMESTAMP
             continue
         if dtype is not None and dtype.this in _HINTED:
             hints[projection.alias_or_name.lower()] = _HINTED[dtype.this]
         elif isinstance(value, exp.Anonymous) and value.name.upper() in _GEOGRAPHY_FUNCTIONS:
             hints[projection.alias_or_name.lower()] = "GEOGRAPHY"
     return hints
+
+
+#: the hint of a picosecond TIMESTAMP column selected as it is (stored as its text: DuckDB says VARCHAR)
+PICO_TIMESTAMP = "TIMESTAMP(12)"
+
+
+def _pico_field(field: dict[str, Any]) -> bool:
+    return str(field.get("type") or "").upper() == "TIMESTAMP" and str(field.get("timestampPrecision")) == "12"

@@ -331,6 +331,9 @@ def result_schema(statement: Any, rel: Any) -> list[dict[str, Any]]:
             column["type"] = "GEOGRAPHY"
         elif hinted == "BIGNUMERIC" and column["type"] in ("STRING", "NUMERIC"):
             column["type"] = "BIGNUMERIC"
+        elif hinted == "TIMESTAMP(12)" and column["type"] == "STRING":
+            column["type"] = "TIMESTAMP"
+            column["timestampPrecision"] = "12"
     return schema
 
 

@@ -333,3 +333,22 @@ def test_interval_span_literals_and_range_constructor(client):
     assert row.c == relativedelta(days=2, hours=10, seconds=1)
     assert row.r == {"start": dt.date(2026, 1, 1), "end": dt.date(2026, 2, 1)}
     assert row.u == {"start": dt.datetime(2026, 1, 1), "end": None}
+
+
+def test_picosecond_column_selected_in_a_query_is_a_timestamp(client):
+    import pyarrow
+    from google.cloud import bigquery
+    from google.cloud.bigquery import enums
+
+    schema = [bigquery.SchemaField("ts", "TIMESTAMP", timestamp_precision=enums.TimestampPrecision.PICOSECOND)]
+    config = bigquery.LoadJobConfig(schema=schema, source_format="CSV")
+    client.load_table_from_file(io.BytesIO(b"2025-01-01T00:00:00.123456789012Z\n"), "p.d.pico",
+                                job_config=config).result()
+    for sql in ("SELECT ts AS t2 FROM d.pico ORDER BY ts", "SELECT * FROM d.pico"):
+        job = client.query(sql)
+        job.result()
+        assert job.schema[0].field_type == "TIMESTAMP"
+        assert job.schema[0].timestamp_precision == enums.TimestampPrecision.PICOSECOND
+        rows = client.query_and_wait(sql, query_results_format="ARROW")
+        table = pyarrow.Table.from_batches(list(rows.to_arrow_iterable()))
+        assert table.column(0).to_pylist() == [dt.datetime(2025, 1, 1, 0, 0, 0, 123456, tzinfo=dt.UTC)]

@@ -89,6 +89,11 @@ def conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
     for index, field in enumerate(schema):
         column = table.column(index)
         target = _nested_nullable(field.type)
+        if pa.types.is_string(column.type) and pa.types.is_timestamp(target):
+            # a picosecond TIMESTAMP's text: its microseconds (Arrow timestamps stop at nanoseconds)
+            import pyarrow.compute as pc
+
+            column = pc.binary_join_element_wise(pc.utf8_slice_codeunits(column, 0, 26), "Z", "")
         if column.type != target:
             try:
                 column = column.cast(target)
