@@ -112,7 +112,7 @@ def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> An
     import pyarrow as pa
 
     for f in schema or []:
-        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
+        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC", "GEOGRAPHY") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
                 or f["name"] not in table.column_names:
             continue
         index = table.column_names.index(f["name"])
