@@ -45,6 +45,10 @@ def run_load(catalog: Catalog, tables: TableData, config: dict[str, Any], data: 
             arrow = pq.read_table(io.BytesIO(data))
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several kinds
             raise Invalid(f"Error while reading data, error message: {exc}") from None
+        targets = _decimal_targets(arrow, config.get("decimalTargetTypes"))
+        if schema is None and targets:
+            schema = [{**f, "type": targets.get(f["name"], f["type"])}
+                      for f in bqtypes.schema_from_arrow(arrow.schema)]
     elif fmt == "AVRO":
         arrow = _read_avro(data)
     elif fmt == "NEWLINE_DELIMITED_JSON":
@@ -57,6 +61,31 @@ def run_load(catalog: Catalog, tables: TableData, config: dict[str, Any], data: 
         schema = bqtypes.schema_from_arrow(arrow.schema)
     return tables.load_arrow(project, dataset, table, arrow, write_disposition=write, create_disposition=create,
                              schema=schema)
+
+
+def _decimal_targets(arrow: Any, allowed: list[str] | None) -> dict[str, str]:
+    """``decimalTargetTypes``: each Parquet decimal column becomes the first of NUMERIC, BIGNUMERIC,
+    STRING that is allowed and holds its precision and scale (NUMERIC: scale <= 9 and at most 29
+    integer digits; BIGNUMERIC: scale <= 38 and at most 38 integer digits); none: the load fails."""
+    import pyarrow as pa
+
+    if not allowed:
+        return {}
+    allowed_set = {str(t).upper() for t in allowed}
+    out: dict[str, str] = {}
+    for field in arrow.schema:
+        if not pa.types.is_decimal(field.type):
+            continue
+        precision, scale = field.type.precision, field.type.scale
+        fits = {"NUMERIC": scale <= 9 and precision - scale <= 29,
+                "BIGNUMERIC": scale <= 38 and precision - scale <= 38, "STRING": True}
+        chosen = next((t for t in ("NUMERIC", "BIGNUMERIC", "STRING") if t in allowed_set and fits[t]), None)
+        if chosen is None:
+            names = ", ".join(sorted(allowed_set))
+            raise Invalid(f"Error while reading data, error message: Parquet column '{field.name}' of type "
+                          f"DECIMAL({precision}, {scale}) is out of valid {names} range")
+        out[field.name] = chosen
+    return out
 
 
 def _read_avro(data: bytes) -> Any:
@@ -112,7 +141,7 @@ def _convert_text_columns(table: Any, schema: list[dict[str, Any]] | None) -> An
     import pyarrow as pa
 
     for f in schema or []:
-        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
+        if not (f["type"] in ("RANGE", "INTERVAL", "BIGNUMERIC", "GEOGRAPHY") or bqtypes.is_pico(f)) or f["mode"] == "REPEATED" \
                 or f["name"] not in table.column_names:
             continue
         index = table.column_names.index(f["name"])

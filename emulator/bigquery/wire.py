@@ -246,6 +246,8 @@ def convert_value(value: Any, field: dict[str, Any], location: str) -> Any:
                 value, dict) else ValueError_(location, f"Array specified for non-repeated field: {field['name']}.")
         if isinstance(value, bool):
             return "true" if value else "false"
+        if ftype == "GEOGRAPHY":
+            return _geography(str(value), location)
         return str(value)
     if ftype == "JSON":
         if isinstance(value, str):
@@ -337,6 +339,18 @@ def _range_value(value: Any, field: dict[str, Any], location: str) -> dict[str, 
     if out[0] is not None and out[1] is not None and out[0] >= out[1]:
         raise ValueError_(location, f"Invalid RANGE value: {_show(value)}: the start must be before the end")
     return {"start": out[0], "end": out[1]}
+
+
+def _geography(text: str, location: str) -> str:
+    """A GEOGRAPHY value as BigQuery stores it: WKT validated and written its way (``POINT(-135 90)``
+    for ``POINT(-135.0000 90.0000)``)."""
+    from emulator.bigquery.sql_errors import GoogleSQLError
+    from emulator.bigquery.sql_geography import st_geogfromtext
+
+    try:
+        return st_geogfromtext(text) or text
+    except GoogleSQLError as exc:
+        raise ValueError_(location, f"Invalid geography value: {_show(text)}: {exc}") from None
 
 
 _PICO_RE = re.compile(
