@@ -68,6 +68,10 @@ emulator; in a task-run child process, the one that called :func:`install_proces
   returns at once, 5 virtual seconds later; it can never deadlock. A hand-off that reaches a
   deadline of the clock (a task run's timeout) raises :class:`DeadlineExceeded` in that thread,
   as a sleep past it does on the driving thread.
+* A helper the clock woke (the driving thread's sleep reached its wake-up instant) gets its turn:
+  the driving thread's next ``time.sleep`` first waits, in real time, until that helper sleeps
+  again or ends, at most :data:`WOKEN_HELPER_GRACE` (0.5 s) — so a retry loop cannot race through
+  its whole deadline before a thread it waits for (one creating the table it polls) has run.
 * A helper the driving thread waits for in a way the rule cannot see (a ``queue.Queue.get``, a
   bare ``Lock.acquire``, an asyncio loop, a socket) sleeps in real time, bounded by ``n``.
 
@@ -370,6 +374,11 @@ class _Activation:
     existing: frozenset[threading.Thread] = frozenset()
     #: notified whenever a sleep moved the clock, so helper sleepers look at it again
     cond: threading.Condition = field(default_factory=threading.Condition)
+    #: helper threads the clock woke (their wake-up instant came), not yet asleep again or ended:
+    #: ident -> (thread, real monotonic instant of the wake-up); see _await_woken_helpers
+    woken: dict[int, tuple[threading.Thread, float]] = field(default_factory=dict)
+    #: the Thread object of each helper sleeper (ident -> thread)
+    sleeper_threads: dict[int, threading.Thread] = field(default_factory=dict)
 
 
 _activations: list[_Activation] = []
@@ -471,11 +480,56 @@ def _sleep(seconds: float) -> None:
         return _Real.sleep(seconds)
     me = threading.get_ident()
     if me == active.driver or me in active.acting:
+        if active.woken and me == active.driver:
+            _await_woken_helpers(active)
         with _drive_lock:
             active.clock.sleep(length)
+        if active.sleepers:
+            _note_woken(active)
         _wake_sleepers(active)
         return None
     return _helper_sleep(active, me, length)
+
+
+def _note_woken(active: _Activation) -> None:
+    """Helpers whose wake-up instant the clock has reached are woken: the driver's next sleep waits for them."""
+    now = _clock_ns(active.clock)
+    real_now = _Real.monotonic()
+    with active.cond:
+        for ident, (wake, _order) in list(active.sleepers.items()):
+            thread = active.sleeper_threads.get(ident)
+            if wake <= now and thread is not None and ident not in active.woken:
+                active.woken[ident] = (thread, real_now)
+
+
+#: How long (real seconds) the driving thread's next sleep waits for a helper thread the clock woke
+#: to go back to sleep or end (see _await_woken_helpers).
+WOKEN_HELPER_GRACE = 0.5
+
+
+def _await_woken_helpers(active: _Activation) -> None:
+    """Before the driving thread moves the clock again, let helpers the clock just woke do their turn.
+
+    A helper sleeping until the clock reaches its wake-up instant (``time.sleep(1)`` on another
+    thread, then work) is woken by the driver's sleep; without this the driver's very next sleep
+    could run on (a retry loop's back-offs race through its whole deadline in microseconds) before
+    the woken thread got the interpreter, and what happened would depend on thread scheduling.
+    So the driver's next ``time.sleep`` first waits, in real time, until each woken helper has
+    slept again or ended — at most :data:`WOKEN_HELPER_GRACE` seconds after its wake-up (a helper
+    that goes on to block on something else, or runs for long, is then left to the real-time rule).
+    google-cloud-bigquery's own system test ``test_query_retry_539`` (a thread creating the table
+    a retried query waits for) depends on it.
+    """
+    with active.cond:
+        while active.woken:
+            now = _Real.monotonic()
+            for ident, (thread, woke) in list(active.woken.items()):
+                if not thread.is_alive() or now - woke >= WOKEN_HELPER_GRACE:
+                    del active.woken[ident]
+            if not active.woken:
+                break
+            earliest = min(woke for _, woke in active.woken.values())
+            active.cond.wait(max(0.0, min(0.005, earliest + WOKEN_HELPER_GRACE - now)))
 
 
 def _helper_sleep(active: _Activation, me: int, length: float) -> None:
@@ -490,7 +544,10 @@ def _helper_sleep(active: _Activation, me: int, length: float) -> None:
     real_start = _Real.monotonic()
     wake = _clock_ns(active.clock) + math.ceil(length * 1e6) * 1000  # whole microseconds, as the clock
     with active.cond:
+        active.woken.pop(me, None)
         active.sleepers[me] = (wake, next(_sleep_order))
+        active.sleeper_threads[me] = threading.current_thread()
+        active.cond.notify_all()  # a driver waiting for this woken helper goes on
     poll = 0.001
     try:
         while True:
@@ -499,7 +556,7 @@ def _helper_sleep(active: _Activation, me: int, length: float) -> None:
                 if left > 0:
                     _Real.sleep(left)
                 return None
-            if _clock_ns(active.clock) >= wake:
+            if _clock_ns(active.clock) >= wake:  # (the driver noted it woken: _note_woken)
                 return None
             left = length - (_Real.monotonic() - real_start)
             if left <= 0:
@@ -521,6 +578,7 @@ def _helper_sleep(active: _Activation, me: int, length: float) -> None:
     finally:
         with active.cond:
             active.sleepers.pop(me, None)
+            active.sleeper_threads.pop(me, None)
 
 
 def _wake_sleepers(active: _Activation) -> None:

@@ -628,3 +628,29 @@ def test_stdlib_waits_imported_while_active_stay_real():
     assert sched._time is clock_module._Real.monotonic
     assert socketserver.time is clock_module._Real.monotonic
     assert subprocess._time is clock_module._Real.monotonic
+
+
+def test_a_helper_the_clock_woke_gets_its_turn_before_the_driver_sleeps_again():
+    """google-cloud-bigquery's test_query_retry_539 shape: a thread sleeps 1 s, then does work a
+    retry loop on the driving thread waits for; the loop's back-offs must not race through their
+    whole deadline before the woken thread ran (it did, under load, now and then)."""
+    done = threading.Event()
+
+    def helper():
+        time.sleep(1)
+        end = clock_module.real_monotonic() + 0.05  # real work after the wake-up (~50 ms)
+        while clock_module.real_monotonic() < end:
+            pass
+        done.set()
+
+    with Emulator() as emu:
+        start = emu.clock.now()
+        thread = _start(helper)
+        clock_module.real_sleep(0.05)  # the helper is asleep on the clock
+        waited = 0.0
+        while not done.is_set() and waited < 120:  # a retry loop with a 120 s virtual deadline
+            time.sleep(0.5)
+            waited += 0.5
+        assert done.is_set(), "the loop ran out of virtual time before the woken helper did its work"
+        assert emu.clock.now() <= start + dt.timedelta(seconds=2)
+        thread.join(timeout=30)
