@@ -56,7 +56,7 @@ from typing import Any
 from emulator.clock import Clock, DeadlineExceeded, real_monotonic
 from emulator.wallaroo import forkserver, remote
 from emulator.wallaroo.orchestrations import PLATFORM_HOME, ExtractedOrchestration
-from emulator.wallaroo.runner import FRAMING_START, CriStream, RunContext, RunLog, RunOutcome
+from emulator.wallaroo.runner import FRAMING_START, CriStream, RunContext, RunLog, RunOutcome, closing_line
 
 #: Real seconds to wait for a child's output and exit status once its channel closed.
 EXIT_GRACE_SECONDS = 5.0
@@ -400,15 +400,7 @@ def execute(
     if outcome is None:  # the channel closed without an outcome: the process died
         outcome = _died(status, newest)
         stop_note = outcome.extra.pop("note", None)
-    stop = outcome.extra.get("stopped")
-    if stop_note is not None:
-        log.add("stdout", stop_note)
-    elif stop == "timeout":
-        log.add("stdout", f"WALLAROO: Task run stopped: timeout of {timeout} seconds reached. Status: {outcome.status}")
-    elif stop == "enclosing":
-        log.add("stdout", f"WALLAROO: Task run stopped: an enclosing run reached its timeout. Status: {outcome.status}")
-    else:
-        log.add("stdout", f"WALLAROO: Task run complete. Status: {outcome.status}")
+    log.add("stdout", stop_note if stop_note is not None else closing_line(outcome, timeout))
     if reraise is not None:
         outcome.extra["reraise"] = reraise
     return outcome

@@ -280,7 +280,13 @@ def _user_traceback(exc: BaseException, extracted: ExtractedOrchestration) -> li
     header); paths inside the extracted archive read as under ``/home/jovyan``, so logs do not
     depend on where the emulator extracted it.
     """
-    filename = extracted.code_filename
+    root = str(extracted.root)
+    return [line.replace(root, PLATFORM_HOME) for line in traceback_lines(exc, extracted.code_filename)]
+
+
+def traceback_lines(exc: BaseException, filename: str) -> list[str]:
+    """The lines of ``exc``'s traceback from the first frame of ``filename`` (the entry point) on;
+    a syntax error of that file itself as Python shows it, with no ``Traceback`` header."""
     tb = exc.__traceback__
     start = tb
     while start is not None and start.tb_frame.f_code.co_filename != filename:
@@ -289,8 +295,17 @@ def _user_traceback(exc: BaseException, extracted: ExtractedOrchestration) -> li
         text = "".join(traceback.format_exception_only(type(exc), exc))
     else:
         text = "".join(traceback.format_exception(type(exc), exc, start if start is not None else tb))
-    text = text.replace(str(extracted.root), PLATFORM_HOME)
     return text.rstrip("\n").split("\n")
+
+
+def closing_line(outcome: RunOutcome, timeout: object) -> str:
+    """The platform's last ``WALLAROO:`` log line of a run, by how it stopped."""
+    stop = outcome.extra.get("stopped")
+    if stop == "timeout":
+        return f"WALLAROO: Task run stopped: timeout of {timeout} seconds reached. Status: {outcome.status}"
+    if stop == "enclosing":
+        return f"WALLAROO: Task run stopped: an enclosing run reached its timeout. Status: {outcome.status}"
+    return f"WALLAROO: Task run complete. Status: {outcome.status}"
 
 
 def _restore_environ(saved: dict[str, str]) -> None:
@@ -416,13 +431,7 @@ def execute(
         sys.argv = saved_argv
         sys.path[:] = saved_path
         _restore_environ(saved_env)
-    stop = outcome.extra.get("stopped")
-    if stop == "timeout":
-        log.add("stdout", f"WALLAROO: Task run stopped: timeout of {timeout} seconds reached. Status: {outcome.status}")
-    elif stop == "enclosing":
-        log.add("stdout", f"WALLAROO: Task run stopped: an enclosing run reached its timeout. Status: {outcome.status}")
-    else:
-        log.add("stdout", f"WALLAROO: Task run complete. Status: {outcome.status}")
+    log.add("stdout", closing_line(outcome, timeout))
     if pending_exc is not None:
         outcome.extra["reraise"] = pending_exc
     return outcome

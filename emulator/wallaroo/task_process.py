@@ -378,18 +378,6 @@ def _forget_shadowed_modules(entry_dir: Path) -> None:
         del sys.modules[name]
 
 
-def _traceback_lines(exc: BaseException, filename: str) -> list[str]:
-    tb = exc.__traceback__
-    start = tb
-    while start is not None and start.tb_frame.f_code.co_filename != filename:
-        start = start.tb_next
-    if start is None and isinstance(exc, SyntaxError) and exc.filename == filename:
-        text = "".join(traceback.format_exception_only(type(exc), exc))
-    else:
-        text = "".join(traceback.format_exception(type(exc), exc, start if start is not None else tb))
-    return text.rstrip("\n").split("\n")
-
-
 def _run_main(spec: dict[str, Any], rpc: Rpc, err: Any) -> dict[str, Any]:
     """Execute the entry point; the outcome (status, error, exit code), never an exception."""
     filename = spec["code_filename"]
@@ -422,7 +410,9 @@ def _run_main(spec: dict[str, Any], rpc: Rpc, err: Any) -> dict[str, Any]:
         print(value, file=err)
         return {"status": "failure", "error": str(value), "exit_code": 1}
     except BaseException as exc:  # noqa: BLE001 - user code may raise anything, KeyboardInterrupt too
-        for line in _traceback_lines(exc, filename):
+        from emulator.wallaroo.runner import traceback_lines
+
+        for line in traceback_lines(exc, filename):
             err.write(line + "\n")
         return {"status": "failure", "error": f"{type(exc).__name__}: {exc}", "exit_code": 1}
 
