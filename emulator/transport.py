@@ -356,15 +356,13 @@ def _dispatch_in_process(router: Router, method: str, url: str, headers: dict[st
         _IN_PROCESS.reset(token)
 
 
-class RequestsInterception:
-    """Serves a :class:`Router` to the ``requests`` library through ``responses``.
+class _WhenImported:
+    """Starts an interception when its HTTP library is loaded: at :meth:`start` if it is imported
+    already, else through an import hook as soon as it finishes loading (so entering an emulator
+    never imports a library the code does not use). Subclasses name ``_LIBRARY`` and define
+    ``_start_now``."""
 
-    When ``requests`` is not imported yet at :meth:`start` (a server process, code that only
-    uses httpx), nothing is imported: an import hook starts the interception as soon as
-    ``requests`` finishes loading (importing ``responses`` and ``requests`` costs ~0.4 s).
-    """
-
-    _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+    _LIBRARY = ""
 
     def __init__(self, router: Router) -> None:
         self.router = router
@@ -374,11 +372,14 @@ class RequestsInterception:
     def start(self) -> None:
         import sys
 
-        if "requests" not in sys.modules:
-            self._hook = _AfterImport("requests", self._start_now)
+        if self._LIBRARY not in sys.modules:
+            self._hook = _AfterImport(self._LIBRARY, self._start_now)
             sys.meta_path.insert(0, self._hook)
             return
         self._start_now()
+
+    def _start_now(self) -> None:
+        raise NotImplementedError
 
     def _remove_hook(self) -> None:
         import sys
@@ -389,6 +390,18 @@ class RequestsInterception:
                 sys.meta_path.remove(hook)
             except ValueError:
                 pass
+
+
+class RequestsInterception(_WhenImported):
+    """Serves a :class:`Router` to the ``requests`` library through ``responses``.
+
+    When ``requests`` is not imported yet at :meth:`start` (a server process, code that only
+    uses httpx), nothing is imported: an import hook starts the interception as soon as
+    ``requests`` finishes loading (importing ``responses`` and ``requests`` costs ~0.4 s).
+    """
+
+    _LIBRARY = "requests"
+    _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
     def _start_now(self) -> None:
         self._remove_hook()
@@ -428,7 +441,7 @@ class RequestsInterception:
         return response.status, response.headers, response.body
 
 
-class HttpxInterception:
+class HttpxInterception(_WhenImported):
     """Serves a :class:`Router` to ``httpx`` (sync and async clients) through ``respx``.
 
     When ``httpx`` is not imported yet at :meth:`start` (code that only uses ``requests``, like
@@ -436,19 +449,7 @@ class HttpxInterception:
     as ``httpx`` finishes loading (importing ``respx`` and ``httpx`` costs ~70 ms otherwise).
     """
 
-    def __init__(self, router: Router) -> None:
-        self.router = router
-        self._mock: Any = None
-        self._hook: _AfterImport | None = None
-
-    def start(self) -> None:
-        import sys
-
-        if "httpx" not in sys.modules:
-            self._hook = _AfterImport("httpx", self._start_now)
-            sys.meta_path.insert(0, self._hook)
-            return
-        self._start_now()
+    _LIBRARY = "httpx"
 
     def _start_now(self) -> None:
         self._remove_hook()
@@ -457,16 +458,6 @@ class HttpxInterception:
         self._mock = respx.MockRouter(assert_all_called=False, assert_all_mocked=True)
         self._mock.route().mock(side_effect=self._side_effect)
         self._mock.start()
-
-    def _remove_hook(self) -> None:
-        import sys
-
-        if self._hook is not None:
-            hook, self._hook = self._hook, None
-            try:
-                sys.meta_path.remove(hook)
-            except ValueError:
-                pass
 
     def stop(self) -> None:
         self._remove_hook()
