@@ -411,8 +411,10 @@ class RequestsInterception(_WhenImported):
         everything = re.compile(r".*")
         for method in self._METHODS:
             self._mock.add_callback(method, everything, callback=self._callback, match=[self._not_passed])
-        # Requests the matcher declines (loopback, allowed hosts) reach the real network.
-        self._mock.add_passthru(everything)
+            # Only a URL the router passes (loopback, allowed hosts) reaches the real network, decided
+            # again here: no blanket pass-through, so a request nothing matches is refused by responses
+            # (ConnectionError) instead of going out — offline by guarantee.
+            self._mock.add(responses.PassthroughResponse(method, everything, match=[self._passed]))
         self._mock.start()
 
     def stop(self) -> None:
@@ -426,6 +428,11 @@ class RequestsInterception(_WhenImported):
         if self.router.decide(prepared.url).kind == "pass":
             return False, "passed through to the network (loopback or allowed host)"
         return True, ""
+
+    def _passed(self, prepared: Any) -> tuple[bool, str]:
+        if self.router.decide(prepared.url).kind == "pass":
+            return True, ""
+        return False, "not a loopback or allowed host: refused (offline by guarantee)"
 
     def _callback(self, prepared: Any) -> tuple[int, dict[str, str], bytes]:
         import requests

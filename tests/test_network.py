@@ -309,3 +309,23 @@ def test_httpx_imported_only_inside_the_emulator_is_intercepted_and_released(tmp
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_requests_never_falls_back_to_the_network(loopback_server, monkeypatch):
+    """Only a URL the router decides to pass reaches the network through ``requests``: no blanket
+    pass-through stands behind the emulator's matchers. Simulated gap: the router's decision
+    changes between the two checks a request meets (as when another thread allows and then
+    disallows a host) — the first says pass, every later one refuses."""
+    from emulator.transport import PASS, REFUSE
+
+    with Emulator() as emu:
+        assert requests.get(loopback_server, timeout=5).text == "hello"  # loopback passes
+        calls = []
+
+        def decide(url):
+            calls.append(url)
+            return PASS if len(calls) == 1 else REFUSE
+
+        monkeypatch.setattr(emu.router, "decide", decide)
+        with pytest.raises(requests.exceptions.ConnectionError):
+            requests.get(loopback_server, timeout=5)
