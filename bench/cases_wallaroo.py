@@ -168,6 +168,25 @@ def _wait_ready(orchestration: Any) -> None:
         raise RuntimeError(f"orchestration packaging failed: {orchestration.packaging_log()}")
 
 
+def _tutorial_run_once(mode: Mode, *, task_runs: str) -> Summary:
+    """Run-once tasks of the tutorial orchestration in a fresh seeded emulator (``task_runs`` mode)."""
+    from tutorial_replay.seed import load_seed
+
+    seed = load_seed(SEED_FILE)
+    emu = seed.create_emulator(task_runs=task_runs)
+    with tempfile.TemporaryDirectory(prefix="bench-orch-") as tmp:
+        workdir = Path(tmp)
+        seed.apply(emu, workdir)
+        previous = Path.cwd()
+        os.chdir(workdir)
+        try:
+            with emu:
+                return _run_once_in(emu, workdir, mode)
+        finally:
+            os.chdir(previous)
+            emu.close()
+
+
 def measure_run_once(results: Results, mode: Mode) -> None:
     """A run-once task of the tutorial orchestration over 1,000 rows (BigQuery → infer → BigQuery)."""
     row = Row("orch.run_once", "#4", "run-once task of the tutorial orchestration, 1,000 rows "
@@ -176,22 +195,7 @@ def measure_run_once(results: Results, mode: Mode) -> None:
     results.rows.append(row)
 
     def run() -> None:
-        from tutorial_replay.seed import load_seed
-
-        seed = load_seed(SEED_FILE)
-        emu = seed.create_emulator(task_runs="in-process")
-        with tempfile.TemporaryDirectory(prefix="bench-orch-") as tmp:
-            workdir = Path(tmp)
-            seed.apply(emu, workdir)
-            previous = Path.cwd()
-            os.chdir(workdir)
-            try:
-                with emu:
-                    ours = _run_once_in(emu, workdir, mode)
-            finally:
-                os.chdir(previous)
-                emu.close()
-        row.measured = ours
+        row.measured = _tutorial_run_once(mode, task_runs="in-process")
         row.baseline = _raw_run_once(mode)
         row.passed = row.measured.median < 0.200
         row.note = ("wall time of `orchestration.run_once({})` + advancing the virtual clock until the run "
@@ -358,26 +362,9 @@ def measure_isolated_runs(results: Results, mode: Mode) -> None:
     results.rows += [once, schedule]
 
     def run_once_isolated() -> None:
-        from tutorial_replay.seed import load_seed
-
-        def measure(task_runs: str) -> Summary:
-            seed = load_seed(SEED_FILE)
-            emu = seed.create_emulator(task_runs=task_runs)
-            with tempfile.TemporaryDirectory(prefix="bench-orch-") as tmp:
-                workdir = Path(tmp)
-                seed.apply(emu, workdir)
-                previous = Path.cwd()
-                os.chdir(workdir)
-                try:
-                    with emu:
-                        return _run_once_in(emu, workdir, mode)
-                finally:
-                    os.chdir(previous)
-                    emu.close()
-
         forkserver.get("full")  # started once per interpreter (its start is not a run's cost)
-        once.measured = measure("isolated")
-        once.baseline = measure("in-process")
+        once.measured = _tutorial_run_once(mode, task_runs="isolated")
+        once.baseline = _tutorial_run_once(mode, task_runs="in-process")
         once.passed = once.measured.median < 0.250
         once.note = ("wall time of `orchestration.run_once({})` + advancing the virtual clock until the run "
                      "finished (fork of the warm worker, copy of the archive, the run's BigQuery/engine calls "
