@@ -177,15 +177,19 @@ class _ParentPickler(pickle.Pickler):
         return NotImplemented
 
 
-class _ParentUnpickler(pickle.Unpickler):
-    def __init__(self, file: Any, handles: Handles) -> None:
-        super().__init__(file)
-        self.handles = handles
+class _RefUnpickler(pickle.Unpickler):
+    """Reads the references the other side's pickler wrote as ``_ref(pid)`` through :meth:`persistent_load`."""
 
     def find_class(self, module: str, name: str) -> Any:  # noqa: D102
         if (module, name) == _REF_PATH:
             return self.persistent_load
         return super().find_class(module, name)
+
+
+class _ParentUnpickler(_RefUnpickler):
+    def __init__(self, file: Any, handles: Handles) -> None:
+        super().__init__(file)
+        self.handles = handles
 
     def persistent_load(self, pid: Any) -> Any:  # noqa: D102
         if isinstance(pid, tuple):
@@ -359,15 +363,10 @@ class _ChildPickler(pickle.Pickler):
         return NotImplemented
 
 
-class _ChildUnpickler(pickle.Unpickler):
+class _ChildUnpickler(_RefUnpickler):
     def __init__(self, file: Any, codec: ChildCodec) -> None:
         super().__init__(file)
         self.codec = codec
-
-    def find_class(self, module: str, name: str) -> Any:  # noqa: D102
-        if (module, name) == _REF_PATH:
-            return self.persistent_load
-        return super().find_class(module, name)
 
     def persistent_load(self, pid: Any) -> Any:  # noqa: D102
         if pid[0] == "cb":
