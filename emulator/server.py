@@ -54,11 +54,14 @@ Binding: only loopback (``127.0.0.1``, ``localhost``, ``::1``); any other host i
 from __future__ import annotations
 
 import collections
+import http.server
 import itertools
 import json
 import os
 import re
 import shutil
+import socket
+import socketserver
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Mapping
@@ -255,17 +258,12 @@ class EmulatorServer:
         return client_environment(self.urls, project=self.emulator.adc_project, credentials_file=self._adc_file())
 
     def start(self) -> EmulatorServer:
-        from werkzeug.serving import make_server
-
         if self._server is not None:
             return self
         try:
-            server = make_server(self.host, self.port, self._wsgi, threaded=True, request_handler=_handler())
+            server = _HttpServer(self, self.host, self.port)
         except OSError as exc:
             raise ServerError(f"cannot listen on {self.host}:{self.port}: {exc}") from None
-        except SystemExit:  # werkzeug exits (after saying so on stderr) when the port is in use
-            raise ServerError(f"cannot listen on {self.host}:{self.port}: the address is in use") from None
-        server.daemon_threads = True
         self._server = server
         port = server.socket.getsockname()[1]
         shown = f"[{self.host}]" if ":" in self.host else self.host
@@ -287,9 +285,11 @@ class EmulatorServer:
         """Stop serving (open connections are dropped), leave the emulator, free the port."""
         if self._server is None:
             return
-        self._server.shutdown()
+        server = self._server
+        server.shutdown()
         if self._thread is not None:
             self._thread.join(timeout=10)
+        server.close_idle_connections()  # a kept-alive connection waiting for its next request
         with self._lock:
             self._teardown()
 
@@ -438,29 +438,23 @@ class EmulatorServer:
                 return
             clock.advance_to(max(due))
 
-    def _wsgi(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        from werkzeug.wrappers import Request as WsgiRequest
-
+    def answer(self, method: str, target: str, host: str, headers: dict[str, str],
+               body: bytes) -> tuple[int, str, list[tuple[str, str]], bytes]:
+        """One HTTP request as it came off the socket (``target`` as sent: still percent-encoded, as
+        the in-process transport sees URLs; a proxy client's absolute form carries its own host)
+        -> status, reason, headers and body of the answer (never a traceback)."""
         started = clock_module.real_monotonic()
-        method = environ.get("REQUEST_METHOD", "GET").upper()
-        path = environ.get("PATH_INFO", "") or "/"
-        service = ""
+        method = method.upper()
+        parts = urlsplit(target)
+        path = parts.path or "/"
         if self._server is None:  # stopped: a kept-alive connection's late request is turned away
-            body = json.dumps({"error": {"code": 503, "message": "wallaroo-emulator: the server has stopped",
-                                         "status": "UNAVAILABLE"}}).encode()
-            start_response("503 Service Unavailable", [("Content-Type", "application/json"),
-                                                       ("Content-Length", str(len(body))), ("Connection", "close")])
-            return [body]
+            payload = json.dumps({"error": {"code": 503, "message": "wallaroo-emulator: the server has stopped",
+                                            "status": "UNAVAILABLE"}}).encode()
+            return 503, "Service Unavailable", [("Content-Type", "application/json"),
+                                                ("Connection", "close")], payload
+        service = ""
         try:
-            incoming = WsgiRequest(environ)
-            host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME')}:{environ.get('SERVER_PORT')}"
-            # the request target as sent (still percent-encoded, as the in-process transport sees URLs);
-            # a proxy client's absolute form carries its own host
-            target = urlsplit(environ.get("RAW_URI") or environ.get("REQUEST_URI") or path)
-            query = target.query if target.query or not environ.get("QUERY_STRING") else environ["QUERY_STRING"]
-            url = f"http://{host}{target.path or '/'}" + (f"?{query}" if query else "")
-            headers = {key: value for key, value in incoming.headers.items()}
-            body = incoming.get_data(cache=False)
+            url = f"http://{host}{path}" + (f"?{parts.query}" if parts.query else "")
             response, service = self.handle(method, url, headers, body)
         except (Exception, clock_module.DeadlineExceeded) as exc:  # noqa: BLE001 - never a traceback to the client
             response = Response.json({"error": {"code": 500, "status": "INTERNAL", "message":
@@ -469,10 +463,8 @@ class EmulatorServer:
         payload = b"" if method == "HEAD" else response.body
         headers_out = [(k, v) for k, v in response.headers.items()
                        if k.lower() not in ("content-length", "transfer-encoding", "connection")]
-        headers_out.append(("Content-Length", str(len(payload))))
         self._record(method, path, service, response.status, started)
-        start_response(f"{response.status} {response.reason or 'Unknown'}", headers_out)
-        return [payload]
+        return response.status, response.reason or "Unknown", headers_out, payload
 
     def _record(self, method: str, path: str, service: str, status: int, started: float) -> None:
         entry = {"seq": next(self._seq), "method": method, "path": path, "service": service or None,
@@ -501,34 +493,6 @@ def _unknown_path(method: str, path: str, why: str, status: int = 404) -> Respon
 
 def _iso(instant: Any) -> str:
     return instant.isoformat().replace("+00:00", "Z")
-
-
-def _make_handler() -> type:
-    from werkzeug.serving import WSGIRequestHandler
-
-    class QuietHandler(WSGIRequestHandler):
-        """No access log on stderr (the control API keeps one): werkzeug stamps its lines with
-        ``time.time()``, which would read the virtual clock."""
-
-        def setup(self) -> None:
-            super().setup()
-            # Headers and body go out in separate writes: without TCP_NODELAY, Nagle's algorithm holds
-            # the body until the client acknowledges the headers (~5-40 ms per request on loopback).
-            import socket
-
-            try:
-                self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            except OSError:  # pragma: no cover - not a TCP socket
-                pass
-
-        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-            return None
-
-        def log(self, type: str, message: str, *args: Any) -> None:  # noqa: A002 - werkzeug's name
-            if type == "error":
-                super().log(type, message, *args)
-
-    return QuietHandler
 
 
 # -- the control API ---------------------------------------------------------------------------
@@ -772,12 +736,163 @@ def env_file_text(env: Mapping[str, str]) -> str:
     return "".join(f"export {key}={_shell_quote(value)}\n" for key, value in env.items())
 
 
-_handler_class: type | None = None
+#: Real seconds a kept-alive connection may sit idle (or a client may pause mid-request) before the
+#: server closes it. A socket timeout: the kernel's real clock, never the virtual one.
+IDLE_TIMEOUT = 120.0
+#: The largest request body the server reads (uploads of load jobs included).
+MAX_BODY = 4 << 30
 
 
-def _handler() -> type:
-    """werkzeug's request handler, quiet (built on first use: werkzeug is imported lazily)."""
-    global _handler_class
-    if _handler_class is None:
-        _handler_class = _make_handler()
-    return _handler_class
+class _HttpServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    """The standard library's threaded HTTP server (a thread per connection), HTTP/1.1 with
+    keep-alive: a pooled client connection (``requests``/urllib3) carries request after request.
+    Nothing in it reads ``time.time()``/``monotonic`` except the ``Date`` header (virtual, as the
+    emulator's clock says); idle connections time out on a socket timeout (real time)."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, owner: EmulatorServer, host: str, port: int) -> None:
+        self.owner = owner
+        self.address_family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self._connections: dict[socket.socket, bool] = {}  # connection -> is it idle (between requests)
+        self._connections_lock = threading.Lock()
+        self.stopping = False
+        super().__init__((host, port), _Handler)
+
+    def server_bind(self) -> None:
+        # TCPServer's bind without HTTPServer's getfqdn() (a name lookup, slow on some machines)
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name, self.server_port = str(host), int(port)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], OSError):  # the client went away: nothing to say
+            return
+        super().handle_error(request, client_address)
+
+    def track(self, connection: socket.socket, idle: bool | None) -> None:
+        """Note a connection as idle (waiting for a request line), busy, or gone (``None``)."""
+        with self._connections_lock:
+            if idle is None:
+                self._connections.pop(connection, None)
+            else:
+                self._connections[connection] = idle
+
+    def close_idle_connections(self) -> None:
+        """Shut down the connections waiting for their next request (their threads end at once); a
+        connection whose request is being answered closes after its answer."""
+        self.stopping = True
+        with self._connections_lock:
+            idle = [connection for connection, waiting in self._connections.items() if waiting]
+        for connection in idle:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+class _Handler(http.server.BaseHTTPRequestHandler):
+    """HTTP/1.1 with keep-alive: the body is always read to its end (``Content-Length`` or chunked),
+    the answer always carries ``Content-Length``, so the connection is ready for the next request."""
+
+    server: _HttpServer
+    protocol_version = "HTTP/1.1"
+    server_version = "wallaroo-emulator"
+    sys_version = ""
+    timeout = IDLE_TIMEOUT
+    disable_nagle_algorithm = True  # headers and body go out at once, not held by Nagle's algorithm
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, None)
+        super().finish()
+
+    def handle_one_request(self) -> None:
+        self.server.track(self.connection, True)
+        try:
+            super().handle_one_request()
+        finally:
+            self.server.track(self.connection, False)
+        if self.server.stopping:  # no next request on this connection
+            self.close_connection = True
+
+    def parse_request(self) -> bool:
+        self.server.track(self.connection, False)  # a request line came: busy until answered
+        return super().parse_request()
+
+    def _serve(self) -> None:
+        body = self._read_body()
+        if body is None:
+            return
+        headers: dict[str, str] = {}
+        for name, value in self.headers.items():
+            key = name.title()
+            headers[key] = f"{headers[key]}, {value}" if key in headers else value
+        host = self.headers.get("Host") or f"{self.server.server_name}:{self.server.server_port}"
+        status, reason, out, payload = self.server.owner.answer(self.command, self.path, host, headers, body)
+        if self.server.stopping:
+            self.close_connection = True
+        self.send_response(status, reason)
+        for key, value in out:
+            self.send_header(key, value)  # a "Connection: close" here closes the connection after it
+        self.send_header("Content-Length", str(len(payload)))
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if payload:
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _serve
+
+    def _read_body(self) -> bytes | None:
+        """The request body, read to its end; ``None`` after an error answer (connection closed)."""
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            chunks: list[bytes] = []
+            size = 0
+            while True:
+                line = self.rfile.readline(65537)
+                try:
+                    length = int(line.split(b";", 1)[0].strip(), 16)
+                except ValueError:
+                    self.send_error(400, "bad chunk size")
+                    return None
+                if length == 0:
+                    while self.rfile.readline(65537) not in (b"\r\n", b"\n", b""):
+                        pass  # trailers
+                    return b"".join(chunks)
+                size += length
+                if size > MAX_BODY:
+                    self.send_error(413)
+                    return None
+                chunks.append(self.rfile.read(length))
+                self.rfile.readline(65537)  # the CRLF after the chunk
+        declared = self.headers.get("Content-Length")
+        if declared is None:
+            return b""
+        try:
+            length = int(declared)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.send_error(400, "bad Content-Length")
+            return None
+        if length > MAX_BODY:
+            self.send_error(413)
+            return None
+        body = self.rfile.read(length)
+        if len(body) < length:  # the client went away mid-body
+            self.close_connection = True
+            return None
+        return body
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None  # no access log on stderr (the control API keeps one)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the standard library's name
+        return None  # its lines are stamped with time.time() (virtual here); errors reach the client
