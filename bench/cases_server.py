@@ -85,11 +85,11 @@ def measure_select1(results: Results, mode: Mode) -> None:
             finally:
                 _stop(process)
         row.passed = row.measured.median < 0.005
-        row.note = (f"three requests per query; `query_and_wait` (one `jobs.query` request): "
-                    f"{waited.median * 1e3:.2f} ms; the server's own work per request is ~0.1-0.2 ms, the rest "
-                    "is the client (`requests`) and HTTP on loopback: werkzeug 3 closes every connection (it "
-                    "drains the socket after each response, so it cannot keep one alive), so each request is "
-                    "a new TCP connection and a new thread")
+        row.note = (f"three requests per query on one kept-alive connection (the client's pooled `requests` "
+                    f"session; HTTP/1.1 keep-alive of the standard library's threaded HTTP server); "
+                    f"`query_and_wait` (one `jobs.query` request): {waited.median * 1e3:.2f} ms; the server's own "
+                    "work per request is ~0.1 ms, the rest is the client (google-cloud-bigquery, `requests`) "
+                    "and HTTP on loopback")
 
     guarded(results, [row], "server SELECT 1", run)
 
@@ -113,7 +113,7 @@ def measure_start(results: Results, mode: Mode) -> None:
         row.measured, row.baseline = Summary(times), Summary(floor)
         row.passed = row.measured.median < 1.0
         row.note = ("imports, a fresh emulator, entering it (time patches, the facade, application-default "
-                    "credentials), werkzeug's server bound; requests/responses are imported only when first used")
+                    "credentials), the HTTP server bound; requests/responses are imported only when first used")
 
     guarded(results, [row], "server start", run)
 

@@ -19,8 +19,10 @@ How a request finds its service (one port serves all of them):
   2023.2 SDK's in-cluster default), Google's hosts. A host the emulator does not serve falls
   back to the server's own address.
 
-Threads and state. The server is werkzeug's threaded WSGI server (a thread per connection; werkzeug 3
-closes each connection after its response). Requests are **serialised**: one lock (re-entrant) is held while a request
+Threads and state. The server is the standard library's threaded HTTP server (a thread per
+connection) speaking HTTP/1.1 with keep-alive (:class:`_HttpServer`): a client's pooled connection
+carries request after request; idle connections close after :data:`IDLE_TIMEOUT` real seconds (a
+socket timeout, not the virtual clock) and at once when the server stops. Requests are **serialised**: one lock (re-entrant) is held while a request
 is answered, so backends never see two requests at once, whatever they touch. While it holds
 the lock, the request's thread moves the virtual clock as the emulator's driving thread does
 (:func:`emulator.clock.driving`): every reader sees the emulator's clock, and a ``time.sleep``
