@@ -805,7 +805,8 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     server_version = "wallaroo-emulator"
     sys_version = ""
     timeout = IDLE_TIMEOUT
-    disable_nagle_algorithm = True  # headers and body go out at once, not held by Nagle's algorithm
+    disable_nagle_algorithm = True  # an answer goes out at once, not held by Nagle's algorithm
+    wbufsize = 1 << 16  # headers and body leave in one write (flushed after each request by the base class)
 
     def setup(self) -> None:
         super().setup()
@@ -842,7 +843,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         self.send_response(status, reason)
         for key, value in out:
-            self.send_header(key, value)  # a "Connection: close" here closes the connection after it
+            if key.lower() == "connection":  # only the answer to a stopped server's request says close
+                self.close_connection = True
+                continue
+            self.send_header(key, value)
         self.send_header("Content-Length", str(len(payload)))
         if self.close_connection:
             self.send_header("Connection", "close")

@@ -135,3 +135,16 @@ def test_a_signal_stops_the_server_with_an_idle_connection_open(sig: int) -> Non
         assert "Traceback" not in out
     finally:
         connection.close()
+
+
+def test_a_request_on_a_kept_alive_connection_after_stop_gets_one_connection_close(served: EmulatorServer) -> None:
+    connection = _connect(served)
+    status, _, first = _ask(connection, "GET", "/_emulator/clock")
+    assert status == 200 and first.msg.get_all("Connection") is None
+    server, served._server = served._server, None  # as if the request below came in while the server stops
+    try:
+        status, body, answer = _ask(connection, "GET", "/_emulator/clock")
+    finally:
+        served._server = server
+    assert status == 503 and b"stopped" in body and answer.msg.get_all("Connection") == ["close"]
+    connection.close()
