@@ -15,7 +15,8 @@ The fork server never imports anything of the parent's session (test modules, th
 ``sys.modules``): a child starts from a clean set of pre-imported libraries. It exits when the
 parent closes its end (the parent process ended) and is killed at interpreter exit.
 
-Three kinds, each started on first need and reused for the interpreter's life (:func:`shutdown`
+Three kinds, each started on first need (or ahead of it: :func:`prewarm`, when an orchestration is
+uploaded to an emulator whose runs are isolated, so that the imports overlap the caller's work) and reused for the interpreter's life (:func:`shutdown`
 stops them): ``light`` (the emulator's client side only, ~40 MB: for code that imports nothing
 but the standard library, where a fork of the big one would cost more than the run), ``full``
 (pandas, pyarrow, google-cloud-bigquery and its Storage client, requests/httpx, the facade) and
@@ -260,6 +261,20 @@ def get(kind: str = "full") -> ForkServer:
         if server is None or server.owner != os.getpid() or not server.alive():
             server = _servers[kind] = ForkServer(kind)
         return server
+
+
+def prewarm(kind: str = "full") -> None:
+    """Start this interpreter's fork server of ``kind`` now, without waiting for its imports.
+
+    Called when an orchestration is uploaded to an emulator whose runs are isolated, so that the
+    server's imports overlap the caller's work instead of delaying the first run. Never raises: a
+    server that cannot be started (or dies while it starts) is started again by the run's
+    :func:`get`, whose failure the run reports as today.
+    """
+    try:
+        get(kind)
+    except Exception:  # noqa: BLE001 - best effort: the run's own start reports the failure
+        pass
 
 
 def shutdown() -> None:

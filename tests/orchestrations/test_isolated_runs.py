@@ -374,3 +374,63 @@ def test_large_arguments_reach_the_run(platform):
     run = run_once(platform, {"main.py": "from emulator.wallaroo import runner\n"
                                          "print(len(runner.task_args()['rows']))\n"}, json_args=args)
     assert run.status == "success" and "3000" in texts(run)
+
+
+def _record_prewarms(monkeypatch) -> list[str]:
+    from emulator.wallaroo import forkserver
+
+    started: list[str] = []
+    monkeypatch.setattr(forkserver, "get", lambda kind="full": started.append(kind))
+    return started
+
+
+def test_an_upload_prewarms_the_fork_server_its_runs_will_need(platform, monkeypatch):
+    started = _record_prewarms(monkeypatch)
+    platform.upload({"main.py": "import json\nprint(json.dumps(1))\n"}, ready=False)
+    platform.upload({"main.py": "import pandas\n"}, ready=False)
+    assert started == ["light", "full"]
+
+
+def test_in_process_runs_prewarm_nothing(monkeypatch):
+    from tests.orchestrations.conftest import _bare
+
+    started = _record_prewarms(monkeypatch)
+    emu = _bare("2026.1", task_runs="in-process")
+    try:
+        emu.upload({"main.py": "import pandas\n"}, ready=False)
+    finally:
+        emu.orchestrations.close()
+    assert started == []
+
+
+def test_a_failed_prewarm_is_silent_and_the_run_reports_it_as_before(platform, monkeypatch):
+    from emulator.wallaroo import forkserver
+
+    calls: list[str] = []
+
+    def broken(kind: str = "full"):
+        calls.append(kind)
+        raise OSError("cannot start a process")
+
+    monkeypatch.setattr(forkserver, "get", broken)
+    run = run_once(platform, {"main.py": "print('never')\n"})  # the upload's prewarm failed silently
+    assert calls == ["light", "light"]  # the prewarm, then the run's own start
+    assert run.status == "failure" and "could not be started" in run.error
+    assert texts(run)[-1] == ("WALLAROO: Task run failed to start: OSError: cannot start a process. "
+                              "Status: failure")
+    monkeypatch.undo()
+    assert_healthy(platform)
+
+
+@pytest.mark.parametrize(("files", "sdk_source", "kind"), [
+    ({"main.py": "import os, helper\n", "helper.py": "from json import dumps\n"}, "facade", "light"),
+    ({"main.py": "import os\n", "lib/util.py": "import pandas as pd\n"}, "facade", "full"),
+    ({"main.py": "print(1)\n"}, "installed", "installed"),
+])
+def test_prewarm_archive_picks_the_kind_from_the_zip(monkeypatch, make_zip, files, sdk_source, kind):
+    from emulator.wallaroo.isolated import prewarm_archive
+
+    started = _record_prewarms(monkeypatch)
+    prewarm_archive(make_zip(files), sdk_source)
+    prewarm_archive(b"not a zip", "facade")  # nothing to read: nothing started, no exception
+    assert started == [kind]
