@@ -434,3 +434,23 @@ def test_prewarm_archive_picks_the_kind_from_the_zip(monkeypatch, make_zip, file
     prewarm_archive(make_zip(files), sdk_source)
     prewarm_archive(b"not a zip", "facade")  # nothing to read: nothing started, no exception
     assert started == [kind]
+
+
+def test_children_forked_ahead_each_get_their_own_run(platform):
+    """The fork server forks each run's child before it is asked for: every run still gets its own
+    process, arguments, environment and fresh working directory."""
+    orch = platform.upload({"main.py": "import json, os\nfrom emulator.wallaroo import runner\n"
+                                       "print(os.getpid(), runner.task_args()['n'], os.environ['TASK_ID'],\n"
+                                       "      sorted(os.listdir('.')), os.getcwd().endswith('home/jovyan'))\n"
+                                       "open('left-behind.txt', 'w').write('x')\n"})
+    seen = []
+    for n in range(3):
+        task = platform.tasks.run_once(orch.id, name=f"t{n}", json_args={"n": n})
+        platform.clock.advance(platform.tasks.timings.launch_seconds)
+        [run] = task.runs
+        assert run.status == "success", texts(run)
+        [line] = [text for text in texts(run) if text.endswith("True")]
+        pid, arg, task_id, files, _ = line.split(" ", 4)
+        assert (arg, task_id, files) == (str(n), task.id, "['main.py']"), line
+        seen.append(pid)
+    assert len(set(seen)) == 3 and str(os.getpid()) not in seen
