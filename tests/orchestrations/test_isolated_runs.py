@@ -454,3 +454,13 @@ def test_children_forked_ahead_each_get_their_own_run(platform):
         assert (arg, task_id, files) == (str(n), task.id, "['main.py']"), line
         seen.append(pid)
     assert len(set(seen)) == 3 and str(os.getpid()) not in seen
+
+
+def test_an_archive_package_shadows_a_preloaded_package_and_its_submodules(platform):
+    files = {"main.py": "import sys, requests\nimport requests.models as m\nprint(requests.WHO, m.WHO,\n"
+                        "      sorted(n for n in sys.modules if n.startswith('requests')))\n",
+             "requests/__init__.py": "WHO = 'the archive'\n",
+             "requests/models.py": "WHO = 'its models'\n"}  # the fork server had imported the real one
+    run = run_once(platform, files)
+    assert run.status == "success", texts(run)
+    assert "the archive its models ['requests', 'requests.models']" in texts(run)
