@@ -114,10 +114,12 @@ def serve(fd: int, kind: str = "full") -> None:  # pragma: no cover - runs in th
     children: set[int] = set()
     spare: list[tuple[int, socket.socket]] = []  # a child forked ahead, waiting for its run's fds
 
-    def start_child(wait: socket.socket | None) -> int:
+    def start_child(wait: socket.socket | None, other_end: socket.socket | None = None) -> int:
         pid = os.fork()
         if pid == 0:
             try:
+                if other_end is not None:
+                    other_end.close()  # else the spare would never see the server's end close
                 signal.set_wakeup_fd(-1)
                 signal.signal(signal.SIGCHLD, signal.SIG_DFL)
                 signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -143,7 +145,7 @@ def serve(fd: int, kind: str = "full") -> None:  # pragma: no cover - runs in th
     def fork_spare() -> None:
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            pid = start_child(theirs)
+            pid = start_child(theirs, mine)
         finally:
             theirs.close()
         spare.append((pid, mine))

@@ -464,3 +464,35 @@ def test_an_archive_package_shadows_a_preloaded_package_and_its_submodules(platf
     run = run_once(platform, files)
     assert run.status == "success", texts(run)
     assert "the archive its models ['requests', 'requests.models']" in texts(run)
+
+
+def test_the_spare_child_exits_with_its_fork_server():
+    """The child a fork server forks ahead holds no end of its own waiting socket: it sees the server
+    go and exits (no orphan left behind)."""
+    import select
+    import socket
+
+    from emulator.wallaroo.forkserver import ForkServer
+
+    server = ForkServer("light")
+    try:
+        mine, theirs = socket.socketpair()
+        mine.close()  # the child reads no run description: it exits at once
+        out_r, out_w = os.pipe()
+        try:
+            pid = server.spawn([theirs.fileno(), out_w, out_w])
+        finally:
+            theirs.close()
+            os.close(out_w)
+        # its exit is reported after the server forked the next spare (one loop, one thread)
+        assert server.wait(pid, 60) is not None
+        os.close(out_r)
+        with open(f"/proc/{server.process.pid}/task/{server.process.pid}/children") as handle:
+            [spare] = [int(child) for child in handle.read().split()]
+        pidfd = os.pidfd_open(spare)
+    finally:
+        server.close()
+    try:
+        assert select.select([pidfd], [], [], 60)[0] == [pidfd], "the spare outlived its fork server"
+    finally:
+        os.close(pidfd)
