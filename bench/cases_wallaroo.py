@@ -401,7 +401,7 @@ def measure_isolated_runs(results: Results, mode: Mode) -> None:
         schedule.baseline = scheduled("in-process")
         schedule.passed = schedule.measured.median < target
         schedule.note = (f"wall time of `emu.clock.advance({days} × 86400)` after `run_scheduled`; every run a "
-                         "fresh process from the light fork server (stdlib-only code)"
+                         "fresh process from the light fork server (stdlib-only code), forked ahead while the previous run ran"
                          + ("; quick mode simulates 6 hours, target scaled from 15 s for 7 days" if days < 7 else ""))
 
     guarded(results, [once], "isolated run-once task", run_once_isolated)

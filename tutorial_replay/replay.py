@@ -90,6 +90,10 @@ def replay(sdk: str = "2023.2", start: str | None = None) -> str:
     with tempfile.TemporaryDirectory(prefix="tutorial-replay-") as tmp:
         workdir = Path(tmp)
         seed.apply(emu, workdir)
+        if emu.task_runs == "isolated":  # the fork server's imports overlap the tutorial's first steps
+            from emulator.wallaroo.isolated import prewarm_archive
+
+            prewarm_archive((workdir / ORCHESTRATION_ZIP).read_bytes(), emu.sdk_source)
         try:
             with emu, _inside(workdir), warnings.catch_warnings():
                 warnings.simplefilter("ignore")

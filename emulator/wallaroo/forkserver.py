@@ -7,15 +7,19 @@ single-threaded process that imports what task code uses (:data:`PRELOAD`, plus 
 ``wallaroo`` package for ``sdk="installed"``), freezes its heap for the garbage collector (so
 children do not copy it page by page) and then waits. For every run the parent sends it three
 file descriptors (the run's channel and the two ends that become the child's stdout and stderr,
-passed with ``SCM_RIGHTS``); it forks a child, which runs :func:`emulator.wallaroo.task_process.main`
-and never returns, and answers the child's pid. It reaps its children and reports each exit
+passed with ``SCM_RIGHTS``); it hands them to a child, which runs
+:func:`emulator.wallaroo.task_process.main` and never returns, and answers the child's pid. The
+child was forked ahead (a **spare**, forked while the previous run's child ran, waiting on a
+socket of its own for its run's descriptors), so the fork is off the run's critical path; the
+server holds one spare at a time, and a spare exits when the server does. It reaps its children and reports each exit
 status (``os.waitpid`` encoding) to the parent, which turns it into a run status.
 
 The fork server never imports anything of the parent's session (test modules, the test's
 ``sys.modules``): a child starts from a clean set of pre-imported libraries. It exits when the
 parent closes its end (the parent process ended) and is killed at interpreter exit.
 
-Three kinds, each started on first need and reused for the interpreter's life (:func:`shutdown`
+Three kinds, each started on first need (or ahead of it: :func:`prewarm`, when an orchestration is
+uploaded to an emulator whose runs are isolated, so that the imports overlap the caller's work) and reused for the interpreter's life (:func:`shutdown`
 stops them): ``light`` (the emulator's client side only, ~40 MB: for code that imports nothing
 but the standard library, where a fork of the big one would cost more than the run), ``full``
 (pandas, pyarrow, google-cloud-bigquery and its Storage client, requests/httpx, the facade) and
@@ -108,9 +112,46 @@ def serve(fd: int, kind: str = "full") -> None:  # pragma: no cover - runs in th
     signal.signal(signal.SIGCHLD, lambda *_: None)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     children: set[int] = set()
+    spare: list[tuple[int, socket.socket]] = []  # a child forked ahead, waiting for its run's fds
+
+    def start_child(wait: socket.socket | None, other_end: socket.socket | None = None) -> int:
+        pid = os.fork()
+        if pid == 0:
+            try:
+                if other_end is not None:
+                    other_end.close()  # else the spare would never see the server's end close
+                signal.set_wakeup_fd(-1)
+                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+                os.close(wake_r)
+                os.close(wake_w)
+                control.close()  # the heap stays frozen: a collection would touch (and copy) every page
+                fds = run_fds
+                if wait is not None:  # forked ahead: the run's fds come when the parent asks for a child
+                    try:
+                        msg, fds, _flags, _addr = socket.recv_fds(wait, 16, 8)
+                    except OSError:
+                        msg = b""
+                    if not msg:
+                        os._exit(0)  # the fork server is gone
+                    wait.close()
+                from emulator.wallaroo.task_process import main
+
+                main(*fds)
+            finally:
+                os._exit(70)
+        return pid
+
+    def fork_spare() -> None:
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            pid = start_child(theirs, mine)
+        finally:
+            theirs.close()
+        spare.append((pid, mine))
 
     def reap() -> None:
-        while children:
+        while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
             except ChildProcessError:
@@ -118,9 +159,14 @@ def serve(fd: int, kind: str = "full") -> None:  # pragma: no cover - runs in th
                 return
             if pid == 0:
                 return
+            if spare and spare[0][0] == pid:  # the spare died before use (never reported)
+                spare.pop()[1].close()
+                continue
             children.discard(pid)
             control.sendall(_HEADER.pack(b"X", pid, status))
 
+    run_fds: list[int] = []
+    fork_spare()
     while True:
         try:
             ready, _, _ = select.select([control, wake_r], [], [])
@@ -140,24 +186,22 @@ def serve(fd: int, kind: str = "full") -> None:  # pragma: no cover - runs in th
             os._exit(0)
         if not msg:
             os._exit(0)  # the parent is gone
-        pid = os.fork()
-        if pid == 0:
+        pid = 0
+        if spare:
+            pid, mine = spare.pop()
             try:
-                signal.set_wakeup_fd(-1)
-                signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-                signal.signal(signal.SIGINT, signal.default_int_handler)
-                os.close(wake_r)
-                os.close(wake_w)
-                control.close()  # the heap stays frozen: a collection would touch (and copy) every page
-                from emulator.wallaroo.task_process import main
-
-                main(*fds)
-            finally:
-                os._exit(70)
+                socket.send_fds(mine, [b"F"], fds)
+            except OSError:  # it died meanwhile: fork one now
+                pid = 0
+            mine.close()
+        if not pid:
+            run_fds = fds
+            pid = start_child(None)
         for f in fds:
             os.close(f)
         children.add(pid)
         control.sendall(_HEADER.pack(b"P", pid, 0))
+        fork_spare()  # off the next run's critical path: this run's child is running meanwhile
         reap()
 
 
@@ -260,6 +304,20 @@ def get(kind: str = "full") -> ForkServer:
         if server is None or server.owner != os.getpid() or not server.alive():
             server = _servers[kind] = ForkServer(kind)
         return server
+
+
+def prewarm(kind: str = "full") -> None:
+    """Start this interpreter's fork server of ``kind`` now, without waiting for its imports.
+
+    Called when an orchestration is uploaded to an emulator whose runs are isolated, so that the
+    server's imports overlap the caller's work instead of delaying the first run. Never raises: a
+    server that cannot be started (or dies while it starts) is started again by the run's
+    :func:`get`, whose failure the run reports as today.
+    """
+    try:
+        get(kind)
+    except Exception:  # noqa: BLE001 - best effort: the run's own start reports the failure
+        pass
 
 
 def shutdown() -> None:

@@ -5,7 +5,9 @@ is a fresh child process forked from a warm, pre-imported fork server
 (:mod:`emulator.wallaroo.forkserver`), started from its own copy of the extracted archive in a
 fresh working directory (``<store folder>/runs/<run id>/home/jovyan``: a stable path per run;
 paths under it read ``/home/jovyan`` in the run log, and it is removed when the run ends). What
-the child does is described in :mod:`emulator.wallaroo.task_process`.
+the child does is described in :mod:`emulator.wallaroo.task_process`. The fork server a run needs
+is started ahead when its orchestration is uploaded (:func:`prewarm`, or :func:`prewarm_archive`
+from a zip's bytes), so its imports overlap the caller's work.
 
 **One backend, one timeline.** The parent's thread that started the run (the one advancing the
 clock when the run fell due) waits for the child and answers every request the child sends over
@@ -90,23 +92,56 @@ def server_kind(extracted: ExtractedOrchestration, sdk_source: str = "facade") -
     return kind
 
 
+def prewarm(extracted: ExtractedOrchestration, sdk_source: str = "facade") -> None:
+    """Start the fork server runs of ``extracted`` will need, in the background (never blocks on
+    its imports, never raises; see :func:`emulator.wallaroo.forkserver.prewarm`)."""
+    forkserver.prewarm(server_kind(extracted, sdk_source))
+
+
+def prewarm_archive(data: bytes, sdk_source: str = "facade") -> None:
+    """:func:`prewarm` for an orchestration zip not uploaded yet (read in memory, nothing extracted):
+    for callers that know which archive they will upload well before they do. A zip that cannot be
+    read starts nothing (its upload reports what is wrong with it)."""
+    import io
+    import zipfile
+
+    if sdk_source == "installed":
+        forkserver.prewarm("installed")
+        return
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            sources = [archive.read(name) for name in names if name.endswith(".py")]
+    except (zipfile.BadZipFile, OSError, ValueError, RuntimeError):
+        return
+    forkserver.prewarm("light" if _imports_stdlib_only(names, sources) else "full")
+
+
 def _stdlib_only(extracted: ExtractedOrchestration) -> bool:
+    def read(member: str) -> bytes:
+        try:
+            return (extracted.root / member).read_bytes()
+        except OSError:
+            return b""
+
+    return _imports_stdlib_only(extracted.members, (read(m) for m in extracted.members if m.endswith(".py")))
+
+
+def _imports_stdlib_only(members: list[str], sources: Any) -> bool:
+    """Whether the Python ``sources`` import only the standard library and the archive's own ``members``."""
     import ast
     import sys
 
     local: set[str] = set()
-    sources: list[Path] = []
-    for member in extracted.members:
+    for member in members:
         parts = member.rstrip("/").split("/")
         local.update(parts)
         local.update(p[:-3] for p in parts if p.endswith(".py"))
-        if member.endswith(".py"):
-            sources.append(extracted.root / member)
     allowed = set(sys.stdlib_module_names) | local
-    for path in sources:
+    for source in sources:
         try:
-            tree = ast.parse(path.read_bytes())
-        except (SyntaxError, ValueError, OSError):
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

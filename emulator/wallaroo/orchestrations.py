@@ -41,6 +41,7 @@ import tempfile
 import weakref
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata as _metadata
 from pathlib import Path
@@ -437,6 +438,9 @@ class OrchestrationStore:
         self._extracted: dict[str, ExtractedOrchestration] = {}
         self._workdir: Path | None = None
         self._finalizer: weakref.finalize | None = None
+        #: called with each accepted upload's extracted archive (the task store prewarms the fork
+        #: server its isolated runs will need; None when runs are in-process)
+        self.on_upload: Callable[[ExtractedOrchestration], None] | None = None
 
     # -- files -----------------------------------------------------------------------------
     def _root(self) -> Path:
@@ -506,6 +510,8 @@ class OrchestrationStore:
             extracted=extracted,
         )
         self._records[record.id] = record
+        if self.on_upload is not None:
+            self.on_upload(extracted)
         self.clock.call_later(self.timings.pending_seconds, lambda: self._start_packaging(record),
                               name=f"orchestration {record.id} packaging")
         return record

@@ -247,6 +247,7 @@ def prepare() -> None:
     clock = ClockProxy(None)
     clock_module.install_process_clock(clock)
     _template.update(router=router, storage=storage, ids=ids, clock=clock)
+    _modules_by_top_level()
 
 
 def _skip_rsa_key_validation() -> None:
@@ -374,8 +375,26 @@ def _forget_shadowed_modules(entry_dir: Path) -> None:
         elif child.is_dir() and child.name.isidentifier():
             names.add(child.name)
     names -= {"emulator", "wallaroo", "__pycache__"} | set(sys.stdlib_module_names) | set(sys.builtin_module_names)
-    for name in [n for n in sys.modules if n.split(".", 1)[0] in names]:
-        del sys.modules[name]
+    by_top = _modules_by_top_level()
+    for top in names:
+        for name in by_top.get(top, ()):
+            sys.modules.pop(name, None)
+
+
+#: ``sys.modules`` grouped by top-level name, with the size and newest key it was built from
+#: (built in the fork server by :func:`prepare`, so a child does not walk a thousand modules).
+_by_top_level: tuple[int, str, dict[str, list[str]]] | None = None
+
+
+def _modules_by_top_level() -> dict[str, list[str]]:
+    global _by_top_level
+    size, newest = len(sys.modules), next(reversed(sys.modules))
+    if _by_top_level is None or _by_top_level[:2] != (size, newest):  # modules came or went since
+        groups: dict[str, list[str]] = {}
+        for name in sys.modules:
+            groups.setdefault(name.split(".", 1)[0], []).append(name)
+        _by_top_level = (size, newest, groups)
+    return _by_top_level[2]
 
 
 def _run_main(spec: dict[str, Any], rpc: Rpc, err: Any) -> dict[str, Any]:

@@ -519,4 +519,6 @@ def stores_for(emu: Any) -> tuple[OrchestrationStore, TaskStore]:
                           mode=getattr(emu, "task_runs", ISOLATED),
                           isolation=IsolationSettings(getattr(emu, "task_real_time_limit", 60.0)))
         backend.tasks = tasks
+        if tasks.mode == ISOLATED:  # start the fork server a run will need as soon as its code is known
+            orchestrations.on_upload = lambda extracted: isolated.prewarm(extracted, getattr(emu, "sdk_source", "facade"))
     return orchestrations, tasks

@@ -374,3 +374,125 @@ def test_large_arguments_reach_the_run(platform):
     run = run_once(platform, {"main.py": "from emulator.wallaroo import runner\n"
                                          "print(len(runner.task_args()['rows']))\n"}, json_args=args)
     assert run.status == "success" and "3000" in texts(run)
+
+
+def _record_prewarms(monkeypatch) -> list[str]:
+    from emulator.wallaroo import forkserver
+
+    started: list[str] = []
+    monkeypatch.setattr(forkserver, "get", lambda kind="full": started.append(kind))
+    return started
+
+
+def test_an_upload_prewarms_the_fork_server_its_runs_will_need(platform, monkeypatch):
+    started = _record_prewarms(monkeypatch)
+    platform.upload({"main.py": "import json\nprint(json.dumps(1))\n"}, ready=False)
+    platform.upload({"main.py": "import pandas\n"}, ready=False)
+    assert started == ["light", "full"]
+
+
+def test_in_process_runs_prewarm_nothing(monkeypatch):
+    from tests.orchestrations.conftest import _bare
+
+    started = _record_prewarms(monkeypatch)
+    emu = _bare("2026.1", task_runs="in-process")
+    try:
+        emu.upload({"main.py": "import pandas\n"}, ready=False)
+    finally:
+        emu.orchestrations.close()
+    assert started == []
+
+
+def test_a_failed_prewarm_is_silent_and_the_run_reports_it_as_before(platform, monkeypatch):
+    from emulator.wallaroo import forkserver
+
+    calls: list[str] = []
+
+    def broken(kind: str = "full"):
+        calls.append(kind)
+        raise OSError("cannot start a process")
+
+    monkeypatch.setattr(forkserver, "get", broken)
+    run = run_once(platform, {"main.py": "print('never')\n"})  # the upload's prewarm failed silently
+    assert calls == ["light", "light"]  # the prewarm, then the run's own start
+    assert run.status == "failure" and "could not be started" in run.error
+    assert texts(run)[-1] == ("WALLAROO: Task run failed to start: OSError: cannot start a process. "
+                              "Status: failure")
+    monkeypatch.undo()
+    assert_healthy(platform)
+
+
+@pytest.mark.parametrize(("files", "sdk_source", "kind"), [
+    ({"main.py": "import os, helper\n", "helper.py": "from json import dumps\n"}, "facade", "light"),
+    ({"main.py": "import os\n", "lib/util.py": "import pandas as pd\n"}, "facade", "full"),
+    ({"main.py": "print(1)\n"}, "installed", "installed"),
+])
+def test_prewarm_archive_picks_the_kind_from_the_zip(monkeypatch, make_zip, files, sdk_source, kind):
+    from emulator.wallaroo.isolated import prewarm_archive
+
+    started = _record_prewarms(monkeypatch)
+    prewarm_archive(make_zip(files), sdk_source)
+    prewarm_archive(b"not a zip", "facade")  # nothing to read: nothing started, no exception
+    assert started == [kind]
+
+
+def test_children_forked_ahead_each_get_their_own_run(platform):
+    """The fork server forks each run's child before it is asked for: every run still gets its own
+    process, arguments, environment and fresh working directory."""
+    orch = platform.upload({"main.py": "import json, os\nfrom emulator.wallaroo import runner\n"
+                                       "print(os.getpid(), runner.task_args()['n'], os.environ['TASK_ID'],\n"
+                                       "      sorted(os.listdir('.')), os.getcwd().endswith('home/jovyan'))\n"
+                                       "open('left-behind.txt', 'w').write('x')\n"})
+    seen = []
+    for n in range(3):
+        task = platform.tasks.run_once(orch.id, name=f"t{n}", json_args={"n": n})
+        platform.clock.advance(platform.tasks.timings.launch_seconds)
+        [run] = task.runs
+        assert run.status == "success", texts(run)
+        [line] = [text for text in texts(run) if text.endswith("True")]
+        pid, arg, task_id, files, _ = line.split(" ", 4)
+        assert (arg, task_id, files) == (str(n), task.id, "['main.py']"), line
+        seen.append(pid)
+    assert len(set(seen)) == 3 and str(os.getpid()) not in seen
+
+
+def test_an_archive_package_shadows_a_preloaded_package_and_its_submodules(platform):
+    files = {"main.py": "import sys, requests\nimport requests.models as m\nprint(requests.WHO, m.WHO,\n"
+                        "      sorted(n for n in sys.modules if n.startswith('requests')))\n",
+             "requests/__init__.py": "WHO = 'the archive'\n",
+             "requests/models.py": "WHO = 'its models'\n"}  # the fork server had imported the real one
+    run = run_once(platform, files)
+    assert run.status == "success", texts(run)
+    assert "the archive its models ['requests', 'requests.models']" in texts(run)
+
+
+def test_the_spare_child_exits_with_its_fork_server():
+    """The child a fork server forks ahead holds no end of its own waiting socket: it sees the server
+    go and exits (no orphan left behind)."""
+    import select
+    import socket
+
+    from emulator.wallaroo.forkserver import ForkServer
+
+    server = ForkServer("light")
+    try:
+        mine, theirs = socket.socketpair()
+        mine.close()  # the child reads no run description: it exits at once
+        out_r, out_w = os.pipe()
+        try:
+            pid = server.spawn([theirs.fileno(), out_w, out_w])
+        finally:
+            theirs.close()
+            os.close(out_w)
+        # its exit is reported after the server forked the next spare (one loop, one thread)
+        assert server.wait(pid, 60) is not None
+        os.close(out_r)
+        with open(f"/proc/{server.process.pid}/task/{server.process.pid}/children") as handle:
+            [spare] = [int(child) for child in handle.read().split()]
+        pidfd = os.pidfd_open(spare)
+    finally:
+        server.close()
+    try:
+        assert select.select([pidfd], [], [], 60)[0] == [pidfd], "the spare outlived its fork server"
+    finally:
+        os.close(pidfd)
