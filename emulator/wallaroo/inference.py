@@ -173,14 +173,70 @@ class CallableModelRuntime(ModelRuntime):
 
 
 def sniff_onnx(data: bytes) -> bool:
-    """Whether ``data`` looks like a serialized ONNX ModelProto (used when no framework is given)."""
-    try:
-        import onnx
+    """Whether ``data`` looks like a serialized ONNX ModelProto (used when no framework is given).
 
-        model = onnx.load_model_from_string(data)
-    except Exception:
+    Reads the protobuf wire format directly rather than importing ``onnx`` (whose import alone costs
+    ~0.5 s, for a yes/no answer): every top-level field of the message must be well formed, and its
+    ``graph`` (field 7, length-delimited) must hold a node (GraphProto field 1) or an output (field 12)
+    — what parsing it with ``onnx`` and checking ``graph.node``/``graph.output`` decided before.
+    """
+    top = _protobuf_fields(data)
+    if top is None:
         return False
-    return bool(model.graph.node) or bool(model.graph.output)
+    graphs = [value for number, wire, value in top if number == 7 and wire == 2]
+    if not graphs:
+        return False
+    graph = _protobuf_fields(graphs[-1])
+    return graph is not None and any(number in (1, 12) and wire == 2 for number, wire, _ in graph)
+
+
+def _protobuf_fields(data: bytes) -> list[tuple[int, int, bytes]] | None:
+    """The (field number, wire type, payload) of each field of a protobuf message, or None if malformed.
+
+    Payloads are kept only for length-delimited fields (wire type 2); groups (3/4) are refused, as
+    ONNX never uses them.
+    """
+    fields: list[tuple[int, int, bytes]] = []
+    position, end = 0, len(data)
+    while position < end:
+        tag, position = _varint(data, position)
+        if tag is None:
+            return None
+        number, wire = tag >> 3, tag & 7
+        if number == 0:
+            return None
+        if wire == 0:
+            value, position = _varint(data, position)
+            if value is None:
+                return None
+            fields.append((number, wire, b""))
+        elif wire == 1 or wire == 5:
+            position += 8 if wire == 1 else 4
+            if position > end:
+                return None
+            fields.append((number, wire, b""))
+        elif wire == 2:
+            length, position = _varint(data, position)
+            if length is None or position + length > end:
+                return None
+            fields.append((number, wire, data[position : position + length]))
+            position += length
+        else:
+            return None
+    return fields
+
+
+def _varint(data: bytes, position: int) -> tuple[int | None, int]:
+    """A base-128 varint at ``position`` and the position after it; None when it runs off the end."""
+    value, shift = 0, 0
+    while position < len(data) and shift < 70:
+        byte = data[position]
+        position += 1
+        value |= (byte & 0x7F) << shift
+        if not byte & 0x80:
+            return value, position
+        shift += 7
+    return None, position
 
 
 # ------------------------------------------------------------------------------------------
