@@ -81,8 +81,72 @@ def _key_material(seed: int | None, project: str, email: str, bits: int = 2048) 
         key = rsa.generate_private_key(public_exponent=65537, key_size=bits)
     else:
         digest = hashlib.sha256(f"{seed}|{project}|{email}".encode()).digest()
-        key = _deterministic_rsa(random.Random(int.from_bytes(digest, "big")), bits)
+        primes = _cached_primes(digest, bits)
+        if primes is not None:
+            key = _key_from_primes(*primes)
+        else:
+            key = _deterministic_rsa(random.Random(int.from_bytes(digest, "big")), bits)
+            _store_primes(digest, bits, key)
     return _pem_and_id(key)
+
+
+#: Environment variable naming the directory where derived keys' primes are kept between processes
+#: (default: ``$XDG_CACHE_HOME/wallaroo-emulator/keys``, else ``~/.cache/wallaroo-emulator/keys``); empty
+#: turns the cache off.
+KEY_CACHE_ENV = "WALLAROO_EMULATOR_KEY_CACHE"
+
+
+#: The user's cache folder, read when this module is imported: while an emulator is active,
+#: ``XDG_CACHE_HOME`` points into a folder of its own (the SDK's token cache), gone at exit.
+_USER_CACHE = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+
+
+def _key_cache_dir() -> Path | None:
+    configured = os.environ.get(KEY_CACHE_ENV)
+    if configured is not None:
+        return Path(configured) if configured else None
+    return Path(_USER_CACHE) / "wallaroo-emulator" / "keys"
+
+
+def _key_cache_file(digest: bytes, bits: int) -> Path | None:
+    folder = _key_cache_dir()
+    return None if folder is None else folder / f"v1-{bits}-{digest.hex()}.json"
+
+
+def _cached_primes(digest: bytes, bits: int) -> tuple[int, int] | None:
+    """The primes derived before for ``digest`` (in any process), or None.
+
+    Deriving a 2048-bit key costs ~0.2-0.4 s of modular exponentiation, paid by every new process
+    that mints one (the tutorial's connection key). The derivation is a pure function of its inputs,
+    so its result can be kept on disk like a compiler cache; an unreadable, malformed or wrong entry
+    (the primes' product of the wrong size, a base-2 Fermat test failing) is ignored and derived again.
+    """
+    path = _key_cache_file(digest, bits)
+    if path is None:
+        return None
+    try:
+        entry = json.loads(path.read_text())
+        p, q = int(entry["p"], 16), int(entry["q"], 16)
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if p == q or (p * q).bit_length() != bits or any(pow(2, n - 1, n) != 1 for n in (p, q)):
+        return None
+    return p, q
+
+
+def _store_primes(digest: bytes, bits: int, key: Any) -> None:
+    """Keep ``key``'s primes for :func:`_cached_primes` (atomically; a cache that cannot be written is skipped)."""
+    path = _key_cache_file(digest, bits)
+    if path is None:
+        return
+    numbers = key.private_numbers()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
+            json.dump({"p": format(numbers.p, "x"), "q": format(numbers.q, "x")}, handle)
+        os.replace(handle.name, path)
+    except OSError:
+        return
 
 
 def _pem_and_id(key: Any) -> tuple[str, str]:

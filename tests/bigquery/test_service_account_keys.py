@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import random
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import hashes, serialization
@@ -23,7 +24,8 @@ KNOWN_KEYS = {
 
 
 @pytest.mark.parametrize("args", sorted(KNOWN_KEYS))
-def test_seeded_keys_are_the_ones_minted_before(args):
+def test_seeded_keys_are_the_ones_minted_before(args, monkeypatch):
+    monkeypatch.setenv(auth.KEY_CACHE_ENV, "")  # derived here, not read from an earlier run's cache
     auth._key_material.cache_clear()
     pem, key_id = auth._key_material(*args)
     assert (key_id, hashlib.sha256(pem.encode()).hexdigest()[:16]) == KNOWN_KEYS[args]
@@ -82,3 +84,38 @@ def test_google_auth_still_parses_other_keys():
     assert signer.sign(b"m") == other.sign(b"m", padding.PKCS1v15(), hashes.SHA256())
     with pytest.raises(ValueError):
         crypt.RSASigner.from_string(b"-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----\n")
+
+
+def _mint_fresh(project: str) -> dict:
+    auth._key_material.cache_clear()
+    return auth.mint_service_account_key(project, seed=7)
+
+
+def test_derived_primes_are_kept_between_processes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(auth.KEY_CACHE_ENV, str(tmp_path))
+    first = _mint_fresh("cached-project")
+    assert len(list(tmp_path.glob("v1-2048-*.json"))) == 1
+
+    def no_derivation(*args: object, **kwargs: object) -> None:
+        raise AssertionError("derived again despite the cache")
+
+    monkeypatch.setattr(auth, "_deterministic_rsa", no_derivation)
+    assert _mint_fresh("cached-project") == first
+
+
+def test_a_corrupt_cache_entry_is_derived_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(auth.KEY_CACHE_ENV, str(tmp_path))
+    first = _mint_fresh("corrupt-project")
+    (entry,) = tmp_path.glob("v1-2048-*.json")
+    for junk in ("not json", '{"p": "7", "q": "b"}', '{"p": "zz"}', "[]"):
+        entry.write_text(junk)
+        assert _mint_fresh("corrupt-project") == first
+    assert entry.read_text() != "[]"  # rewritten with the good primes
+
+
+def test_an_empty_cache_setting_turns_the_cache_off(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(auth.KEY_CACHE_ENV, "")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    _mint_fresh("uncached-project")
+    assert list(tmp_path.rglob("*.json")) == []
