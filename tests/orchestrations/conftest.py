@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import stat
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -60,6 +60,13 @@ def _bare(sdk: str, seed: int = 0, task_runs: str | None = None) -> BarePlatform
         emu.task_runs = task_runs
     emu.orchestrations, emu.tasks = stores_for(emu)
     return emu
+
+
+@pytest.fixture
+def bare_platform() -> Callable[..., BarePlatform]:
+    """:func:`_bare` for tests that build their own (a test module importing ``tests.…`` would find
+    whatever top-level ``tests`` package a dependency installed)."""
+    return _bare
 
 
 @pytest.fixture(params=["2023.2", "2026.1"])

@@ -391,11 +391,9 @@ def test_an_upload_prewarms_the_fork_server_its_runs_will_need(platform, monkeyp
     assert started == ["light", "full"]
 
 
-def test_in_process_runs_prewarm_nothing(monkeypatch):
-    from tests.orchestrations.conftest import _bare
-
+def test_in_process_runs_prewarm_nothing(monkeypatch, bare_platform):
     started = _record_prewarms(monkeypatch)
-    emu = _bare("2026.1", task_runs="in-process")
+    emu = bare_platform("2026.1", task_runs="in-process")
     try:
         emu.upload({"main.py": "import pandas\n"}, ready=False)
     finally:
